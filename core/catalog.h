@@ -1,0 +1,32 @@
+// The catalog: checked-in model and cluster descriptions (catalog/models,
+// catalog/clusters), found under $PARALAB_CATALOG or the source tree.
+//
+// A model argument is a catalog name or a path to a JSON file (a catalog
+// model file or a HuggingFace config.json); a cluster argument is a catalog
+// name or a path to a cluster file. Unknown names are InputErrors that list
+// the valid ones.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/model_graph.h"
+
+namespace paralab {
+
+struct CatalogEntry {
+  std::string name;
+  std::string description;
+  std::string path;
+};
+
+std::string catalog_dir();
+std::vector<CatalogEntry> list_models();
+std::vector<CatalogEntry> list_clusters();
+
+ModelGraph load_model(const std::string& name_or_path);
+// `nodes` > 0 replaces the file's node count (scales a node type to N nodes).
+Cluster load_cluster(const std::string& name_or_path, int nodes = 0);
+
+}  // namespace paralab

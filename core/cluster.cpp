@@ -1,0 +1,270 @@
+#include "core/cluster.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+
+#include "core/error.h"
+
+namespace paralab {
+
+double DeviceSpec::peak(const std::string& dtype) const {
+  auto get = [&](const char* k) -> double {
+    auto it = peak_flops_per_s.find(k);
+    return it == peak_flops_per_s.end() ? 0.0 : it->second;
+  };
+  double p = get(dtype.c_str());
+  if (p > 0) return p;
+  if (dtype == "bf16") return get("fp16");
+  if (dtype == "fp16") return get("bf16");
+  if (dtype == "tf32") return get("fp32");
+  return 0.0;
+}
+
+const char* tier_kind_name(TierKind k) {
+  switch (k) {
+    case TierKind::kDevice: return "device";
+    case TierKind::kPinnedHost: return "pinned";
+    case TierKind::kPageableHost: return "pageable";
+    case TierKind::kSsd: return "ssd";
+  }
+  return "?";
+}
+
+bool parse_tier_kind(const std::string& name, TierKind* out) {
+  for (TierKind k : {TierKind::kDevice, TierKind::kPinnedHost, TierKind::kPageableHost, TierKind::kSsd}) {
+    if (name == tier_kind_name(k)) {
+      *out = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+Cluster::Cluster(const Cluster& o)
+    : name(o.name), description(o.description), source(o.source), num_nodes(o.num_nodes),
+      devices_(o.devices_), vertices_(o.vertices_), links_(o.links_), adjacency_(o.adjacency_),
+      vertex_by_name_(o.vertex_by_name_), host_memory_(o.host_memory_), disks_(o.disks_) {}
+
+Cluster& Cluster::operator=(const Cluster& o) {
+  if (this != &o) {
+    Cluster tmp(o);
+    *this = std::move(tmp);
+  }
+  return *this;
+}
+
+std::vector<int> Cluster::accelerators() const {
+  std::vector<int> out;
+  for (const auto& d : devices_)
+    if (d.spec.kind == "gpu") out.push_back(d.id);
+  if (out.empty())
+    for (const auto& d : devices_) out.push_back(d.id);
+  return out;
+}
+
+int Cluster::devices_per_node() const {
+  return num_nodes > 0 ? static_cast<int>(accelerators().size()) / num_nodes : 0;
+}
+
+int Cluster::vertex_id(const std::string& n) const {
+  auto it = vertex_by_name_.find(n);
+  return it == vertex_by_name_.end() ? -1 : it->second;
+}
+
+int Cluster::host_memory_vertex(int node) const {
+  for (size_t i = 0; i < vertices_.size(); ++i)
+    if (vertices_[i].node == node && vertices_[i].kind == "memory") return static_cast<int>(i);
+  return -1;
+}
+
+int Cluster::disk_vertex(int node) const {
+  for (size_t i = 0; i < vertices_.size(); ++i)
+    if (vertices_[i].node == node && vertices_[i].kind == "disk") return static_cast<int>(i);
+  return -1;
+}
+
+const DiskSpec* Cluster::disk(int node) const {
+  auto it = disks_.find(node);
+  return it == disks_.end() ? nullptr : &it->second;
+}
+
+int Cluster::add_vertex(Vertex v) {
+  int id = static_cast<int>(vertices_.size());
+  if (vertex_by_name_.count(v.name)) throw InputError("cluster " + name + ": duplicate component '" + v.name + "'");
+  vertex_by_name_[v.name] = id;
+  vertices_.push_back(std::move(v));
+  adjacency_.emplace_back();
+  return id;
+}
+
+int Cluster::add_link(int a, int b, std::string kind, double bw, double latency, std::string source) {
+  Link l;
+  l.id = static_cast<int>(links_.size());
+  l.a = a;
+  l.b = b;
+  l.kind = std::move(kind);
+  l.bandwidth_bytes_per_s = bw;
+  l.latency_seconds = latency;
+  l.source = std::move(source);
+  links_.push_back(l);
+  adjacency_[a].emplace_back(b, l.id);
+  adjacency_[b].emplace_back(a, l.id);
+  cache_->routes.clear();
+  return l.id;
+}
+
+void Cluster::add_device(Device d) {
+  d.id = static_cast<int>(devices_.size());
+  devices_.push_back(std::move(d));
+}
+
+void Cluster::set_host_memory(int node, HostMemorySpec s) { host_memory_[node] = std::move(s); }
+void Cluster::set_disk(int node, DiskSpec s) { disks_[node] = std::move(s); }
+
+std::vector<Hop> Cluster::route(int a, int b) const {
+  if (a == b) return {};
+  int64_t key = int64_t(a) * int64_t(vertices_.size() + 1) + b;
+  {
+    std::lock_guard<std::mutex> lock(cache_->mu);
+    auto it = cache_->routes.find(key);
+    if (it != cache_->routes.end()) return it->second;
+  }
+  // BFS from a; neighbours visited in ascending vertex order so ties break
+  // toward the lowest vertex id (invariant 3).
+  std::vector<int> prev_link(vertices_.size(), -1), prev(vertices_.size(), -1);
+  std::vector<char> seen(vertices_.size(), 0);
+  std::deque<int> q{a};
+  seen[a] = 1;
+  while (!q.empty()) {
+    int u = q.front();
+    q.pop_front();
+    if (u == b) break;
+    auto nbrs = adjacency_[u];
+    std::sort(nbrs.begin(), nbrs.end());
+    for (auto [v, link] : nbrs) {
+      if (seen[v]) continue;
+      // Paths do not pass through a device or disk on the way elsewhere.
+      const std::string& k = vertices_[v].kind;
+      if (v != b && (k == "gpu" || k == "disk")) continue;
+      seen[v] = 1;
+      prev[v] = u;
+      prev_link[v] = link;
+      q.push_back(v);
+    }
+  }
+  std::vector<Hop> path;
+  if (!seen[b]) return path;
+  for (int v = b; v != a; v = prev[v]) {
+    const Link& l = links_[prev_link[v]];
+    path.push_back(Hop{l.id, l.a == prev[v]});
+  }
+  std::reverse(path.begin(), path.end());
+  std::lock_guard<std::mutex> lock(cache_->mu);
+  cache_->routes[key] = path;
+  return path;
+}
+
+double Cluster::route_latency_seconds(const std::vector<Hop>& r) const {
+  double s = 0;
+  for (const auto& h : r) s += links_[h.link].latency_seconds;
+  return s;
+}
+
+double Cluster::route_bandwidth_bytes_per_s(const std::vector<Hop>& r) const {
+  double bw = std::numeric_limits<double>::infinity();
+  for (const auto& h : r) bw = std::min(bw, links_[h.link].bandwidth_bytes_per_s);
+  return bw;
+}
+
+double Cluster::tier_capacity_bytes(int device, TierKind tier) const {
+  const Device& d = devices_.at(device);
+  switch (tier) {
+    case TierKind::kDevice: return d.spec.memory_bytes;
+    case TierKind::kPinnedHost: {
+      auto it = host_memory_.find(d.node);
+      return it == host_memory_.end() ? 0.0 : it->second.pinned_capacity_bytes;
+    }
+    case TierKind::kPageableHost: {
+      auto it = host_memory_.find(d.node);
+      return it == host_memory_.end() ? 0.0 : it->second.capacity_bytes;
+    }
+    case TierKind::kSsd: {
+      const DiskSpec* s = disk(d.node);
+      return s ? s->capacity_bytes : 0.0;
+    }
+  }
+  return 0.0;
+}
+
+void Cluster::validate() const {
+  if (vertices_.empty()) throw InputError("cluster " + name + ": no components");
+  std::vector<char> seen(vertices_.size(), 0);
+  std::deque<int> q{0};
+  seen[0] = 1;
+  while (!q.empty()) {
+    int u = q.front();
+    q.pop_front();
+    for (auto [v, l] : adjacency_[u])
+      if (!seen[v]) {
+        seen[v] = 1;
+        q.push_back(v);
+      }
+  }
+  for (size_t i = 0; i < vertices_.size(); ++i)
+    if (!seen[i])
+      throw InputError("cluster " + name + ": component '" + vertices_[i].name +
+                       "' is not connected to '" + vertices_[0].name + "' by any link");
+}
+
+Json Cluster::to_json() const {
+  Json j;
+  j["name"] = name;
+  j["description"] = description;
+  j["source"] = source;
+  j["nodes"] = num_nodes;
+  Json devs = Json::array();
+  for (const auto& d : devices_) {
+    devs.push_back({{"id", d.id},
+                    {"node", d.node},
+                    {"vertex", d.vertex_name},
+                    {"model", d.spec.model},
+                    {"kind", d.spec.kind},
+                    {"peak_flops_per_s", d.spec.peak_flops_per_s},
+                    {"memory_bytes", d.spec.memory_bytes},
+                    {"memory_bandwidth_bytes_per_s", d.spec.memory_bandwidth_bytes_per_s},
+                    {"gemm_efficiency", d.spec.gemm_efficiency},
+                    {"memory_efficiency", d.spec.memory_efficiency},
+                    {"launch_overhead_seconds", d.spec.launch_overhead_seconds},
+                    {"slowdown", d.spec.slowdown}});
+  }
+  j["devices"] = devs;
+  Json hosts = Json::array();
+  for (const auto& [node, h] : host_memory_)
+    hosts.push_back({{"node", node},
+                     {"capacity_bytes", h.capacity_bytes},
+                     {"pinned_capacity_bytes", h.pinned_capacity_bytes},
+                     {"bandwidth_bytes_per_s", h.bandwidth_bytes_per_s},
+                     {"pageable_copy_bytes_per_s", h.pageable_copy_bytes_per_s}});
+  j["host_memory"] = hosts;
+  Json disks = Json::array();
+  for (const auto& [node, d] : disks_)
+    disks.push_back({{"node", node},
+                     {"capacity_bytes", d.capacity_bytes},
+                     {"read_bytes_per_s", d.read_bytes_per_s},
+                     {"write_bytes_per_s", d.write_bytes_per_s},
+                     {"latency_seconds", d.latency_seconds},
+                     {"queue_depth", d.queue_depth}});
+  j["disks"] = disks;
+  Json links = Json::array();
+  for (const auto& l : links_)
+    links.push_back({{"a", vertices_[l.a].name},
+                     {"b", vertices_[l.b].name},
+                     {"kind", l.kind},
+                     {"bandwidth_bytes_per_s", l.bandwidth_bytes_per_s},
+                     {"latency_seconds", l.latency_seconds}});
+  j["links"] = links;
+  return j;
+}
+
+}  // namespace paralab

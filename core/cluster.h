@@ -1,0 +1,179 @@
+// Cluster: the machines a job runs on — devices, memory tiers, disks, and
+// the topology of links that joins them.
+//
+// A cluster file describes one node type (its components and the links among
+// them) and a node count; nodes are joined through their NICs by a network
+// (one non-blocking switch, or a two-level fat tree). Loading expands this
+// into a flat topology: one vertex per component instance, named
+// "n<node>.<component><index>" (e.g. "n1.gpu3", "n0.nvswitch0"), and one Link
+// per connected pair with a bandwidth in each direction.
+//
+// Invariants:
+//  1. devices_[i].id == i; devices are numbered node-major in component order
+//     (on dgx-a100-80gb: device 8*n + g is GPU g of node n).
+//  2. Every device, memory, disk and NIC has a topology vertex; the topology
+//     is connected (validated at load).
+//  3. route(a, b) is a shortest path by hop count with ties broken by lowest
+//     vertex id — deterministic.
+// Thread-safety: immutable after load except the route cache, which is
+// guarded by a mutex.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json_reader.h"
+#include "core/units.h"
+
+namespace paralab {
+
+struct DeviceSpec {
+  std::string model;  // e.g. "NVIDIA A100-SXM4-80GB"
+  std::string kind;   // gpu | cpu
+  std::map<std::string, double> peak_flops_per_s;  // by dtype name (fp32, tf32, bf16, fp16, int8, ...)
+  double memory_bytes = 0;
+  double memory_bandwidth_bytes_per_s = 0;
+  double gemm_efficiency = 0.75;    // achieved / peak for large GEMMs
+  double memory_efficiency = 0.85;  // achieved / peak for streaming ops
+  double launch_overhead_seconds = 5e-6;
+  double slowdown = 1.0;  // straggler factor: every op takes this many times longer
+  std::string source;
+
+  // Peak for a dtype; falls back fp16 <-> bf16 and tf32 -> fp32; 0 if unknown.
+  double peak(const std::string& dtype) const;
+};
+
+struct Device {
+  int id = 0;
+  int node = 0;
+  int local_index = 0;  // index among this node's devices of the same component
+  std::string component;  // "gpu", "cpu"
+  std::string vertex_name;
+  int vertex = 0;
+  DeviceSpec spec;
+};
+
+// A place bytes can live: a device's memory, a node's host DRAM, an SSD.
+enum class TierKind { kDevice, kPinnedHost, kPageableHost, kSsd };
+const char* tier_kind_name(TierKind k);
+bool parse_tier_kind(const std::string& name, TierKind* out);
+
+struct HostMemorySpec {
+  double capacity_bytes = 0;
+  double pinned_capacity_bytes = 0;    // of capacity, what may be page-locked
+  double bandwidth_bytes_per_s = 0;    // DRAM bandwidth (memcpy, host compute)
+  double pageable_copy_bytes_per_s = 0;  // effective H2D/D2H rate from pageable memory (staging copy)
+  std::string source;
+};
+
+struct DiskSpec {
+  double capacity_bytes = 0;
+  double read_bytes_per_s = 0;
+  double write_bytes_per_s = 0;
+  double latency_seconds = 0;
+  int queue_depth = 32;
+  std::string source;
+};
+
+struct Link {
+  int id = 0;
+  int a = 0, b = 0;  // vertices; bandwidth applies in each direction separately
+  std::string kind;  // nvlink | pcie | memory_bus | nic | network | ...
+  double bandwidth_bytes_per_s = 0;
+  double latency_seconds = 0;
+  std::string source;
+};
+
+struct Vertex {
+  std::string name;        // "n0.gpu3"
+  std::string component;   // "gpu"
+  std::string kind;        // gpu | cpu | switch | memory | nic | disk | network
+  int node = -1;           // -1 for network switches
+  int index = 0;
+};
+
+// One hop of a route: a link traversed in a direction (forward: a -> b).
+struct Hop {
+  int link = 0;
+  bool forward = true;
+  // Directed-link id, 2*link + (forward ? 0 : 1): the unit of contention.
+  int directed() const { return 2 * link + (forward ? 0 : 1); }
+};
+
+class Cluster {
+ public:
+  Cluster() = default;
+  Cluster(const Cluster& o);
+  Cluster& operator=(const Cluster& o);
+  Cluster(Cluster&&) = default;
+  Cluster& operator=(Cluster&&) = default;
+
+  std::string name;
+  std::string description;
+  std::string source;
+  int num_nodes = 1;
+
+  const std::vector<Device>& devices() const { return devices_; }
+  const Device& device(int id) const { return devices_.at(id); }
+  int num_devices() const { return static_cast<int>(devices_.size()); }
+  // Device ids of kind "gpu" (or all devices if there is no GPU).
+  std::vector<int> accelerators() const;
+  int devices_per_node() const;
+
+  const std::vector<Vertex>& vertices() const { return vertices_; }
+  const std::vector<Link>& links() const { return links_; }
+  int vertex_id(const std::string& name) const;  // -1 if absent
+  // Vertex of a node's host memory, its first disk (-1 if none).
+  int host_memory_vertex(int node) const;
+  int disk_vertex(int node) const;
+  const HostMemorySpec& host_memory(int node) const { return host_memory_.at(node); }
+  const DiskSpec* disk(int node) const;
+
+  // Shortest path from vertex a to vertex b; empty if a == b.
+  std::vector<Hop> route(int a, int b) const;
+  double route_latency_seconds(const std::vector<Hop>& r) const;
+  double route_bandwidth_bytes_per_s(const std::vector<Hop>& r) const;  // min over hops
+
+  // Capacity of a memory tier of a device (kDevice) or of the device's node.
+  double tier_capacity_bytes(int device, TierKind tier) const;
+
+  // Builders used by the loader and by tests that assemble clusters by hand.
+  int add_vertex(Vertex v);
+  int add_link(int a, int b, std::string kind, double bandwidth_bytes_per_s, double latency_seconds,
+               std::string source = "");
+  void add_device(Device d);
+  void set_host_memory(int node, HostMemorySpec s);
+  void set_disk(int node, DiskSpec s);
+  // What-if changes: a straggler device (every op `factor` times longer), a
+  // degraded link (bandwidth times `factor`).
+  void set_slowdown(int device, double factor) { devices_.at(device).spec.slowdown = factor; }
+  void scale_link_bandwidth(int link, double factor) { links_.at(link).bandwidth_bytes_per_s *= factor; }
+  void validate() const;  // connectedness; InputError naming the unreachable vertex
+
+  Json to_json() const;  // the expanded cluster, for `cluster show --json`
+
+ private:
+  std::vector<Device> devices_;
+  std::vector<Vertex> vertices_;
+  std::vector<Link> links_;
+  std::vector<std::vector<std::pair<int, int>>> adjacency_;  // vertex -> (neighbour, link)
+  std::unordered_map<std::string, int> vertex_by_name_;
+  std::map<int, HostMemorySpec> host_memory_;
+  std::map<int, DiskSpec> disks_;
+  struct RouteCache {
+    std::mutex mu;
+    std::unordered_map<int64_t, std::vector<Hop>> routes;
+  };
+  // Owned; a copy of the cluster starts with an empty cache.
+  std::unique_ptr<RouteCache> cache_ = std::make_unique<RouteCache>();
+};
+
+// Parses a cluster file (see catalog/clusters/README.md); `nodes` > 0
+// overrides its node count. Messages name `file` and the JSON path.
+Cluster cluster_from_json(const JsonReader& j, int nodes = 0);
+
+}  // namespace paralab

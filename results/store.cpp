@@ -1,0 +1,282 @@
+#include "results/store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace paralab {
+
+namespace {
+
+// Each SQLite call is checked here: file:line, the call, SQLite's own message.
+#define SQL_CHECK(db, call, what)                                                               \
+  do {                                                                                          \
+    int rc_ = (call);                                                                           \
+    if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                            \
+      throw InputError(std::string(what) + ": " + sqlite3_errmsg(db) + " (" __FILE__ ":" +      \
+                       std::to_string(__LINE__) + ")");                                         \
+  } while (0)
+
+// Migrations, applied in order; migration i moves user_version from i to i+1.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      created_at TEXT NOT NULL,
+      git_rev TEXT NOT NULL,
+      host TEXT NOT NULL,
+      backend TEXT NOT NULL CHECK (backend IN ('sim', 'real-host', 'real-cuda')),
+      experiment TEXT NOT NULL DEFAULT '',
+      model TEXT NOT NULL DEFAULT '',
+      cluster TEXT NOT NULL DEFAULT '',
+      strategy TEXT NOT NULL DEFAULT '',
+      config_json TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('ok', 'oom', 'infeasible', 'timeout', 'invalid', 'error')),
+      message TEXT NOT NULL DEFAULT '',
+      step_seconds REAL NOT NULL DEFAULT 0,
+      throughput REAL NOT NULL DEFAULT 0,
+      throughput_unit TEXT NOT NULL DEFAULT '',
+      metrics_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE run_devices (
+      run_id INTEGER NOT NULL REFERENCES runs(id),
+      device INTEGER NOT NULL,
+      utilization REAL NOT NULL,
+      PRIMARY KEY (run_id, device)
+    );
+    CREATE TABLE run_memory (
+      run_id INTEGER NOT NULL REFERENCES runs(id),
+      scope TEXT NOT NULL,
+      tier TEXT NOT NULL,
+      peak_bytes REAL NOT NULL
+    );
+    CREATE INDEX runs_by_experiment ON runs(experiment, id);
+    )sql",
+};
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    SQL_CHECK(db, sqlite3_prepare_v2(db, sql, -1, &s_, nullptr), "prepare");
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& text(int i, const std::string& v) {
+    SQL_CHECK(db_, sqlite3_bind_text(s_, i, v.c_str(), -1, SQLITE_TRANSIENT), "bind");
+    return *this;
+  }
+  Stmt& real(int i, double v) {
+    SQL_CHECK(db_, sqlite3_bind_double(s_, i, v), "bind");
+    return *this;
+  }
+  Stmt& integer(int i, int64_t v) {
+    SQL_CHECK(db_, sqlite3_bind_int64(s_, i, v), "bind");
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(s_);
+    SQL_CHECK(db_, rc, "step");
+    return rc == SQLITE_ROW;
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string col_text(int i) const {
+    const unsigned char* t = sqlite3_column_text(s_, i);
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+  double col_real(int i) const { return sqlite3_column_double(s_, i); }
+  int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string git_revision() {
+  std::string cmd = std::string("git -C '") + PARALAB_SOURCE_DIR + "' rev-parse --short=12 HEAD 2>/dev/null";
+  std::array<char, 64> buf{};
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out.empty() ? "unknown" : out;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+int ResultsStore::schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+std::string ResultsStore::default_path() {
+  if (const char* env = std::getenv("PARALAB_DB")) return env;
+  return std::string(PARALAB_SOURCE_DIR) + "/results/paralab.db";
+}
+
+ResultsStore::ResultsStore(const std::string& path) : path_(path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    throw InputError(path + ": cannot open results database: folder " + parent.string() + " does not exist");
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(path + ": cannot open results database: " + msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec("PRAGMA foreign_keys = ON");
+    migrate();
+  } catch (const InputError& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(path + ": " + e.what());
+  }
+}
+
+ResultsStore::~ResultsStore() { sqlite3_close(db_); }
+
+void ResultsStore::exec(const char* sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw InputError(msg);
+  }
+}
+
+void ResultsStore::migrate() {
+  Stmt v(db_, "PRAGMA user_version");
+  v.step();
+  int version = static_cast<int>(v.col_int(0));
+  if (version > schema_version())
+    throw InputError("database schema version " + std::to_string(version) + " is newer than this program's " +
+                     std::to_string(schema_version()) + "; use a newer paralab");
+  for (int i = version; i < schema_version(); ++i) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(kMigrations[i]);
+      exec(("PRAGMA user_version = " + std::to_string(i + 1)).c_str());
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
+}
+
+int64_t ResultsStore::insert(const RunRecord& r) {
+  bool known = false;
+  for (const auto& s : RunRecord::statuses()) known |= s == r.status;
+  if (!known) throw InputError("run status '" + r.status + "' is not one of " + join_names(RunRecord::statuses()));
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt s(db_,
+           "INSERT INTO runs (created_at, git_rev, host, backend, experiment, model, cluster, strategy, "
+           "config_json, status, message, step_seconds, throughput, throughput_unit, metrics_json) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.text(1, now_utc()).text(2, git_revision()).text(3, host_name()).text(4, r.backend).text(5, r.experiment);
+    s.text(6, r.model).text(7, r.cluster).text(8, r.strategy).text(9, r.config.dump()).text(10, r.status);
+    s.text(11, r.message).real(12, r.step_seconds).real(13, r.throughput).text(14, r.throughput_unit);
+    s.text(15, r.metrics.dump());
+    s.step();
+    int64_t id = sqlite3_last_insert_rowid(db_);
+    Stmt d(db_, "INSERT INTO run_devices (run_id, device, utilization) VALUES (?,?,?)");
+    for (size_t i = 0; i < r.device_utilization.size(); ++i) {
+      d.integer(1, id).integer(2, static_cast<int64_t>(i)).real(3, r.device_utilization[i]);
+      d.step();
+      d.reset();
+    }
+    Stmt m(db_, "INSERT INTO run_memory (run_id, scope, tier, peak_bytes) VALUES (?,?,?,?)");
+    for (const auto& p : r.peak_memory) {
+      m.integer(1, id).text(2, p.scope).text(3, p.tier).real(4, p.peak_bytes);
+      m.step();
+      m.reset();
+    }
+    exec("COMMIT");
+    return id;
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+namespace {
+const char* kSelect =
+    "SELECT id, created_at, git_rev, host, backend, experiment, model, cluster, strategy, config_json, "
+    "status, message, step_seconds, throughput, throughput_unit, metrics_json FROM runs ";
+
+StoredRun read_row(sqlite3* db, Stmt& s, const std::string& path) {
+  StoredRun out;
+  out.id = s.col_int(0);
+  out.created_at = s.col_text(1);
+  out.git_rev = s.col_text(2);
+  out.host = s.col_text(3);
+  RunRecord& r = out.record;
+  r.backend = s.col_text(4);
+  r.experiment = s.col_text(5);
+  r.model = s.col_text(6);
+  r.cluster = s.col_text(7);
+  r.strategy = s.col_text(8);
+  r.config = parse_json_text(s.col_text(9), path + ": run " + std::to_string(out.id) + " config_json");
+  r.status = s.col_text(10);
+  r.message = s.col_text(11);
+  r.step_seconds = s.col_real(12);
+  r.throughput = s.col_real(13);
+  r.throughput_unit = s.col_text(14);
+  r.metrics = parse_json_text(s.col_text(15), path + ": run " + std::to_string(out.id) + " metrics_json");
+  Stmt d(db, "SELECT device, utilization FROM run_devices WHERE run_id = ? ORDER BY device");
+  d.integer(1, out.id);
+  while (d.step()) r.device_utilization.push_back(d.col_real(1));
+  Stmt m(db, "SELECT scope, tier, peak_bytes FROM run_memory WHERE run_id = ? ORDER BY rowid");
+  m.integer(1, out.id);
+  while (m.step()) r.peak_memory.push_back({m.col_text(0), m.col_text(1), m.col_real(2)});
+  return out;
+}
+}  // namespace
+
+std::vector<StoredRun> ResultsStore::list(const RunFilter& f) const {
+  std::string sql = std::string(kSelect) +
+                    "WHERE (?1 = '' OR experiment = ?1) AND (?2 = '' OR backend = ?2) AND (?3 = '' OR status = ?3) "
+                    "ORDER BY id DESC";
+  if (f.limit > 0) sql += " LIMIT " + std::to_string(f.limit);
+  Stmt s(db_, sql.c_str());
+  s.text(1, f.experiment).text(2, f.backend).text(3, f.status);
+  std::vector<StoredRun> out;
+  while (s.step()) out.push_back(read_row(db_, s, path_));
+  return out;
+}
+
+StoredRun ResultsStore::get(int64_t id) const {
+  Stmt s(db_, (std::string(kSelect) + "WHERE id = ?").c_str());
+  s.integer(1, id);
+  if (!s.step()) throw InputError("no run with id " + std::to_string(id) + " in " + path_);
+  return read_row(db_, s, path_);
+}
+
+}  // namespace paralab
