@@ -1,6 +1,7 @@
 #include "core/cluster.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <limits>
 
@@ -19,6 +20,30 @@ double DeviceSpec::peak(const std::string& dtype) const {
   if (dtype == "fp16") return get("bf16");
   if (dtype == "tf32") return get("fp32");
   return 0.0;
+}
+
+namespace {
+double interpolate_log(const std::vector<std::pair<double, double>>& curve, double x, double fallback) {
+  if (curve.empty()) return fallback;
+  if (x <= curve.front().first) return curve.front().second;
+  if (x >= curve.back().first) return curve.back().second;
+  for (size_t i = 1; i < curve.size(); ++i) {
+    if (x <= curve[i].first) {
+      double x0 = std::log(curve[i - 1].first), x1 = std::log(curve[i].first);
+      double t = x1 > x0 ? (std::log(x) - x0) / (x1 - x0) : 1.0;
+      return curve[i - 1].second + t * (curve[i].second - curve[i - 1].second);
+    }
+  }
+  return curve.back().second;
+}
+}  // namespace
+
+double DeviceSpec::gemm_efficiency_at(double flops) const {
+  return interpolate_log(gemm_efficiency_curve, flops, gemm_efficiency);
+}
+
+double DeviceSpec::memory_efficiency_at(double bytes) const {
+  return interpolate_log(memory_efficiency_curve, bytes, memory_efficiency);
 }
 
 const char* tier_kind_name(TierKind k) {

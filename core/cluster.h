@@ -41,7 +41,16 @@ struct DeviceSpec {
   double memory_efficiency = 0.85;  // achieved / peak for streaming ops
   double launch_overhead_seconds = 5e-6;
   double slowdown = 1.0;  // straggler factor: every op takes this many times longer
+  // Optional calibrated curves (a hardware profile fills them): points
+  // (size, efficiency) sorted by size, interpolated linearly in log(size) and
+  // clamped at the ends; empty = use the constant efficiencies above.
+  // GEMM curve: size = FLOPs of one GEMM; memory curve: size = bytes touched.
+  std::vector<std::pair<double, double>> gemm_efficiency_curve;
+  std::vector<std::pair<double, double>> memory_efficiency_curve;
   std::string source;
+
+  double gemm_efficiency_at(double flops) const;
+  double memory_efficiency_at(double bytes) const;
 
   // Peak for a dtype; falls back fp16 <-> bf16 and tf32 -> fp32; 0 if unknown.
   double peak(const std::string& dtype) const;
