@@ -133,8 +133,10 @@ int Cluster::add_link(int a, int b, std::string kind, double bw, double latency,
   l.latency_seconds = latency;
   l.source = std::move(source);
   links_.push_back(l);
-  adjacency_[a].emplace_back(b, l.id);
-  adjacency_[b].emplace_back(a, l.id);
+  // Kept sorted by neighbour so route() visits neighbours in ascending order.
+  auto insert_sorted = [](auto& v, std::pair<int, int> e) { v.insert(std::upper_bound(v.begin(), v.end(), e), e); };
+  insert_sorted(adjacency_[a], {b, l.id});
+  insert_sorted(adjacency_[b], {a, l.id});
   cache_->routes.clear();
   return l.id;
 }
@@ -165,9 +167,7 @@ std::vector<Hop> Cluster::route(int a, int b) const {
     int u = q.front();
     q.pop_front();
     if (u == b) break;
-    auto nbrs = adjacency_[u];
-    std::sort(nbrs.begin(), nbrs.end());
-    for (auto [v, link] : nbrs) {
+    for (auto [v, link] : adjacency_[u]) {
       if (seen[v]) continue;
       // Paths do not pass through a device or disk on the way elsewhere.
       const std::string& k = vertices_[v].kind;
