@@ -200,7 +200,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
       int per_leaf = static_cast<int>(nj.integer_or("nodes_per_leaf", 8, 1));
       double over = nj.number_or("oversubscription", 1.0, 1.0);
       int leaves = (c.num_nodes + per_leaf - 1) / per_leaf;
-      int spine = c.add_vertex(Vertex{"network.spine0", "switch", "network", -1, 0});
+      int spine = leaves > 1 ? c.add_vertex(Vertex{"network.spine0", "switch", "network", -1, 0}) : -1;
       for (int lf = 0; lf < leaves; ++lf) {
         int leaf = c.add_vertex(Vertex{"network.leaf" + std::to_string(lf), "switch", "network", -1, lf});
         double trunk = 0;
@@ -210,7 +210,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
             c.add_link(nic_vertices[idx], leaf, kind, nic_bw[idx], lat / 4, src);
             trunk += nic_bw[idx];
           }
-        c.add_link(leaf, spine, kind, trunk / over, lat / 4, src);
+        if (spine >= 0) c.add_link(leaf, spine, kind, trunk / over, lat / 4, src);
       }
     }
   }

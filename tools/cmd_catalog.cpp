@@ -79,14 +79,23 @@ void print_cluster(const Cluster& c) {
       fmt::print("  disk per node: {}, read {}, write {}\n", human_bytes(d->capacity_bytes),
                  human_rate(d->read_bytes_per_s, "B/s"), human_rate(d->write_bytes_per_s, "B/s"));
   }
-  std::map<std::string, std::pair<int, double>> kinds;
+  struct KindStats {
+    int count = 0;
+    double lo = 1e300, hi = 0;
+  };
+  std::map<std::string, KindStats> kinds;
   for (const auto& l : c.links()) {
     auto& k = kinds[l.kind];
-    k.first++;
-    k.second = l.bandwidth_bytes_per_s;
+    k.count++;
+    k.lo = std::min(k.lo, l.bandwidth_bytes_per_s);
+    k.hi = std::max(k.hi, l.bandwidth_bytes_per_s);
   }
-  fmt::print("  links ({} in all):\n", c.links().size());
-  for (const auto& [k, v] : kinds) fmt::print("    {:<12} x{:<5} {} per direction\n", k, v.first, human_rate(v.second, "B/s"));
+  fmt::print("  links ({} in all), bandwidth per direction:\n", c.links().size());
+  for (const auto& [k, v] : kinds) {
+    std::string bw = human_rate(v.lo, "B/s");
+    if (v.hi > v.lo) bw += " to " + human_rate(v.hi, "B/s");
+    fmt::print("    {:<12} x{:<5} {}\n", k, v.count, bw);
+  }
 }
 
 void list_entries(const CommonOptions& o, const std::vector<CatalogEntry>& entries) {
