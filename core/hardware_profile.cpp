@@ -1,0 +1,264 @@
+#include "core/hardware_profile.h"
+
+#include "core/error.h"
+
+namespace paralab {
+
+namespace {
+
+Json curve_json(const EfficiencyCurve& c) {
+  Json a = Json::array();
+  for (const auto& [size, eff] : c) a.push_back({size, eff});
+  return a;
+}
+
+EfficiencyCurve parse_curve(const JsonReader& j, const char* key) {
+  EfficiencyCurve c;
+  auto r = j.find(key);
+  if (!r) return c;
+  r->require_array();
+  for (size_t i = 0; i < r->size(); ++i) {
+    JsonReader p = r->at(i);
+    const Json& v = p.json();
+    if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+      p.fail("expected a [size, efficiency] pair of numbers, got " + json_brief(v));
+    double size = v[0].get<double>(), eff = v[1].get<double>();
+    if (size <= 0) p.fail("expected a positive size, got " + json_brief(v[0]));
+    if (eff <= 0 || eff > 1) p.fail("expected an efficiency in (0, 1], got " + json_brief(v[1]));
+    if (!c.empty() && size <= c.back().first) p.fail("expected sizes in ascending order, got " + json_brief(v[0]));
+    c.emplace_back(size, eff);
+  }
+  return c;
+}
+
+std::string calibrated(const HardwareProfile& p) { return "calibrated:" + p.name; }
+
+}  // namespace
+
+Json HardwareProfile::to_json() const {
+  Json devs = Json::array();
+  for (const auto& d : devices) {
+    devs.push_back({{"kind", d.kind},
+                    {"component", d.component},
+                    {"model", d.model},
+                    {"peak_flops_per_s", d.peak_flops_per_s},
+                    {"gemm_efficiency_curve", curve_json(d.gemm_efficiency_curve)},
+                    {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
+                    {"memory_efficiency_curve", curve_json(d.memory_efficiency_curve)},
+                    {"launch_overhead_seconds", d.launch_overhead_seconds}});
+  }
+  Json ls = Json::array();
+  for (const auto& l : links)
+    ls.push_back({{"kind", l.kind},
+                  {"bandwidth_bytes_per_s", l.bandwidth_bytes_per_s},
+                  {"latency_seconds", l.latency_seconds},
+                  {"measured", l.measured}});
+  Json cs = Json::array();
+  for (const auto& c : collectives) {
+    Json pts = Json::array();
+    for (const auto& p : c.points)
+      pts.push_back({{"bytes", p.bytes},
+                     {"seconds", p.seconds},
+                     {"algbw_bytes_per_s", p.algbw_bytes_per_s},
+                     {"busbw_bytes_per_s", p.busbw_bytes_per_s}});
+    cs.push_back({{"kind", c.kind},
+                  {"ranks", c.ranks},
+                  {"transport", c.transport},
+                  {"alpha_seconds", c.alpha_seconds},
+                  {"busbw_bytes_per_s", c.busbw_bytes_per_s},
+                  {"points", pts}});
+  }
+  return {{"format", kHardwareProfileFormat},
+          {"name", name},
+          {"backend", backend},
+          {"created_at", created_at},
+          {"machine", machine},
+          {"devices", devs},
+          {"host_memory",
+           {{"bandwidth_bytes_per_s", host_memory.bandwidth_bytes_per_s},
+            {"pageable_copy_bytes_per_s", host_memory.pageable_copy_bytes_per_s}}},
+          {"links", ls},
+          {"disk",
+           {{"read_bytes_per_s", disk.read_bytes_per_s},
+            {"latency_seconds", disk.latency_seconds},
+            {"queue_depth", disk.queue_depth},
+            {"o_direct", disk.o_direct},
+            {"note", disk.note}}},
+          {"collectives", cs},
+          {"notes", notes}};
+}
+
+HardwareProfile hardware_profile_from_json(const JsonReader& j) {
+  j.require_object();
+  HardwareProfile p;
+  std::string fmt = j.str("format");
+  if (fmt != kHardwareProfileFormat)
+    j.fail_field("format", std::string("\"") + kHardwareProfileFormat + "\" (write one with paralab calibrate)");
+  p.name = j.str("name");
+  p.backend = j.choice("backend", {"host", "cuda"});
+  p.created_at = j.str_or("created_at", "");
+  if (auto m = j.find("machine")) {
+    m->require_object();
+    p.machine = m->json();
+  }
+  if (auto ds = j.find("devices")) {
+    ds->require_array();
+    for (size_t i = 0; i < ds->size(); ++i) {
+      JsonReader d = ds->at(i);
+      d.require_object();
+      DeviceProfile dp;
+      dp.kind = d.choice("kind", {"cpu", "gpu"});
+      dp.component = d.str_or("component", "");
+      dp.model = d.str_or("model", "");
+      if (auto peaks = d.find("peak_flops_per_s")) {
+        peaks->require_object();
+        for (const auto& k : peaks->keys()) {
+          DType t;
+          if (!parse_dtype(k.c_str(), &t)) peaks->fail("unknown dtype '" + k + "'; valid: " + dtype_names());
+          dp.peak_flops_per_s[k] = peaks->positive(k.c_str());
+        }
+      }
+      dp.gemm_efficiency_curve = parse_curve(d, "gemm_efficiency_curve");
+      if (!dp.gemm_efficiency_curve.empty() && dp.peak_flops_per_s.empty())
+        d.fail_field("peak_flops_per_s", "the peak a gemm_efficiency_curve is relative to");
+      dp.memory_bandwidth_bytes_per_s = d.number_or("memory_bandwidth_bytes_per_s", 0, 0);
+      dp.memory_efficiency_curve = parse_curve(d, "memory_efficiency_curve");
+      if (!dp.memory_efficiency_curve.empty() && dp.memory_bandwidth_bytes_per_s <= 0)
+        d.fail_field("memory_bandwidth_bytes_per_s", "a positive bandwidth a memory_efficiency_curve is relative to");
+      dp.launch_overhead_seconds = d.number_or("launch_overhead_seconds", -1);
+      p.devices.push_back(std::move(dp));
+    }
+  }
+  if (auto h = j.find("host_memory")) {
+    p.host_memory.bandwidth_bytes_per_s = h->number_or("bandwidth_bytes_per_s", 0, 0);
+    p.host_memory.pageable_copy_bytes_per_s = h->number_or("pageable_copy_bytes_per_s", 0, 0);
+  }
+  if (auto ls = j.find("links")) {
+    ls->require_array();
+    for (size_t i = 0; i < ls->size(); ++i) {
+      JsonReader l = ls->at(i);
+      LinkProfile lp;
+      lp.kind = l.str("kind");
+      lp.bandwidth_bytes_per_s = l.number_or("bandwidth_bytes_per_s", 0, 0);
+      lp.latency_seconds = l.number_or("latency_seconds", -1);
+      lp.measured = l.str_or("measured", "");
+      p.links.push_back(lp);
+    }
+  }
+  if (auto d = j.find("disk")) {
+    p.disk.read_bytes_per_s = d->number_or("read_bytes_per_s", 0, 0);
+    p.disk.latency_seconds = d->number_or("latency_seconds", -1);
+    p.disk.queue_depth = static_cast<int>(d->integer_or("queue_depth", 0, 0));
+    p.disk.o_direct = d->boolean_or("o_direct", true);
+    p.disk.note = d->str_or("note", "");
+  }
+  if (auto cs = j.find("collectives")) {
+    cs->require_array();
+    for (size_t i = 0; i < cs->size(); ++i) {
+      JsonReader c = cs->at(i);
+      CollectiveProfile cp;
+      cp.kind = c.choice("kind", {"all_reduce", "all_gather", "reduce_scatter", "broadcast", "send_recv", "all_to_all"});
+      cp.ranks = static_cast<int>(c.integer("ranks", 1));
+      cp.transport = c.str_or("transport", "");
+      cp.alpha_seconds = c.number_or("alpha_seconds", 0, 0);
+      cp.busbw_bytes_per_s = c.number_or("busbw_bytes_per_s", 0, 0);
+      if (auto pts = c.find("points")) {
+        pts->require_array();
+        for (size_t k = 0; k < pts->size(); ++k) {
+          JsonReader q = pts->at(k);
+          cp.points.push_back(CollectivePoint{q.positive("bytes"), q.positive("seconds"),
+                                              q.number_or("algbw_bytes_per_s", 0, 0),
+                                              q.number_or("busbw_bytes_per_s", 0, 0)});
+        }
+      }
+      p.collectives.push_back(std::move(cp));
+    }
+  }
+  if (auto n = j.find("notes")) {
+    n->require_array();
+    for (size_t i = 0; i < n->size(); ++i) {
+      const Json& v = n->at(i).json();
+      if (!v.is_string()) n->at(i).fail("expected a string, got " + json_brief(v));
+      p.notes.push_back(v.get<std::string>());
+    }
+  }
+  return p;
+}
+
+HardwareProfile load_hardware_profile(const std::string& path) {
+  Json j = read_json_file(path);
+  return hardware_profile_from_json(JsonReader(j, path));
+}
+
+void save_hardware_profile(const HardwareProfile& p, const std::string& path) {
+  write_json_file(path, p.to_json());
+}
+
+int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
+  const Cluster& old = *cluster;
+  Cluster c;
+  c.name = old.name;
+  c.description = old.description;
+  c.source = old.source;
+  c.num_nodes = old.num_nodes;
+  int changed = 0;
+  const std::string src = calibrated(p);
+  for (const auto& v : old.vertices()) c.add_vertex(v);
+  for (const auto& l : old.links()) {
+    double bw = l.bandwidth_bytes_per_s, lat = l.latency_seconds;
+    std::string lsrc = l.source;
+    for (const auto& lp : p.links) {
+      if (lp.kind != l.kind) continue;
+      if (lp.bandwidth_bytes_per_s > 0) bw = lp.bandwidth_bytes_per_s;
+      if (lp.latency_seconds >= 0) lat = lp.latency_seconds;
+      lsrc = src + " (" + lp.measured + ")";
+      ++changed;
+    }
+    c.add_link(l.a, l.b, l.kind, bw, lat, lsrc);
+  }
+  for (Device d : old.devices()) {
+    for (const auto& dp : p.devices) {
+      if (dp.kind != d.spec.kind) continue;
+      if (!dp.component.empty() && dp.component != d.component) continue;
+      DeviceSpec& s = d.spec;
+      for (const auto& [dtype, peak] : dp.peak_flops_per_s) s.peak_flops_per_s[dtype] = peak;
+      if (!dp.gemm_efficiency_curve.empty()) {
+        s.gemm_efficiency_curve = dp.gemm_efficiency_curve;
+        s.gemm_efficiency = dp.gemm_efficiency_curve.back().second;
+      }
+      if (dp.memory_bandwidth_bytes_per_s > 0) s.memory_bandwidth_bytes_per_s = dp.memory_bandwidth_bytes_per_s;
+      if (!dp.memory_efficiency_curve.empty()) {
+        s.memory_efficiency_curve = dp.memory_efficiency_curve;
+        s.memory_efficiency = dp.memory_efficiency_curve.back().second;
+      }
+      if (dp.launch_overhead_seconds >= 0) s.launch_overhead_seconds = dp.launch_overhead_seconds;
+      s.source = src + "; catalog: " + s.source;
+      ++changed;
+    }
+    c.add_device(d);
+  }
+  for (int n = 0; n < old.num_nodes; ++n) {
+    if (old.host_memory_vertex(n) >= 0) {
+      HostMemorySpec h = old.host_memory(n);
+      bool touched = false;
+      if (p.host_memory.bandwidth_bytes_per_s > 0) h.bandwidth_bytes_per_s = p.host_memory.bandwidth_bytes_per_s, touched = true;
+      if (p.host_memory.pageable_copy_bytes_per_s > 0)
+        h.pageable_copy_bytes_per_s = p.host_memory.pageable_copy_bytes_per_s, touched = true;
+      if (touched) h.source = src + "; catalog: " + h.source, ++changed;
+      c.set_host_memory(n, h);
+    }
+    if (const DiskSpec* d0 = old.disk(n)) {
+      DiskSpec d = *d0;
+      bool touched = false;
+      if (p.disk.read_bytes_per_s > 0) d.read_bytes_per_s = p.disk.read_bytes_per_s, touched = true;
+      if (p.disk.latency_seconds >= 0) d.latency_seconds = p.disk.latency_seconds, touched = true;
+      if (p.disk.queue_depth > 0) d.queue_depth = p.disk.queue_depth, touched = true;
+      if (touched) d.source = src + "; catalog: " + d.source, ++changed;
+      c.set_disk(n, d);
+    }
+  }
+  *cluster = std::move(c);
+  return changed;
+}
+
+}  // namespace paralab

@@ -1,0 +1,110 @@
+// core/hardware_profile: round trip, validation messages and how a profile
+// changes a cluster. (Lives in tests/real because calibration owns the format.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/catalog.h"
+#include "core/error.h"
+#include "core/hardware_profile.h"
+
+namespace paralab {
+namespace {
+
+HardwareProfile sample() {
+  HardwareProfile p;
+  p.name = "unit";
+  p.backend = "host";
+  p.created_at = "2026-01-01T00:00:00Z";
+  DeviceProfile d;
+  d.kind = "cpu";
+  d.model = "test core";
+  d.peak_flops_per_s["fp32"] = 50e9;
+  d.gemm_efficiency_curve = {{1e6, 0.2}, {1e9, 0.9}};
+  d.memory_bandwidth_bytes_per_s = 12e9;
+  d.memory_efficiency_curve = {{1e4, 0.5}, {1e8, 1.0}};
+  d.launch_overhead_seconds = 3e-6;
+  p.devices.push_back(d);
+  p.host_memory = {15e9, 6e9};
+  p.links.push_back({"memory_bus", 7e9, 2e-6, "memcpy fit"});
+  p.disk.read_bytes_per_s = 1.5e9;
+  p.disk.latency_seconds = 80e-6;
+  p.disk.queue_depth = 4;
+  CollectiveProfile c;
+  c.kind = "all_reduce";
+  c.ranks = 2;
+  c.transport = "mpi";
+  c.alpha_seconds = 5e-6;
+  c.busbw_bytes_per_s = 4e9;
+  c.points.push_back({1e6, 2.5e-4, 4e9, 4e9});
+  p.collectives.push_back(c);
+  p.notes.push_back("a note");
+  return p;
+}
+
+TEST(HardwareProfile, JsonRoundTripKeepsEveryField) {
+  HardwareProfile p = sample();
+  Json j = p.to_json();
+  HardwareProfile q = hardware_profile_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(q.to_json(), j);
+}
+
+TEST(HardwareProfile, RejectsWrongFormatAndUnsortedCurveWithPath) {
+  Json j = sample().to_json();
+  j["format"] = "v0";
+  EXPECT_THROW(hardware_profile_from_json(JsonReader(j, "p.json")), InputError);
+  j = sample().to_json();
+  j["devices"][0]["gemm_efficiency_curve"] = Json::array({Json::array({1e9, 0.5}), Json::array({1e6, 0.4})});
+  try {
+    hardware_profile_from_json(JsonReader(j, "p.json"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "p.json: $.devices[0].gemm_efficiency_curve[1]: expected sizes in ascending order, got 1000000.0");
+  }
+  j = sample().to_json();
+  j["devices"][0]["gemm_efficiency_curve"][0][1] = 1.5;
+  EXPECT_THROW(hardware_profile_from_json(JsonReader(j, "p.json")), InputError);
+}
+
+TEST(HardwareProfile, ApplyWritesFiguresIntoLocalhostCluster) {
+  Cluster c = load_cluster("localhost-cpu");
+  int nlinks = static_cast<int>(c.links().size());
+  int changed = apply_hardware_profile(sample(), &c);
+  // 2 cpu devices + 2 memory_bus links (one per core) + host memory + disk.
+  EXPECT_EQ(changed, 6);
+  ASSERT_EQ(c.num_devices(), 2);
+  for (const auto& d : c.devices()) {
+    EXPECT_DOUBLE_EQ(d.spec.peak("fp32"), 50e9);
+    // Curve interpolated in log(size): halfway between 1e6 and 1e9 is 10^7.5.
+    EXPECT_NEAR(d.spec.gemm_efficiency_at(std::pow(10.0, 7.5)), 0.55, 1e-12);
+    EXPECT_DOUBLE_EQ(d.spec.memory_bandwidth_bytes_per_s, 12e9);
+    EXPECT_DOUBLE_EQ(d.spec.launch_overhead_seconds, 3e-6);
+    EXPECT_EQ(d.spec.source.rfind("calibrated:unit", 0), 0u);
+  }
+  ASSERT_EQ(static_cast<int>(c.links().size()), nlinks);
+  for (const auto& l : c.links()) {
+    if (l.kind != "memory_bus") continue;
+    EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 7e9);
+    EXPECT_DOUBLE_EQ(l.latency_seconds, 2e-6);
+  }
+  EXPECT_DOUBLE_EQ(c.host_memory(0).bandwidth_bytes_per_s, 15e9);
+  EXPECT_DOUBLE_EQ(c.host_memory(0).pageable_copy_bytes_per_s, 6e9);
+  ASSERT_NE(c.disk(0), nullptr);
+  EXPECT_DOUBLE_EQ(c.disk(0)->read_bytes_per_s, 1.5e9);
+  EXPECT_EQ(c.disk(0)->queue_depth, 4);
+  // Routes survive the rebuild: core 0 to core 1 through host memory.
+  EXPECT_EQ(c.route(c.device(0).vertex, c.device(1).vertex).size(), 2u);
+}
+
+TEST(HardwareProfile, GpuEntryLeavesCpuDevicesAlone) {
+  HardwareProfile p = sample();
+  p.devices[0].kind = "gpu";
+  Cluster c = load_cluster("localhost-cpu");
+  double before = c.device(0).spec.peak("fp32");
+  apply_hardware_profile(p, &c);
+  EXPECT_DOUBLE_EQ(c.device(0).spec.peak("fp32"), before);
+}
+
+}  // namespace
+}  // namespace paralab
