@@ -17,6 +17,12 @@ if(PARALAB_CUDA)
         # Ampere (A100, RTX 30xx), Ada (L4/RTX 40xx), Hopper (H100/H200).
         set(CMAKE_CUDA_ARCHITECTURES 80 86 90)
       endif()
+      if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+        # CMake <= 3.25 knows no C++20 flag for nvcc (generation fails with
+        # "requires the language dialect CUDA20"): tell it.
+        set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+        set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+      endif()
       set(CMAKE_CUDA_STANDARD 20)
       find_library(PARALAB_NCCL nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
       set(PARALAB_HAVE_CUDA ON)
