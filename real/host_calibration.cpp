@@ -296,6 +296,13 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   if (cfg.mpi_ranks >= 2 && !cfg.paralab_binary.empty()) {
     try {
       p.collectives = launch_mpi_collective_calibration(cfg.paralab_binary, cfg.mpi_ranks, cfg.quick, dir);
+      // The rank-to-rank path ("shm" links, two hops between cores): a ring
+      // all-reduce of n = 2 ranks moves S/2 twice over it, so the link rate
+      // is the busbw and the 4 hop latencies add up to the fitted alpha.
+      for (const auto& c : p.collectives)
+        if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
+          p.links.push_back(LinkProfile{"shm", c.busbw_bytes_per_s, c.alpha_seconds / 4,
+                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks"});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("MPI collectives not measured: ") + e.what());
     }

@@ -1,0 +1,544 @@
+// The host executor: every simulated device is a worker with one thread per
+// stream. Compute = OpenBLAS SGEMM of the op's shape (one BLAS thread per
+// worker) or a memory sweep of the op's bytes; transfers = memcpy between
+// per-tier arenas (pinned = mlock-ed); SSD reads/writes = O_DIRECT I/O on a
+// scratch file made for the run; collectives = MPI among ranks, or an
+// in-process ring (reduce-scatter + all-gather) when all members are local.
+// This file is the orchestrator (setup, lanes, one execution); it is long
+// because setup and execution share many small per-run tables.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/error.h"
+#include "real/check.h"
+#include "real/executor.h"
+#include "real/host_ops.h"
+#include "real/mpi_world.h"
+#include "real/sync.h"
+
+namespace paralab::real {
+
+namespace {
+
+constexpr size_t kArenaCapBytes = size_t(256) << 20;
+using Clock = std::chrono::steady_clock;
+
+std::mutex& mpi_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Serialises MPI calls unless the library gave MPI_THREAD_MULTIPLE.
+struct MpiLock {
+  std::unique_lock<std::mutex> l;
+  MpiLock() {
+    if (!MpiWorld::get().thread_multiple()) l = std::unique_lock<std::mutex>(mpi_mutex());
+  }
+};
+
+size_t page_round(double b) { return (static_cast<size_t>(std::ceil(b)) + kPageBytes - 1) / kPageBytes * kPageBytes; }
+
+struct Lane {
+  int device = 0, stream = 0;
+  std::vector<int> ops;
+  // Scratch for compute (sized at setup).
+  HostBuffer a, b, c, sweep_src, sweep_dst;
+  size_t ssd_cursor = 0;
+};
+
+class HostRun {
+ public:
+  HostRun(const TaskGraph& g, const Cluster& c, const ExecOptions& o) : g_(g), c_(c), o_(o) {
+    MpiWorld& w = MpiWorld::get();
+    rank_ = w.rank();
+    size_ = w.size();
+  }
+
+  RankResult run() {
+    RankResult r;
+    r.rank = rank_;
+    try {
+      setup(&r);
+    } catch (const RealError& e) {
+      r.status = "error";
+      r.message = "rank " + std::to_string(rank_) + ": " + e.what();
+      return r;
+    }
+    for (int i = 0; i < o_.warmup_runs && r.status == "ok"; ++i) execute_once(&r, false);
+    if (r.status == "ok") execute_once(&r, true);
+    for (const auto& [key, peak] : peaks_)
+      r.peak_memory.push_back({key.first, key.second, peak});
+    return r;
+  }
+
+  ~HostRun() {
+    MpiLock l;
+    for (auto& [op, comm] : comms_) MPI_Comm_free(&comm);
+  }
+
+ private:
+  bool local(int device) const { return device % size_ == rank_; }
+
+  int local_members(int op) const {
+    int n = 0;
+    for (int d : g_.devices_of(op)) n += local(d);
+    return n;
+  }
+
+  char* arena(Place p, size_t bytes_needed, size_t* cap) {
+    auto it = arenas_.find({int(p.tier), p.location});
+    assert(it != arenas_.end());
+    *cap = it->second.bytes();
+    (void)bytes_needed;
+    return it->second.data();
+  }
+
+  void setup(RankResult* r) {
+    set_blas_single_thread();
+    const size_t n = g_.size();
+    remaining_.assign(n, 0);
+    std::map<std::pair<int, int>, size_t> lane_of;
+    std::map<std::pair<int, int>, double> arena_need;  // (tier, location) -> bytes
+    double ssd_total = 0, ssd_max = 0;
+    std::map<int, double> coll_need;  // device -> bytes
+    for (int id = 0; id < int(n); ++id) {
+      const Op& o = g_.op(id);
+      for (int d : g_.devices_of(id)) {
+        if (!local(d)) continue;
+        ++remaining_[id];
+        auto key = std::make_pair(d, int(o.stream));
+        auto it = lane_of.find(key);
+        if (it == lane_of.end()) {
+          it = lane_of.emplace(key, lanes_.size()).first;
+          lanes_.push_back(std::make_unique<Lane>());
+          lanes_.back()->device = d;
+          lanes_.back()->stream = o.stream;
+        }
+        lanes_[it->second]->ops.push_back(id);
+      }
+      if (remaining_[id] == 0) continue;
+      if (o.type == OpType::kTransfer) {
+        Place s = o.src_place(), t = o.dst_place();
+        if (s.tier != TierKind::kSsd) arena_need[{int(s.tier), s.location}] = std::max(arena_need[{int(s.tier), s.location}], o.bytes);
+        if (t.tier != TierKind::kSsd) arena_need[{int(t.tier), t.location}] = std::max(arena_need[{int(t.tier), t.location}], page_round(o.bytes) * 1.0);
+        if (s.tier == TierKind::kSsd || t.tier == TierKind::kSsd) {
+          ssd_total += o.bytes;
+          ssd_max = std::max(ssd_max, o.bytes);
+        }
+      }
+      if (o.type == OpType::kCollective) {
+        int members = int(g_.devices_of(id).size());
+        int loc = local_members(id);
+        if (loc > 1 && loc < members)
+          throw RealError("collective " + g_.describe(id) + " has " + std::to_string(loc) + " of its " +
+                          std::to_string(members) + " members on rank " + std::to_string(rank_) +
+                          "; the host backend needs one member per rank or all members in one process");
+        for (int d : g_.devices_of(id))
+          if (local(d)) coll_need[d] = std::max(coll_need[d], o.bytes);
+      }
+    }
+    // Local predecessors of every op (remote ones are met by the communication op).
+    preds_.assign(n, {});
+    for (auto [before, after] : g_.deps())
+      if (remaining_[before] > 0 && remaining_[after] > 0) preds_[after].push_back(before);
+    // Lane scratch for compute.
+    for (auto& lane : lanes_) {
+      size_t amax = 0, bmax = 0, cmax = 0, smax = 0;
+      for (int id : lane->ops) {
+        const Op& o = g_.op(id);
+        if (o.type != OpType::kCompute) continue;
+        GemmShape s = compute_shape(id);
+        if (s.m > 0) {
+          amax = std::max<size_t>(amax, s.m * s.k * 4);
+          bmax = std::max<size_t>(bmax, s.k * s.n * 4);
+          cmax = std::max<size_t>(cmax, s.m * s.n * 4);
+        } else {
+          smax = std::max<size_t>(smax, std::min<size_t>(kArenaCapBytes, size_t(o.bytes / 2) + 64));
+        }
+      }
+      lane->a = HostBuffer(amax, false);
+      lane->b = HostBuffer(bmax, false);
+      lane->c = HostBuffer(cmax, false);
+      lane->sweep_src = HostBuffer(smax, false);
+      lane->sweep_dst = HostBuffer(smax, false);
+      for (size_t i = 0; i < lane->a.bytes() / 4; ++i) lane->a.floats()[i] = 0.001f * float(i % 13);
+      for (size_t i = 0; i < lane->b.bytes() / 4; ++i) lane->b.floats()[i] = 0.002f * float(i % 7);
+    }
+    for (auto& [key, bytes] : arena_need) {
+      bool pin = key.first == int(TierKind::kPinnedHost);
+      arenas_.emplace(key, HostBuffer(std::min<size_t>(page_round(bytes), kArenaCapBytes), pin));
+      if (pin && !arenas_.at(key).pinned())
+        r->notes.push_back("mlock refused for the pinned arena (RLIMIT_MEMLOCK); pinned copies used pageable memory");
+    }
+    for (auto& [d, bytes] : coll_need) {
+      size_t b = std::min<size_t>(page_round(bytes), kArenaCapBytes);
+      coll_send_.emplace(d, HostBuffer(b, false));
+      coll_recv_.emplace(d, HostBuffer(b, false));
+      for (size_t i = 0; i < b / 4; ++i) coll_send_.at(d).floats()[i] = float(d + 1);
+    }
+    if (ssd_total > 0) {
+      std::string dir = o_.scratch_dir.empty() ? std::string(PARALAB_SOURCE_DIR) + "/results" : o_.scratch_dir;
+      std::filesystem::create_directories(dir);
+      size_t file = std::max(page_round(std::min(ssd_total, 512.0 * kMiB)), page_round(std::min<double>(ssd_max, kArenaCapBytes)));
+      ssd_ = std::make_unique<ScratchFile>(dir + "/paralab-run-scratch." + std::to_string(::getpid()) + "." +
+                                               std::to_string(rank_),
+                                           file);
+      if (!ssd_->o_direct()) r->notes.push_back("ssd: " + ssd_->note());
+    }
+    bool gemm_lowp = false;
+    for (const auto& o : g_.ops()) gemm_lowp |= o.type == OpType::kCompute && o.dtype() != DType::kFp32;
+    if (gemm_lowp) r->notes.push_back("host backend computes every dtype in fp32 (OpenBLAS SGEMM)");
+    // One MPI communicator per collective spanning ranks, created in op order on every rank.
+    if (size_ > 1) {
+      for (int id = 0; id < int(n); ++id) {
+        const Op& o = g_.op(id);
+        if (o.type != OpType::kCollective) continue;
+        auto members = g_.devices_of(id);
+        std::set<int> member_ranks;
+        for (int d : members) member_ranks.insert(d % size_);
+        if (member_ranks.size() < 2) continue;
+        int color = MPI_UNDEFINED, key = 0;
+        for (size_t i = 0; i < members.size(); ++i)
+          if (local(members[i])) color = 0, key = int(i);
+        MPI_Comm comm = MPI_COMM_NULL;
+        {
+          MpiLock l;
+          MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, key, &comm));
+        }
+        if (comm != MPI_COMM_NULL) comms_[id] = comm;
+      }
+    }
+  }
+
+  // The GEMM an op runs: its shape, or for a compute-bound op without one a
+  // cube of equal FLOPs; m = 0 for a memory-bound op.
+  GemmShape compute_shape(int id) const {
+    const Op& o = g_.op(id);
+    if (const GemmShape* s = g_.gemm_shape(o)) return *s;
+    const DeviceSpec& spec = c_.device(o.device).spec;
+    double peak = spec.peak("fp32") > 0 ? spec.peak("fp32") : spec.peak(dtype_name(o.dtype()));
+    double t_compute = peak > 0 ? o.flops / peak : 0;
+    double t_memory = spec.memory_bandwidth_bytes_per_s > 0 ? o.bytes / spec.memory_bandwidth_bytes_per_s : 0;
+    if (o.flops <= 0 || t_memory > t_compute) return {};
+    int64_t e = std::max<int64_t>(1, std::llround(std::cbrt(o.flops / 2)));
+    return {e, e, e};
+  }
+
+  void execute_once(RankResult* r, bool timed) {
+    RunControl rc(remaining_);
+    ctl_ = &rc;
+    rendezvous_.clear();
+    for (int id = 0; id < int(g_.size()); ++id) {
+      const Op& o = g_.op(id);
+      if (o.type != OpType::kCollective || local_members(id) < 2) continue;
+      auto members = g_.devices_of(id);
+      auto rv = std::make_unique<Rendezvous>(int(members.size()));
+      for (int d : members) {
+        rv->bufs.push_back(coll_send_.at(d).data());
+        rv->recv.push_back(coll_recv_.at(d).data());
+      }
+      rendezvous_[id] = std::move(rv);
+    }
+    std::vector<std::vector<OpTiming>> per_lane(lanes_.size());
+    if (size_ > 1) {
+      MpiLock l;
+      MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    }
+    t0_ = Clock::now();
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < lanes_.size(); ++i)
+      threads.emplace_back([this, i, &per_lane] { run_lane(*lanes_[i], &per_lane[i]); });
+    for (auto& t : threads) t.join();
+    ctl_ = nullptr;
+    if (rc.failed()) {
+      r->status = rc.status();
+      r->message = rc.message();
+    }
+    if (timed)
+      for (auto& v : per_lane) r->timings.insert(r->timings.end(), v.begin(), v.end());
+  }
+
+  double now() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
+
+  void run_lane(Lane& lane, std::vector<OpTiming>* out) {
+    for (int id : lane.ops) {
+      if (!ctl_->wait_all(preds_[id])) return;
+      double s = now();
+      try {
+        execute(lane, id);
+      } catch (const RealError& e) {
+        ctl_->fail(status_of(e.what()), "rank " + std::to_string(rank_) + ": " + g_.describe(id) + ": " + e.what());
+        return;
+      } catch (const std::exception& e) {
+        ctl_->fail("error", "rank " + std::to_string(rank_) + ": " + g_.describe(id) + ": " + e.what());
+        return;
+      }
+      if (ctl_->failed()) return;
+      out->push_back({id, lane.device, lane.stream, s, now()});
+      ctl_->finish(id);
+    }
+  }
+
+  static std::string status_of(const std::string& what) { return what.rfind("oom:", 0) == 0 ? "oom" : "error"; }
+
+  void execute(Lane& lane, int id) {
+    const Op& o = g_.op(id);
+    switch (o.type) {
+      case OpType::kCompute: return compute(lane, id);
+      case OpType::kTransfer: return transfer(lane, o);
+      case OpType::kCollective: return collective(lane, id);
+      case OpType::kAlloc:
+      case OpType::kFree: return memory(o);
+    }
+  }
+
+  void compute(Lane& lane, int id) {
+    const Op& o = g_.op(id);
+    GemmShape s = compute_shape(id);
+    if (s.m > 0) {
+      host_sgemm(s.m, s.n, s.k, lane.a.floats(), lane.b.floats(), lane.c.floats());
+      return;
+    }
+    double left = o.bytes;  // memory sweep: half read, half written
+    size_t cap_floats = lane.sweep_src.bytes() / 4;
+    while (left > 0) {
+      size_t floats = std::min<size_t>(cap_floats, size_t(left / 8) + 1);
+      memory_sweep(lane.sweep_dst.floats(), lane.sweep_src.floats(), floats);
+      left -= 8.0 * floats;
+    }
+  }
+
+  void transfer(Lane& lane, const Op& o) {
+    Place s = o.src_place(), t = o.dst_place();
+    size_t bytes = static_cast<size_t>(o.bytes);
+    if (s.tier == TierKind::kSsd) {
+      size_t cap = 0;
+      char* dst = arena(t, bytes, &cap);
+      size_t left = page_round(o.bytes);
+      while (left > 0) {
+        size_t chunk = std::min(left, cap);
+        if (lane.ssd_cursor + chunk > ssd_->size()) lane.ssd_cursor = 0;
+        ssd_->read(lane.ssd_cursor, chunk, dst);
+        lane.ssd_cursor += chunk;
+        left -= chunk;
+      }
+      return;
+    }
+    if (t.tier == TierKind::kSsd) throw RealError("writes to the SSD tier are not supported by the host backend yet");
+    size_t scap = 0, dcap = 0;
+    char* src = arena(s, bytes, &scap);
+    char* dst = arena(t, bytes, &dcap);
+    size_t cap = std::min(scap, dcap);
+    while (bytes > 0) {
+      size_t chunk = std::min(bytes, cap);
+      std::memcpy(dst, src, chunk);
+      bytes -= chunk;
+    }
+  }
+
+  void memory(const Op& o) {
+    Place p = o.src_place();
+    std::string scope = p.tier == TierKind::kDevice ? "device" + std::to_string(p.location) : "node" + std::to_string(p.location);
+    std::lock_guard<std::mutex> l(mem_mu_);
+    auto key = std::make_pair(scope, std::string(tier_kind_name(p.tier)));
+    double& used = in_use_[key];
+    if (o.type == OpType::kFree) {
+      used = std::max(0.0, used - o.bytes);
+      return;
+    }
+    double cap = c_.tier_capacity_bytes(o.device, p.tier);
+    if (cap > 0 && used + o.bytes > cap)
+      throw RealError("oom: alloc of " + std::to_string(o.bytes) + " bytes on " + key.second + " of " + scope +
+                      " exceeds its capacity of " + std::to_string(cap) + " bytes (" + std::to_string(used) +
+                      " in use)");
+    used += o.bytes;
+    peaks_[key] = std::max(peaks_[key], used);
+  }
+
+  void collective(Lane& lane, int id) {
+    const Op& o = g_.op(id);
+    auto members = g_.devices_of(id);
+    int n = int(members.size());
+    if (o_.fail_rank == rank_) {
+      // Fault injection: this rank stops answering (as a hung or dead rank would).
+      std::this_thread::sleep_for(std::chrono::duration<double>(o_.collective_timeout_seconds + 30));
+      std::_Exit(3);
+    }
+    if (n == 1) return;
+    if (auto it = rendezvous_.find(id); it != rendezvous_.end()) return local_collective(lane, id, *it->second);
+    auto cit = comms_.find(id);
+    assert(cit != comms_.end());
+    mpi_collective(lane, id, cit->second);
+  }
+
+  // In-process: each member i works on its own chunk i (reduce-scatter), then
+  // gathers the others' chunks (all-gather).
+  void local_collective(Lane& lane, int id, Rendezvous& rv) {
+    const Op& o = g_.op(id);
+    auto members = g_.devices_of(id);
+    int n = int(members.size());
+    int me = int(std::find(members.begin(), members.end(), lane.device) - members.begin());
+    size_t cap = coll_send_.at(lane.device).bytes();
+    size_t count = std::min<size_t>(size_t(o.bytes), cap) / 4;
+    size_t chunk = count / n;
+    auto timeout = std::chrono::duration<double>(o_.collective_timeout_seconds);
+    auto sync = [&] {
+      if (!rv.wait(*ctl_, timeout))
+        throw RealError("in-process collective timed out after " + std::to_string(o_.collective_timeout_seconds) + " s");
+    };
+    auto f = [&](int member, bool recv) { return reinterpret_cast<float*>(recv ? rv.recv[member] : rv.bufs[member]); };
+    sync();
+    switch (o.collective_kind()) {
+      case CollectiveKind::kAllReduce:
+      case CollectiveKind::kReduceScatter: {
+        float* mine = f(me, false) + me * chunk;
+        for (int j = 0; j < n; ++j)
+          if (j != me) {
+            const float* other = f(j, false) + me * chunk;
+            for (size_t i = 0; i < chunk; ++i) mine[i] += other[i];
+          }
+        if (o.collective_kind() == CollectiveKind::kReduceScatter) break;
+        sync();
+        for (int j = 0; j < n; ++j)
+          if (j != me) std::memcpy(f(me, false) + j * chunk, f(j, false) + j * chunk, chunk * 4);
+        break;
+      }
+      case CollectiveKind::kAllGather:
+        for (int j = 0; j < n; ++j)
+          if (j != me) std::memcpy(f(me, true) + j * chunk, f(j, false) + j * chunk, chunk * 4);
+        break;
+      case CollectiveKind::kAllToAll:
+        for (int j = 0; j < n; ++j)
+          if (j != me) std::memcpy(f(me, true) + j * chunk, f(j, false) + me * chunk, chunk * 4);
+        break;
+      case CollectiveKind::kBroadcast:
+      case CollectiveKind::kSendRecv:
+        if (me != 0) std::memcpy(f(me, true), f(0, false), count * 4);
+        break;
+    }
+    sync();
+    (void)lane;
+  }
+
+  void mpi_collective(Lane& lane, int id, MPI_Comm comm) {
+    const Op& o = g_.op(id);
+    auto members = g_.devices_of(id);
+    int n = int(members.size());
+    int me = 0;
+    {
+      MpiLock l;
+      MPI_CHECK(MPI_Comm_rank(comm, &me));
+    }
+    float* send = coll_send_.at(lane.device).floats();
+    float* recv = coll_recv_.at(lane.device).floats();
+    int count = int(std::min<size_t>(size_t(o.bytes), coll_send_.at(lane.device).bytes()) / 4);
+    int per = count / n;
+    // Arrival notes: who reached this collective (names the missing rank on a time-out).
+    std::vector<MPI_Request> arrive(2 * n, MPI_REQUEST_NULL);
+    static int token = 1;
+    std::vector<int> got(n, 0);
+    MPI_Request req = MPI_REQUEST_NULL, req2 = MPI_REQUEST_NULL;
+    {
+      MpiLock l;
+      for (int j = 0; j < n; ++j)
+        if (j != me) {
+          MPI_CHECK(MPI_Irecv(&got[j], 1, MPI_INT, j, 99, comm, &arrive[2 * j]));
+          MPI_CHECK(MPI_Isend(&token, 1, MPI_INT, j, 99, comm, &arrive[2 * j + 1]));
+        }
+      switch (o.collective_kind()) {
+        case CollectiveKind::kAllReduce:
+          MPI_CHECK(MPI_Iallreduce(send, recv, count, MPI_FLOAT, MPI_SUM, comm, &req));
+          break;
+        case CollectiveKind::kAllGather:
+          MPI_CHECK(MPI_Iallgather(send, per, MPI_FLOAT, recv, per, MPI_FLOAT, comm, &req));
+          break;
+        case CollectiveKind::kReduceScatter:
+          MPI_CHECK(MPI_Ireduce_scatter_block(send, recv, per, MPI_FLOAT, MPI_SUM, comm, &req));
+          break;
+        case CollectiveKind::kAllToAll:
+          MPI_CHECK(MPI_Ialltoall(send, per, MPI_FLOAT, recv, per, MPI_FLOAT, comm, &req));
+          break;
+        case CollectiveKind::kBroadcast:
+          MPI_CHECK(MPI_Ibcast(send, count, MPI_FLOAT, 0, comm, &req));
+          break;
+        case CollectiveKind::kSendRecv:
+          if (me == 0) MPI_CHECK(MPI_Isend(send, count, MPI_FLOAT, 1, 100, comm, &req));
+          else MPI_CHECK(MPI_Irecv(recv, count, MPI_FLOAT, 0, 100, comm, &req2));
+          break;
+      }
+    }
+    auto deadline = Clock::now() + std::chrono::duration<double>(o_.collective_timeout_seconds);
+    for (;;) {
+      int flag = 0;
+      {
+        MpiLock l;
+        MPI_Request& r = req != MPI_REQUEST_NULL ? req : req2;
+        MPI_CHECK(MPI_Test(&r, &flag, MPI_STATUS_IGNORE));
+      }
+      if (flag) break;
+      if (ctl_->failed()) return;
+      if (Clock::now() > deadline) {
+        std::string missing;
+        MpiLock l;
+        for (int j = 0; j < n; ++j) {
+          if (j == me) continue;
+          int f = 0;
+          MPI_Test(&arrive[2 * j], &f, MPI_STATUS_IGNORE);
+          if (!f) missing += (missing.empty() ? "" : ", ") + std::string("rank ") + std::to_string(members[j] % size_) +
+                             " (device " + std::to_string(members[j]) + ")";
+        }
+        throw RealError("collective timed out after " + std::to_string(o_.collective_timeout_seconds) + " s; " +
+                        (missing.empty() ? std::string("all members arrived") : missing + " did not arrive"));
+      }
+      std::this_thread::yield();
+    }
+    MpiLock l;
+    MPI_CHECK(MPI_Waitall(int(arrive.size()), arrive.data(), MPI_STATUSES_IGNORE));
+  }
+
+  const TaskGraph& g_;
+  const Cluster& c_;
+  const ExecOptions& o_;
+  int rank_ = 0, size_ = 1;
+  std::vector<int> remaining_;
+  std::vector<std::vector<int>> preds_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::map<std::pair<int, int>, HostBuffer> arenas_;
+  std::map<int, HostBuffer> coll_send_, coll_recv_;
+  std::unique_ptr<ScratchFile> ssd_;
+  std::map<int, MPI_Comm> comms_;
+  std::map<int, std::unique_ptr<Rendezvous>> rendezvous_;
+  RunControl* ctl_ = nullptr;
+  Clock::time_point t0_;
+  std::mutex mem_mu_;
+  std::map<std::pair<std::string, std::string>, double> in_use_, peaks_;
+};
+
+class HostExecutor : public Executor {
+ public:
+  RankResult run(const TaskGraph& g, const Cluster& c, const ExecOptions& o) override {
+    g.validate(c);
+    g.finalize();
+    HostRun r(g, c, o);
+    return r.run();
+  }
+  std::string backend() const override { return "real-host"; }
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_host_executor() { return std::make_unique<HostExecutor>(); }
+
+}  // namespace paralab::real

@@ -1,0 +1,53 @@
+// Validation: run TaskGraphs for real and in the simulator (with the
+// calibrated cluster) and report how far apart they are.
+//
+// relative_error = |simulated - measured| / measured, end to end (makespan)
+// and per op class (busy seconds of gemm, compute_other, transfer, ssd_read,
+// collective). The simulator is passed in as a function so real/ does not
+// fix which simulator options are used.
+// Invariants: 1. a run whose real execution failed is reported with its
+// status and excluded from the median/max (error_runs counts it); 2. median
+// and max are over the successful runs only.
+// Thread-safety: one validation at a time (it loads every core).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/run_record.h"
+#include "real/run_graph.h"
+#include "real/validation_graphs.h"
+
+namespace paralab::real {
+
+using SimulateFn = std::function<RunRecord(const Cluster&, const TaskGraph&)>;
+
+struct ValidationRun {
+  std::string name;
+  RunRecord measured;
+  RunRecord simulated;
+  double measured_seconds = 0;
+  double simulated_seconds = 0;
+  double relative_error = 0;
+  Json per_kind = Json::object();  // class -> {measured_seconds, simulated_seconds, relative_error}
+};
+
+struct ValidationReport {
+  std::vector<ValidationRun> runs;
+  double median_relative_error = 0;
+  double max_relative_error = 0;
+  int error_runs = 0;
+  Json to_json() const;
+};
+
+double relative_error(double simulated, double measured);
+
+// Fills median/max from the runs.
+void summarize(ValidationReport* r);
+
+ValidationReport validate_graphs(std::vector<ValidationGraph>& graphs, const Cluster& calibrated,
+                                 const RunGraphOptions& real_options, const SimulateFn& simulate);
+
+}  // namespace paralab::real

@@ -1,0 +1,116 @@
+// The host executor on small hand-built graphs: statuses, timings, faults.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/catalog.h"
+#include "core/error.h"
+#include "real/executor.h"
+#include "real/run_graph.h"
+#include "real/validation_graphs.h"
+
+namespace paralab::real {
+namespace {
+
+Cluster localhost() { return load_cluster("localhost-cpu"); }
+
+ExecOptions quick_options() {
+  ExecOptions o;
+  o.warmup_runs = 0;
+  o.scratch_dir = std::filesystem::temp_directory_path().string();
+  o.collective_timeout_seconds = 10;
+  return o;
+}
+
+TEST(HostExecutor, StreamOrderAndDependenciesAreRespected) {
+  TaskGraph g;
+  int a = g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);
+  int b = g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);
+  int c = g.add_gemm(1, 0, 32, 32, 32, DType::kFp32);
+  g.add_dep(a, c);  // c (device 1) waits for a (device 0)
+  auto ex = make_executor("host");
+  RankResult r = ex->run(g, localhost(), quick_options());
+  ASSERT_EQ(r.status, "ok") << r.message;
+  ASSERT_EQ(r.timings.size(), 3u);
+  std::map<int, OpTiming> t;
+  for (const auto& x : r.timings) t[x.op] = x;
+  EXPECT_LE(t[a].end_seconds, t[b].start_seconds);  // same stream: id order
+  EXPECT_LE(t[a].end_seconds, t[c].start_seconds);  // dependency
+  for (const auto& x : r.timings) EXPECT_GT(x.end_seconds, x.start_seconds);
+}
+
+TEST(HostExecutor, InProcessCollectivesAndSsdReadsComplete) {
+  TaskGraph g;
+  int grp = g.add_group({0, 1});
+  for (auto k : {CollectiveKind::kAllReduce, CollectiveKind::kAllGather, CollectiveKind::kReduceScatter,
+                 CollectiveKind::kAllToAll, CollectiveKind::kBroadcast, CollectiveKind::kSendRecv})
+    g.add_collective(k, grp, 0, 1 << 20);
+  g.add_transfer(0, 1, {TierKind::kSsd, 0}, {TierKind::kPinnedHost, 0}, 3 << 20);
+  g.add_transfer(0, 2, {TierKind::kPinnedHost, 0}, {TierKind::kDevice, 0}, 3 << 20);
+  RunRecord rec;
+  auto ex = make_executor("host");
+  RankResult r = ex->run(g, localhost(), quick_options());
+  ASSERT_EQ(r.status, "ok") << r.message;
+  // 6 collectives x 2 members + 2 transfers.
+  EXPECT_EQ(r.timings.size(), 14u);
+  rec = merge_rank_results({r}, g, localhost(), "real-host");
+  EXPECT_EQ(rec.backend, "real-host");
+  EXPECT_GT(rec.step_seconds, 0);
+  EXPECT_TRUE(rec.metrics["busy_seconds_by_kind"].contains("ssd_read"));
+}
+
+TEST(HostExecutor, AllocBeyondCapacityIsOomNotACrash) {
+  TaskGraph g;
+  double cap = localhost().tier_capacity_bytes(0, TierKind::kDevice);
+  g.add_alloc(0, 0, {TierKind::kDevice, 0}, cap * 0.75);
+  g.add_alloc(0, 0, {TierKind::kDevice, 0}, cap * 0.5);
+  auto ex = make_executor("host");
+  RankResult r = ex->run(g, localhost(), quick_options());
+  EXPECT_EQ(r.status, "oom");
+  EXPECT_NE(r.message.find("exceeds its capacity"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("op 1"), std::string::npos) << r.message;
+}
+
+TEST(HostExecutor, UnknownBackendListsValidOnes) {
+  try {
+    make_executor("tpu");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "unknown backend 'tpu'; valid: host, cuda");
+  }
+}
+
+TEST(HostExecutor, CudaBackendWithoutDeviceIsAClearError) {
+  TaskGraph g;
+  g.add_gemm(0, 0, 8, 8, 8, DType::kFp32);
+  auto ex = make_executor("cuda");
+  RankResult r = ex->run(g, localhost(), quick_options());
+  if (r.status == "ok") GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_EQ(r.status, "error");
+  EXPECT_NE(r.message.find("cuda"), std::string::npos) << r.message;
+}
+
+TEST(ValidationGraphs, FlopCountsMatchTheClosedForm) {
+  // Hand count for h = 2, f = 4, t = 1: QKV 2*1*2*6 = 24, proj 2*1*2*2 = 8,
+  // FFN up and down 2 * (2*1*2*4) = 32 -> 64 FLOPs.
+  TinyTransformer tiny{2, 4, 1, 1};
+  EXPECT_DOUBLE_EQ(layer_forward_flops(tiny, 1), 64.0);
+  TinyTransformer m{64, 256, 2, 16};
+  TaskGraph g = build_dp2_graph(m);
+  double gemm = 0;
+  for (const auto& o : g.ops())
+    if (o.type == OpType::kCompute && o.compute_kind() == ComputeKind::kGemm && o.device == 0) {
+      const GemmShape* s = g.gemm_shape(o);
+      ASSERT_NE(s, nullptr);
+      EXPECT_DOUBLE_EQ(o.flops, 2.0 * s->m * s->n * s->k);
+      gemm += o.flops;
+    }
+  // Forward + backward (2 GEMMs per forward GEMM) = 3x forward, per layer.
+  EXPECT_DOUBLE_EQ(gemm, 3 * 2 * layer_forward_flops(m, 16));
+  g.validate(localhost());
+  build_pp2_graph(m, 4).validate(localhost());
+  build_offload_graph(m, 2).validate(localhost());
+}
+
+}  // namespace
+}  // namespace paralab::real
