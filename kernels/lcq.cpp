@@ -37,22 +37,29 @@ uint8_t nearest_level(float w, const float* lut, int L) {
   return static_cast<uint8_t>(best);
 }
 
-double group_sse(const float* w, const uint8_t* q, int n, const float* lut) {
+// h: per-weight importance of the group's columns (nullptr = all 1).
+double group_sse(const float* w, const uint8_t* q, int n, const float* lut, const float* h) {
   double s = 0;
   for (int i = 0; i < n; ++i) {
     double d = static_cast<double>(w[i]) - lut[q[i]];
-    s += d * d;
+    s += (h ? h[i] : 1.0) * d * d;
   }
   return s;
 }
 
-// Per-level count and sum of the weights of one group.
-void group_hist(const float* w, const uint8_t* q, int n, int L, double* cnt, double* sum) {
+// Per-level (weighted) count and sum of the weights of one group.
+void group_hist(const float* w, const uint8_t* q, int n, int L, const float* h, double* cnt, double* sum) {
   for (int u = 0; u < L; ++u) cnt[u] = sum[u] = 0;
   for (int i = 0; i < n; ++i) {
-    cnt[q[i]] += 1;
-    sum[q[i]] += w[i];
+    double hi = h ? h[i] : 1.0;
+    cnt[q[i]] += hi;
+    sum[q[i]] += hi * w[i];
   }
+}
+
+// The importance of group g's first column (groups run along a row).
+const float* group_h(const LcqCodebook& cb, const float* col_weight, int64_t g) {
+  return col_weight ? col_weight + (g * cb.group) % cb.cols : nullptr;
 }
 
 void assign_step(const float* w, LcqCodebook& cb) {
@@ -66,14 +73,15 @@ void assign_step(const float* w, LcqCodebook& cb) {
 
 // Least squares for (S[g], beta[g]) of every group, levels' features
 // f_u = (V[0][u], ..., V[k-1][u], -1).
-void coef_step(const float* w, LcqCodebook& cb) {
+void coef_step(const float* w, LcqCodebook& cb, const float* col_weight) {
   const int L = cb.levels(), k = cb.rank, n = k + 1;
   double cnt[16], sum[16], A[25], b[5], x0[5], x[5];
   float old_lut[16], new_lut[16];
   for (int64_t g = 0; g < cb.num_groups(); ++g) {
     const float* wg = w + g * cb.group;
     const uint8_t* qg = cb.codes.data() + g * cb.group;
-    group_hist(wg, qg, cb.group, L, cnt, sum);
+    const float* hg = group_h(cb, col_weight, g);
+    group_hist(wg, qg, cb.group, L, hg, cnt, sum);
     std::fill(A, A + n * n, 0.0);
     std::fill(b, b + n, 0.0);
     for (int u = 0; u < L; ++u) {
@@ -95,7 +103,7 @@ void coef_step(const float* w, LcqCodebook& cb) {
     for (int r = 0; r < k; ++r) cb.coef[g * k + r] = static_cast<float>(x[r]);
     cb.offset[g] = static_cast<float>(x[k]);
     cb.group_levels(g, new_lut);
-    if (group_sse(wg, qg, cb.group, new_lut) > group_sse(wg, qg, cb.group, old_lut)) {
+    if (group_sse(wg, qg, cb.group, new_lut, hg) > group_sse(wg, qg, cb.group, old_lut, hg)) {
       std::copy(keep.begin(), keep.end(), cb.coef.begin() + g * k);  // never raise the loss
       cb.offset[g] = keep_beta;
     }
@@ -103,12 +111,12 @@ void coef_step(const float* w, LcqCodebook& cb) {
 }
 
 // Least squares for each column V[:, u] given S, beta and the codes.
-void basis_step(const float* w, LcqCodebook& cb) {
+void basis_step(const float* w, LcqCodebook& cb, const float* col_weight) {
   const int L = cb.levels(), k = cb.rank;
   std::vector<double> A(L * k * k, 0.0), b(L * k, 0.0);
   double cnt[16], sum[16];
   for (int64_t g = 0; g < cb.num_groups(); ++g) {
-    group_hist(w + g * cb.group, cb.codes.data() + g * cb.group, cb.group, L, cnt, sum);
+    group_hist(w + g * cb.group, cb.codes.data() + g * cb.group, cb.group, L, group_h(cb, col_weight, g), cnt, sum);
     const float* s = cb.coef.data() + g * k;
     for (int u = 0; u < L; ++u) {
       if (cnt[u] == 0) continue;
@@ -119,7 +127,7 @@ void basis_step(const float* w, LcqCodebook& cb) {
       }
     }
   }
-  double before = lcq_weight_sse(w, cb);
+  double before = lcq_weight_sse(w, cb, col_weight);
   std::vector<float> keep = cb.basis;
   for (int u = 0; u < L; ++u) {
     double x0[4], x[4];
@@ -127,17 +135,17 @@ void basis_step(const float* w, LcqCodebook& cb) {
     if (!solve_proximal(&A[u * k * k], &b[u * k], x0, k, x)) continue;
     for (int r = 0; r < k; ++r) cb.basis[r * L + u] = static_cast<float>(x[r]);
   }
-  if (lcq_weight_sse(w, cb) > before) cb.basis = keep;  // never raise the loss
+  if (lcq_weight_sse(w, cb, col_weight) > before) cb.basis = keep;  // never raise the loss
 }
 
 }  // namespace
 
-double lcq_weight_sse(const float* w, const LcqCodebook& cb) {
+double lcq_weight_sse(const float* w, const LcqCodebook& cb, const float* col_weight) {
   float lut[16];
   double s = 0;
   for (int64_t g = 0; g < cb.num_groups(); ++g) {
     cb.group_levels(g, lut);
-    s += group_sse(w + g * cb.group, cb.codes.data() + g * cb.group, cb.group, lut);
+    s += group_sse(w + g * cb.group, cb.codes.data() + g * cb.group, cb.group, lut, group_h(cb, col_weight, g));
   }
   return s;
 }
@@ -182,15 +190,15 @@ LcqCodebook lcq_add_rank(const LcqCodebook& cb, int new_rank, uint64_t seed) {
   return out;
 }
 
-void lcq_als(const float* w, LcqCodebook& cb, int iterations, std::vector<double>* trace) {
-  if (trace) trace->push_back(lcq_weight_sse(w, cb));
+void lcq_als(const float* w, LcqCodebook& cb, int iterations, std::vector<double>* trace, const float* col_weight) {
+  if (trace) trace->push_back(lcq_weight_sse(w, cb, col_weight));
   for (int it = 0; it < iterations; ++it) {
-    assign_step(w, cb);
-    if (trace) trace->push_back(lcq_weight_sse(w, cb));
-    coef_step(w, cb);
-    if (trace) trace->push_back(lcq_weight_sse(w, cb));
-    basis_step(w, cb);
-    if (trace) trace->push_back(lcq_weight_sse(w, cb));
+    assign_step(w, cb);  // nearest level: optimal for any per-weight importance
+    if (trace) trace->push_back(lcq_weight_sse(w, cb, col_weight));
+    coef_step(w, cb, col_weight);
+    if (trace) trace->push_back(lcq_weight_sse(w, cb, col_weight));
+    basis_step(w, cb, col_weight);
+    if (trace) trace->push_back(lcq_weight_sse(w, cb, col_weight));
   }
 }
 

@@ -11,7 +11,8 @@
 //   lcq_init_rtn     rank 1 at the RTN grid: levels and codes equal RTN's.
 //   lcq_add_rank     warm start of rank k' > k: new S rows are 0, new V rows
 //                    seeded Gaussian, so the levels and the loss are unchanged.
-//   lcq_als          alternating minimization of the weight SSE: nearest-level
+//   lcq_als          alternating minimization of the (optionally column-
+//                    weighted) weight SSE: nearest-level
 //                    assignment; per-group least squares for (S[g], beta[g]);
 //                    per-level least squares for V[:, u]. The solves are
 //                    proximal (ridge towards the current value) and a step is
@@ -51,16 +52,20 @@ struct LcqCodebook {
   void group_levels(int64_t g, float* lut) const;  // fp32 levels of group g
 };
 
-// Sum over all weights of (w - level)^2, in double.
-double lcq_weight_sse(const float* w, const LcqCodebook& cb);
+// Sum over all weights of h[col] * (w - level)^2, in double; col_weight h
+// ([cols], e.g. the mean squared activation of each input channel, the
+// diagonal of X^T X / tokens) or nullptr for h = 1.
+double lcq_weight_sse(const float* w, const LcqCodebook& cb, const float* col_weight = nullptr);
 
 LcqCodebook lcq_init_rtn(const float* w, int64_t rows, int64_t cols, int bits, int group);
 LcqCodebook lcq_add_rank(const LcqCodebook& cb, int new_rank, uint64_t seed);
 
 // Runs `iterations` rounds of (assign, coefficients, basis). When `trace` is
 // given it receives the SSE before the first step and after every step
-// (1 + 3 * iterations values).
-void lcq_als(const float* w, LcqCodebook& cb, int iterations, std::vector<double>* trace = nullptr);
+// (1 + 3 * iterations values). With col_weight the loss minimized is the
+// column-weighted SSE (a diagonal approximation of the output loss).
+void lcq_als(const float* w, LcqCodebook& cb, int iterations, std::vector<double>* trace = nullptr,
+             const float* col_weight = nullptr);
 
 // x: calibration activations [tokens][cols]. trace gets the output SSE of
 // the initial codebook and of every step taken.

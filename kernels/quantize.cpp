@@ -9,13 +9,28 @@
 
 namespace paralab::kernels {
 
+std::vector<float> activation_col_weight(const float* x, int64_t tokens, int64_t cols) {
+  std::vector<double> acc(cols, 0.0);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t c = 0; c < cols; ++c) acc[c] += static_cast<double>(x[t * cols + c]) * x[t * cols + c];
+  double mean = 0;
+  for (double a : acc) mean += a;
+  mean /= static_cast<double>(cols);
+  std::vector<float> h(cols, 1.0f);
+  if (mean > 0)
+    for (int64_t c = 0; c < cols; ++c) h[c] = static_cast<float>(acc[c] / mean);
+  return h;
+}
+
 std::vector<LcqCodebook> lcq_fit_chain(const float* w, int64_t rows, int64_t cols, int bits, int group,
                                        int max_rank, const QuantizeOptions& o) {
   std::vector<LcqCodebook> out;
+  std::vector<float> h;
+  if (o.activation_weighted && o.calib_x && o.calib_tokens > 0) h = activation_col_weight(o.calib_x, o.calib_tokens, cols);
   LcqCodebook cb = lcq_init_rtn(w, rows, cols, bits, group);
   for (int k = 1; k <= max_rank; k *= 2) {
     if (k > 1) cb = lcq_add_rank(cb, k, o.seed);
-    lcq_als(w, cb, o.als_iterations);
+    lcq_als(w, cb, o.als_iterations, nullptr, h.empty() ? nullptr : h.data());
     out.push_back(cb);
   }
   return out;

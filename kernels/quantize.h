@@ -5,7 +5,9 @@
 // warm-started chain rank 1 (initialized at RTN) -> 2 -> 4 up to k, with
 // `als_iterations` of alternating minimization at each rank, then optionally
 // `refine_steps` of output-loss refinement on calibration activations, then
-// store (fp16 / -dq int8). Deterministic for a given seed.
+// store (fp16 / -dq int8). With calibration activations the ALS minimizes the
+// activation-weighted SSE (QuantizeOptions::activation_weighted).
+// Deterministic for a given seed.
 // Errors (QuantError), W_hat = dequantize_cpu(q):
 //   mse                    = mean (W - W_hat)^2
 //   weight_relative_error  = ||W - W_hat||_F / ||W||_F
@@ -27,7 +29,14 @@ struct QuantizeOptions {
   int refine_steps = 0;  // > 0 needs calibration activations
   const float* calib_x = nullptr;  // [calib_tokens][cols]
   int64_t calib_tokens = 0;
+  // With calibration activations: fit the ALS to the column-weighted weight
+  // SSE, weights = activation_col_weight (diagonal of X^T X), instead of the
+  // plain weight SSE.
+  bool activation_weighted = true;
 };
+
+// h[c] = mean_t x[t][c]^2, scaled so that mean_c h[c] = 1. x: [tokens][cols].
+std::vector<float> activation_col_weight(const float* x, int64_t tokens, int64_t cols);
 
 // w: [rows][cols]. InputError on a shape the format cannot hold.
 QuantizedMatrix quantize(const float* w, int64_t rows, int64_t cols, const QuantFormat& f,
