@@ -58,6 +58,10 @@ BenchResult run_benchmark(const Benchmark& b, const RunnerConfig& cfg) {
     r.bytes_per_s = b.bytes / r.seconds_median;
     r.flops_per_s = b.flops / r.seconds_median;
   }
+  if (r.seconds_min > 0) {
+    r.best_bytes_per_s = b.bytes / r.seconds_min;
+    r.best_flops_per_s = b.flops / r.seconds_min;
+  }
   return r;
 }
 
@@ -74,6 +78,8 @@ Json BenchResult::to_json() const {
           {"seconds_mean", seconds_mean},
           {"bytes_per_s", bytes_per_s},
           {"flops_per_s", flops_per_s},
+          {"best_bytes_per_s", best_bytes_per_s},
+          {"best_flops_per_s", best_flops_per_s},
           {"check_ok", check_ok},
           {"check_message", check_message}};
 }

@@ -35,6 +35,7 @@ struct ExecOptions {
   std::string scratch_dir;                 // for the SSD scratch file ("" = results/)
   double collective_timeout_seconds = 60;  // a collective waiting longer fails the run
   int warmup_runs = 1;                     // untimed executions before the measured one
+  int repetitions = 1;                     // timed executions; the one with the shortest makespan is kept
   int fail_rank = -1;                      // fault injection: this rank stops at its first collective
   bool keep_timings = true;
 };

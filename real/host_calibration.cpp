@@ -224,8 +224,8 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   std::vector<std::pair<double, double>> pts;
   double peak = 0;
   for (const auto& r : gemm) {
-    pts.emplace_back(r.flops, r.flops_per_s);
-    peak = std::max(peak, r.flops_per_s);
+    pts.emplace_back(r.flops, r.best_flops_per_s);
+    peak = std::max(peak, r.best_flops_per_s);
   }
   dev.peak_flops_per_s["fp32"] = peak;
   dev.gemm_efficiency_curve = efficiency_curve(pts, peak);
@@ -238,8 +238,8 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   pts.clear();
   double mpeak = 0;
   for (const auto& r : mem) {
-    pts.emplace_back(r.bytes, r.bytes_per_s);
-    mpeak = std::max(mpeak, r.bytes_per_s);
+    pts.emplace_back(r.bytes, r.best_bytes_per_s);
+    mpeak = std::max(mpeak, r.best_bytes_per_s);
   }
   dev.memory_bandwidth_bytes_per_s = mpeak;
   dev.memory_efficiency_curve = efficiency_curve(pts, mpeak);
@@ -247,7 +247,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   dev.launch_overhead_seconds = 0;
   p.devices.push_back(dev);
   // DRAM bandwidth as the simulator's host memory sees it: the large-size sweep rate.
-  p.host_memory.bandwidth_bytes_per_s = mem.back().bytes_per_s;
+  p.host_memory.bandwidth_bytes_per_s = mem.back().best_bytes_per_s;
 
   // Transfers between host tiers: alpha-beta fits of memcpy.
   std::vector<size_t> csizes = cfg.quick ? std::vector<size_t>{1 << 12, 1 << 16, 1 << 20, 1 << 23}
@@ -256,7 +256,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   for (bool pinned : {true, false}) {
     auto cp = keep(bench_memcpy(csizes, pinned, rc));
     std::vector<std::pair<double, double>> bs;
-    for (const auto& r : cp) bs.emplace_back(r.bytes, r.seconds_median);
+    for (const auto& r : cp) bs.emplace_back(r.bytes, r.seconds_min);
     AlphaBeta ab = fit_alpha_beta(bs);
     if (pinned) {
       p.links.push_back(LinkProfile{"memory_bus", ab.bandwidth_bytes_per_s, ab.alpha_seconds,

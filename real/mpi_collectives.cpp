@@ -81,10 +81,10 @@ std::vector<CollectiveProfile> mpi_collective_sweep(const std::vector<size_t>& s
           return "";
         };
       BenchResult r = run_benchmark(b, cfg);
-      double algbw = r.bytes / r.seconds_median;
-      cp.points.push_back(CollectivePoint{r.bytes, r.seconds_median, algbw, algbw * busbw_factor(kind, n)});
+      
+      cp.points.push_back(CollectivePoint{r.bytes, r.seconds_min, r.bytes / r.seconds_min, r.bytes / r.seconds_min * busbw_factor(kind, n)});
       // Fit T = alpha + (factor * S) / busbw.
-      fit_pts.emplace_back(r.bytes * busbw_factor(kind, n), r.seconds_median);
+      fit_pts.emplace_back(r.bytes * busbw_factor(kind, n), r.seconds_min);
     }
     if (fit_pts.size() >= 2) {
       AlphaBeta ab = fit_alpha_beta(fit_pts);

@@ -21,7 +21,8 @@ RunRecord run_graph(const TaskGraph& g, const Cluster& c, const RunGraphOptions&
     std::string gpath = dir + "/paralab-graph." + std::to_string(::getpid()) + ".json";
     write_json_file(gpath, g.to_json(), -1);
     std::string args = "--backend " + o.backend + " --graph " + gpath + " --cluster " + o.cluster_arg +
-                       " --warmup " + std::to_string(o.exec.warmup_runs) + " --collective-timeout " +
+                       " --warmup " + std::to_string(o.exec.warmup_runs) + " --repetitions " +
+                       std::to_string(o.exec.repetitions) + " --collective-timeout " +
                        std::to_string(o.exec.collective_timeout_seconds);
     if (!o.exec.scratch_dir.empty()) args += " --scratch-dir " + o.exec.scratch_dir;
     if (o.exec.fail_rank >= 0) args += " --fail-rank " + std::to_string(o.exec.fail_rank);
@@ -31,7 +32,7 @@ RunRecord run_graph(const TaskGraph& g, const Cluster& c, const RunGraphOptions&
   }
   RunRecord rec = merge_rank_results(ranks, g, c, ex->backend());
   rec.config = {{"backend", o.backend}, {"ranks", o.ranks}, {"cluster", o.cluster_arg},
-                {"warmup_runs", o.exec.warmup_runs}, {"collective_timeout_seconds", o.exec.collective_timeout_seconds}};
+                {"warmup_runs", o.exec.warmup_runs}, {"repetitions", o.exec.repetitions}, {"collective_timeout_seconds", o.exec.collective_timeout_seconds}};
   if (out) *out = std::move(ranks);
   return rec;
 }

@@ -60,7 +60,13 @@ ValidationReport validate_graphs(std::vector<ValidationGraph>& graphs, const Clu
     v.simulated_seconds = v.simulated.step_seconds;
     v.relative_error = relative_error(v.simulated_seconds, v.measured_seconds);
     // Per op class: the real run's busy seconds against the simulator's, when it reports them.
-    const Json& mk = v.measured.metrics["busy_seconds_by_kind"];
+    // Coarse op types (compute, transfer, collective), as the simulator's trace reports them.
+    Json mk = Json::object();
+    for (auto& [k, val] : v.measured.metrics["busy_seconds_by_kind"].items()) {
+      std::string t = (k == "gemm" || k == "compute_other") ? "compute"
+                      : (k == "collective" ? "collective" : (k == "memory" ? "memory" : "transfer"));
+      mk[t] = mk.value(t, 0.0) + val.get<double>();
+    }
     const Json* sk = v.simulated.metrics.contains("busy_seconds_by_kind") ? &v.simulated.metrics["busy_seconds_by_kind"] : nullptr;
     for (auto& [k, val] : mk.items()) {
       Json e = {{"measured_seconds", val}};

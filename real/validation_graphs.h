@@ -25,8 +25,8 @@
 namespace paralab::real {
 
 struct TinyTransformer {
-  int64_t hidden = 512;
-  int64_t ffn = 2048;
+  int64_t hidden = 384;
+  int64_t ffn = 1536;
   int64_t layers = 4;
   int64_t tokens = 256;  // per rank (DP) or per micro-batch (PP) = batch x sequence
 };

@@ -32,7 +32,7 @@ void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Execute a TaskGraph for real (host threads/BLAS/MPI or CUDA)");
   auto& o = add_common(cmd);
   static std::string backend = "host", graph, cluster_arg = "localhost-cpu", trace, rank_output, model, plan, scratch;
-  static int ranks = 1, warmup = 1, fail_rank = -1;
+  static int ranks = 1, warmup = 1, fail_rank = -1, repetitions = 1;
   static double timeout = 60;
   static bool no_store = false;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
@@ -43,6 +43,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--ranks", ranks, "Processes to start under mpirun (one per device group)");
   cmd->add_option("--trace", trace, "Write a Chrome/Perfetto trace here");
   cmd->add_option("--warmup", warmup, "Untimed executions before the measured one");
+  cmd->add_option("--repetitions", repetitions, "Timed executions; the fastest is recorded");
   cmd->add_option("--collective-timeout", timeout, "Seconds a collective may wait before the run fails");
   cmd->add_option("--scratch-dir", scratch, "Directory for the SSD scratch file");
   cmd->add_option("--fail-rank", fail_rank, "Fault injection: this rank stops at its first collective")->group("");
@@ -63,6 +64,7 @@ void register_run(CLI::App& app) {
     ro.paralab_binary = self_binary();
     ro.exec.collective_timeout_seconds = timeout;
     ro.exec.warmup_runs = warmup;
+    ro.exec.repetitions = repetitions;
     ro.exec.fail_rank = fail_rank;
     ro.exec.scratch_dir = scratch;
     real::MpiWorld& w = real::MpiWorld::get();
