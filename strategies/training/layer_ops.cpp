@@ -1,0 +1,154 @@
+#include "strategies/training/layer_ops.h"
+
+#include <algorithm>
+
+namespace paralab {
+
+namespace {
+
+struct Builder {
+  std::vector<OpSpec> ops;
+  double e = 2;  // bytes per element
+  void mem(const char* name, double bytes, ComputeKind k = ComputeKind::kElementwise) {
+    OpSpec o;
+    o.kind = OpSpec::kCompute;
+    o.compute = k;
+    o.bytes = bytes;
+    o.name = name;
+    ops.push_back(o);
+  }
+  void gemm(const char* name, double m, double n, double k) {
+    OpSpec o;
+    o.kind = OpSpec::kGemm;
+    o.m = int64_t(m), o.n = int64_t(n), o.k = int64_t(k);
+    o.flops = 2 * m * n * k;
+    o.bytes = e * (m * k + k * n + m * n);
+    o.compute = ComputeKind::kGemm;
+    o.name = name;
+    ops.push_back(o);
+  }
+  // Batched GEMM (attention): given FLOPs and bytes.
+  void bgemm(const char* name, double flops, double bytes) {
+    OpSpec o;
+    o.kind = OpSpec::kCompute;
+    o.compute = ComputeKind::kAttention;
+    o.flops = flops;
+    o.bytes = bytes;
+    o.name = name;
+    ops.push_back(o);
+  }
+  void coll(const char* name, CollectiveKind k, double bytes) {
+    OpSpec o;
+    o.kind = OpSpec::kTpCollective;
+    o.collective = k;
+    o.bytes = bytes;
+    o.name = name;
+    ops.push_back(o);
+  }
+};
+
+// Forward ops of a Transformer block.
+void block_forward(Builder& b, const Layer& l, double tok, double t, double samples, const LayerStrategy& s,
+                   bool core_only) {
+  const BlockShape& sh = l.shape;
+  double tp = s.tp, sp = s.sequence_parallel ? tp : 1.0, e = b.e;
+  double h = double(sh.hidden), attn = double(sh.heads * sh.head_dim), kv = double(sh.kv_heads * sh.head_dim);
+  double f = double(sh.ffn_hidden);
+  double keys = sh.window_tokens > 0 ? std::min<double>(double(sh.window_tokens), t) : t;
+  double scores = samples * double(sh.heads) / tp * t * keys;  // elements
+  auto core = [&] {
+    b.bgemm("scores", 2 * tok * keys * attn / tp, e * (tok * (attn + kv) / tp + scores));
+    b.mem("softmax_dropout", scores * (4 * e + 1));
+    b.bgemm("values", 2 * tok * keys * attn / tp, e * (scores + tok * (kv + attn) / tp));
+  };
+  if (core_only) {
+    core();
+    return;
+  }
+  bool tpc = s.tp > 1;
+  b.mem("ln1", 2 * e * tok * h / sp);
+  if (tpc && s.sequence_parallel) b.coll("ag_attn", CollectiveKind::kAllGather, e * tok * h);
+  b.gemm("qkv", tok, (attn + 2 * kv) / tp, h);
+  core();
+  b.gemm("proj", tok, h, attn / tp);
+  if (tpc) b.coll(s.sequence_parallel ? "rs_attn" : "ar_attn",
+                  s.sequence_parallel ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce, e * tok * h);
+  b.mem("dropout_add_ln2", (5 * e + 1) * tok * h / sp);
+  if (tpc && s.sequence_parallel) b.coll("ag_mlp", CollectiveKind::kAllGather, e * tok * h);
+  double f1 = sh.gated_mlp ? 2 * f : f;
+  b.gemm("fc1", tok, f1 / tp, h);
+  b.mem("activation", (sh.gated_mlp ? 3 : 2) * e * tok * f / tp);
+  b.gemm("fc2", tok, h, f / tp);
+  if (tpc) b.coll(s.sequence_parallel ? "rs_mlp" : "ar_mlp",
+                  s.sequence_parallel ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce, e * tok * h);
+  b.mem("dropout_add", (3 * e + 1) * tok * h / sp);
+}
+
+// Backward: the forward list reversed, work doubled, collectives mirrored.
+void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd) {
+  for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
+    OpSpec o = *it;
+    if (o.kind == OpSpec::kTpCollective) {
+      if (o.collective == CollectiveKind::kAllGather) o.collective = CollectiveKind::kReduceScatter;
+      else if (o.collective == CollectiveKind::kReduceScatter) o.collective = CollectiveKind::kAllGather;
+    } else {
+      o.flops *= 2;
+      o.bytes *= 2;
+      if (o.kind == OpSpec::kGemm) o.kind = OpSpec::kCompute;  // data + weight gradient: no single shape
+    }
+    b.ops.push_back(o);
+  }
+}
+
+void embedding_forward(Builder& b, const Layer& l, double tok, const LayerStrategy& s) {
+  double h = double(l.shape.hidden), e = b.e, sp = s.sequence_parallel ? s.tp : 1.0;
+  b.mem("gather", 2 * e * tok * h, ComputeKind::kEmbedding);
+  if (s.tp > 1)
+    b.coll(s.sequence_parallel ? "rs_embedding" : "ar_embedding",
+           s.sequence_parallel ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce, e * tok * h);
+  b.mem("dropout", (2 * e + 1) * tok * h / sp);
+}
+
+void head_forward(Builder& b, const Layer& l, double tok, const LayerStrategy& s) {
+  double h = double(l.shape.hidden), e = b.e, tp = s.tp, sp = s.sequence_parallel ? tp : 1.0;
+  double V = double(l.shape.vocab);
+  b.mem("final_ln", 2 * e * tok * h / sp);
+  if (s.tp > 1 && s.sequence_parallel) b.coll("ag_head", CollectiveKind::kAllGather, e * tok * h);
+  b.gemm("logits", tok, V / tp, h);
+  b.mem("cross_entropy", 3 * 4 * tok * V / tp);
+  if (s.tp > 1) b.coll("ar_loss", CollectiveKind::kAllReduce, 3 * 4 * tok);
+}
+
+}  // namespace
+
+std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_device, DType dtype,
+                              const LayerStrategy& s, Phase phase) {
+  Builder b;
+  b.e = dtype_bytes(dtype);
+  double samples = double(samples_per_device);
+  double t = double(l.tokens(seq));
+  double tok = samples * t;
+  bool block = l.kind == LayerKind::kEncoderBlock || l.kind == LayerKind::kDecoderBlock;
+  if (phase == Phase::kRecompute) {
+    if (block && s.recompute != Recompute::kNone)
+      block_forward(b, l, tok, t, samples, s, s.recompute == Recompute::kSelective);
+    return b.ops;
+  }
+  Builder fwd;
+  fwd.e = b.e;
+  if (block) {
+    block_forward(fwd, l, tok, t, samples, s, false);
+  } else if (l.kind == LayerKind::kEmbedding && l.shape.vocab > 0) {
+    embedding_forward(fwd, l, tok, s);
+  } else if (l.kind == LayerKind::kHead && l.shape.vocab > 0) {
+    head_forward(fwd, l, tok, s);
+  } else {
+    fwd.bgemm("layer", l.forward_flops(seq) * samples / s.tp, fwd.e * (double(l.params) / s.tp + 2 * tok * l.shape.hidden));
+    fwd.ops.back().compute = ComputeKind::kGemm;
+  }
+  if (phase == Phase::kForward) return fwd.ops;
+  mirror_backward(b, fwd.ops);
+  return b.ops;
+}
+
+}  // namespace paralab

@@ -1,0 +1,49 @@
+// Layer op templates: the ops one device runs for one layer, one
+// micro-batch and one phase (forward, backward, recomputation), before they
+// are bound to devices and groups by the lowering.
+//
+// Shapes per device (b samples on this device, t tokens per sample, tok =
+// b*t, TP degree tp, sequence parallelism divides the tokens of norms,
+// dropouts and residuals by tp):
+//   forward block: LN1, [SP all-gather], QKV GEMM tok x (attn+2kv)/tp x h,
+//   scores GEMM, softmax+dropout (memory-bound, (4e+1) bytes per score),
+//   values GEMM, projection GEMM tok x h x attn/tp, TP all-reduce (SP:
+//   reduce-scatter), dropout-residual-LN2, [SP all-gather], fc1 GEMM
+//   tok x f/tp x h (x2 gated), activation, fc2 GEMM tok x h x f/tp, TP
+//   all-reduce (SP: reduce-scatter), dropout-residual.
+//   backward block: the same in reverse; each GEMM twice its forward work
+//   (data and weight gradient), each memory-bound op twice its bytes, the TP
+//   collectives mirrored (all-reduce stays, all-gather <-> reduce-scatter).
+//   recompute: full = the forward block again; selective = the attention
+//   core (scores, softmax+dropout, values).
+//   embedding / head: gather and dropout, vocabulary-parallel logits GEMM and
+//   fp32 cross-entropy, with the TP all-reduce of the embedding output.
+//   Other layers: one GEMM-like op of forward_flops/tp.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/model_graph.h"
+#include "core/task_graph.h"
+#include "strategies/training/training_plan.h"
+
+namespace paralab {
+
+enum class Phase { kForward, kBackward, kRecompute };
+
+struct OpSpec {
+  enum Kind : uint8_t { kCompute, kGemm, kTpCollective } kind = kCompute;
+  ComputeKind compute = ComputeKind::kElementwise;
+  CollectiveKind collective = CollectiveKind::kAllReduce;
+  double flops = 0, bytes = 0;
+  int64_t m = 0, n = 0, k = 0;  // kGemm
+  const char* name = "";
+};
+
+// REQUIRES: samples_per_device >= 1.
+std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_device, DType dtype,
+                              const LayerStrategy& s, Phase phase);
+
+}  // namespace paralab

@@ -1,0 +1,458 @@
+// The lowering driver. Long by nature (one pass per phase of the iteration),
+// so it is a class whose members each emit one phase; see lowering.h.
+#include "strategies/training/lowering.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "strategies/training/layer_ops.h"
+#include "strategies/training/memory_model.h"
+#include "strategies/training/pipeline_schedule.h"
+
+namespace paralab {
+
+const char* comm_class_name(CommClass c) {
+  switch (c) {
+    case CommClass::kNone: return "none";
+    case CommClass::kTensor: return "tp";
+    case CommClass::kPipeline: return "pp";
+    case CommClass::kData: return "dp";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr int kComputeStream = 0;
+constexpr int kDataStream = 1;
+
+class Lowerer {
+ public:
+  Lowerer(const TrainingPlan& p, const ModelGraph& m, const Cluster& c, const LoweringOptions& o, LoweredPlan& out)
+      : plan_(p), m_(m), c_(c), opt_(o), out_(out), g_(out.graph) {
+    p_ = plan_.pipeline_depth();
+    v_ = plan_.schedule == PipelineSchedule::kInterleaved ? std::max(1, plan_.chunks) : 1;
+    dtype_ = plan_.precision == Precision::kFp32 ? DType::kFp32
+             : plan_.precision == Precision::kFp16 ? DType::kFp16 : DType::kBf16;
+    mb_ = int(plan_.micro_batches);
+    int ns = int(plan_.stages.size());
+    step_first_.assign(ns, {});
+    step_last_.assign(ns, {});
+    for (int j = 0; j < ns; ++j) {
+      int nd = active(j);
+      step_first_[j].assign(size_t(2 * mb_ * nd), -1);
+      step_last_[j].assign(size_t(2 * mb_ * nd), -1);
+    }
+  }
+
+  void run() {
+    out_.representative.assign(c_.num_devices(), -1);
+    out_.stage_of_device.assign(c_.num_devices(), -1);
+    for (int i = 0; i < p_; ++i)
+      for (int d : plan_.stages[i].devices) {
+        out_.representative[d] = opt_.symmetric ? plan_.stages[i].devices[0] : d;
+        out_.stage_of_device[d] = i;
+      }
+    for (int i = 0; i < p_; ++i) emit_physical_stage(i);
+    emit_messages();
+    out_.comm_class.resize(g_.size(), CommClass::kNone);
+    out_.last_backward_ops = last_bwd_;
+  }
+
+ private:
+  // Active devices of stage j: all, or the first with `symmetric`.
+  int active(int j) const { return opt_.symmetric ? 1 : int(plan_.stages[j].devices.size()); }
+  int dev(int j, int k) const { return plan_.stages[j].devices[k]; }
+  int64_t samples(int l) const { return plan_.micro_batch_samples() / plan_.layers[l].batch_split(); }
+
+  void tag(int op, CommClass c) {
+    if (out_.comm_class.size() <= size_t(op)) out_.comm_class.resize(size_t(op) + 1, CommClass::kNone);
+    out_.comm_class[op] = c;
+  }
+
+  int group_of(int j, std::vector<int> idx) {
+    std::vector<int> ranks;
+    ranks.reserve(idx.size());
+    for (int k : idx) ranks.push_back(dev(j, k));
+    return g_.add_group(ranks);
+  }
+  // Group of stage-device index k along one axis of layer l's layout.
+  int axis_group(int j, int l, int k, char axis) {
+    auto key = std::make_tuple(j, l, k, axis);
+    const LayerStrategy& s = plan_.layers[l];
+    auto cache_key = std::make_tuple(j, s.tp, s.fsdp, s.dp, k, axis);
+    if (auto it = group_cache_.find(cache_key); it != group_cache_.end()) return it->second;
+    (void)key;
+    int tp = s.tp, f = s.fsdp, di = k / (f * tp), fi = (k / tp) % f, ti = k % tp;
+    std::vector<int> idx;
+    if (axis == 't')
+      for (int x = 0; x < tp; ++x) idx.push_back(di * f * tp + fi * tp + x);
+    else if (axis == 'f')
+      for (int x = 0; x < f; ++x) idx.push_back(di * f * tp + x * tp + ti);
+    else if (axis == 'd')
+      for (int x = 0; x < s.dp; ++x) idx.push_back(x * f * tp + fi * tp + ti);
+    else
+      for (int x = 0; x < int(plan_.stages[j].devices.size()); ++x) idx.push_back(x);
+    int gid = group_of(j, idx);
+    group_cache_[cache_key] = gid;
+    return gid;
+  }
+
+  int label(const std::string& s) { return g_.intern_label(s); }
+
+  // Emits template ops of layer l (stage j) on every active device;
+  // returns the first op id, or -1 if none. Updates last_[k].
+  int emit_specs(int j, int l, const std::vector<OpSpec>& specs, const char* phase) {
+    int first = -1;
+    int n = active(j);
+    for (const OpSpec& o : specs) {
+      int lab = label(fmt::format("L{} {} {}", l, phase, o.name));
+      if (o.kind == OpSpec::kTpCollective) {
+        for (int k = 0; k < n; ++k) {
+          if (k % plan_.layers[l].tp != 0 && !opt_.symmetric) continue;  // one op per TP group
+          int id = g_.add_collective(o.collective, axis_group(j, l, k, 't'), kComputeStream, o.bytes,
+                                     CollectiveAlgo::kAuto, lab);
+          tag(id, CommClass::kTensor);
+          if (first < 0) first = id;
+          for (int x = k; x < std::min(n, k + plan_.layers[l].tp); ++x) last_[x] = id;
+        }
+        continue;
+      }
+      for (int k = 0; k < n; ++k) {
+        int id = o.kind == OpSpec::kGemm ? g_.add_gemm(dev(j, k), kComputeStream, o.m, o.n, o.k, dtype_, lab)
+                                         : g_.add_compute(dev(j, k), kComputeStream, o.compute, o.flops, o.bytes,
+                                                          dtype_, lab);
+        if (first < 0) first = id;
+        last_[k] = id;
+      }
+    }
+    return first;
+  }
+
+  int emit_mem(int j, bool alloc, double bytes, int lab) {
+    int first = -1;
+    if (bytes <= 0) return first;
+    for (int k = 0; k < active(j); ++k) {
+      Place here{TierKind::kDevice, dev(j, k)};
+      int id = alloc ? g_.add_alloc(dev(j, k), kComputeStream, here, bytes, lab)
+                     : g_.add_free(dev(j, k), kComputeStream, here, bytes, lab);
+      if (first < 0) first = id;
+      last_[k] = id;
+    }
+    return first;
+  }
+
+  const std::vector<OpSpec>& specs(int l, Phase ph) {
+    auto key = std::make_pair(l, int(ph));
+    auto it = spec_cache_.find(key);
+    if (it != spec_cache_.end()) return it->second;
+    return spec_cache_[key] = layer_ops(m_.layer(l), plan_.seq_len, samples(l), dtype_, plan_.layers[l], ph);
+  }
+
+  double grad_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
+  double weight_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
+
+  // Resharding between layer l-1 and l of one stage when their layouts differ.
+  void maybe_reshard(int j, int l, bool backward) {
+    const PipelineStage& st = plan_.stages[j];
+    if (l <= st.first_layer) return;
+    const LayerStrategy &a = plan_.layers[l - 1], &b = plan_.layers[l];
+    if (a.dp == b.dp && a.fsdp == b.fsdp && a.tp == b.tp) return;
+    double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len) * double(samples(l - 1)) / double(a.tp);
+    int id = g_.add_collective(CollectiveKind::kAllToAll, axis_group(j, l, 0, 's'), kComputeStream, bytes,
+                               CollectiveAlgo::kAuto, label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd")));
+    tag(id, CommClass::kTensor);
+    for (int k = 0; k < active(j); ++k) last_[k] = id;
+  }
+
+  void forward_layer(int j, int l) {
+    const LayerStrategy& s = plan_.layers[l];
+    maybe_reshard(j, l, false);
+    double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
+    emit_mem(j, true, act, label(fmt::format("L{} act", l)));
+    double gathered = zero3_gather_bytes(l);
+    if (gathered > 0) zero3_gather(j, l, gathered, "fwd");
+    emit_specs(j, l, specs(l, Phase::kForward), "fwd");
+    if (gathered > 0) emit_mem(j, false, gathered, label(fmt::format("L{} gathered", l)));
+  }
+
+  double zero3_gather_bytes(int l) const {
+    const LayerStrategy& s = plan_.layers[l];
+    if (s.zero_stage != 3 || s.fsdp <= 1) return 0;
+    return double(m_.layer(l).params) / s.tp * weight_bytes_per_param() * (1.0 - 1.0 / s.fsdp);
+  }
+
+  void zero3_gather(int j, int l, double gathered, const char* phase) {
+    const LayerStrategy& s = plan_.layers[l];
+    double full = double(m_.layer(l).params) / s.tp * weight_bytes_per_param();
+    for (int k = 0; k < active(j); ++k) {
+      if (!opt_.symmetric && (k / s.tp) % s.fsdp != 0) continue;  // one op per fsdp group
+      int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 'f'), kDataStream, full,
+                                 CollectiveAlgo::kAuto, label(fmt::format("L{} {} zero3 gather", l, phase)));
+      tag(id, CommClass::kData);
+      pending_deps_.push_back(id);
+    }
+    emit_mem(j, true, gathered, label(fmt::format("L{} gathered", l)));
+    for (int id : pending_deps_)
+      for (int k = 0; k < active(j); ++k) g_.add_dep(id, last_[k]);
+    pending_deps_.clear();
+  }
+
+  void backward_layer(int j, int l, bool last_micro_batch) {
+    const LayerStrategy& s = plan_.layers[l];
+    double gathered = zero3_gather_bytes(l);
+    if (gathered > 0) zero3_gather(j, l, gathered, "bwd");
+    double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
+    double rec = layer_transient_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s) -
+                 gathered;
+    if (rec > 0) emit_mem(j, true, rec, label(fmt::format("L{} recompute", l)));
+    emit_specs(j, l, specs(l, Phase::kRecompute), "rec");
+    emit_specs(j, l, specs(l, Phase::kBackward), "bwd");
+    if (rec > 0) emit_mem(j, false, rec, label(fmt::format("L{} recompute", l)));
+    emit_mem(j, false, act, label(fmt::format("L{} act", l)));
+    if (gathered > 0) emit_mem(j, false, gathered, label(fmt::format("L{} gathered", l)));
+    grad_sync(j, l, last_micro_batch);
+    maybe_reshard(j, l, true);
+  }
+
+  // Gradient reduction of layer l: reduce-scatter over fsdp (ZeRO-2/3 every
+  // micro-batch, ZeRO-1 at the last), all-reduce over dp at the last.
+  void grad_sync(int j, int l, bool last) {
+    const LayerStrategy& s = plan_.layers[l];
+    double full = layer_state_params(plan_, m_, l) / s.tp * grad_bytes_per_param();
+    bool rs = s.fsdp > 1 && (s.zero_stage >= 2 || last);
+    bool ar = s.dp > 1 && last;
+    if (!rs && !ar) return;
+    for (int k = 0; k < active(j); ++k) {
+      int lastop = last_[k];
+      int di = k / (s.fsdp * s.tp), fi = (k / s.tp) % s.fsdp;
+      if (rs && (opt_.symmetric || fi == 0)) {
+        int id = g_.add_collective(CollectiveKind::kReduceScatter, axis_group(j, l, k, 'f'), kDataStream, full,
+                                   CollectiveAlgo::kAuto, label(fmt::format("L{} grad reduce-scatter", l)));
+        tag(id, CommClass::kData);
+        add_member_deps(j, l, k, 'f', id);
+        sync_ops_.push_back(id);
+      }
+      if (ar && (opt_.symmetric || di == 0)) {
+        int id = g_.add_collective(CollectiveKind::kAllReduce, axis_group(j, l, k, 'd'), kDataStream,
+                                   s.fsdp > 1 ? full / s.fsdp : full, CollectiveAlgo::kAuto,
+                                   label(fmt::format("L{} grad all-reduce", l)));
+        tag(id, CommClass::kData);
+        add_member_deps(j, l, k, 'd', id);
+        sync_ops_.push_back(id);
+      }
+      (void)lastop;
+    }
+  }
+
+  // The collective `id` over axis of device k waits for each active member's last op.
+  void add_member_deps(int j, int l, int k, char axis, int id) {
+    if (opt_.symmetric) {
+      g_.add_dep(last_[0], id);
+      return;
+    }
+    for (int r : g_.group(g_.op(id).group())) {
+      int kk = index_in_stage(j, r);
+      if (kk >= 0) g_.add_dep(last_[kk], id);
+    }
+    (void)l;
+    (void)axis;
+    (void)k;
+  }
+
+  int index_in_stage(int j, int device) const {
+    const auto& d = plan_.stages[j].devices;
+    auto it = std::find(d.begin(), d.end(), device);
+    return it == d.end() ? -1 : int(it - d.begin());
+  }
+
+  // Pipeline-boundary all-gather (scatter/gather optimisation without SP).
+  void boundary_gather(int j, int l, bool backward) {
+    const LayerStrategy& s = plan_.layers[l];
+    if (s.tp <= 1 || s.sequence_parallel) return;
+    double bytes = m_.layer(l).output_bytes(plan_.seq_len) * double(samples(l));
+    for (int k = 0; k < active(j); k += opt_.symmetric ? 1 : s.tp) {
+      int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, bytes,
+                                 CollectiveAlgo::kAuto, label(backward ? "p2p bwd gather" : "p2p fwd gather"));
+      tag(id, CommClass::kPipeline);
+      for (int x = k; x < std::min(active(j), k + s.tp); ++x) last_[x] = id;
+    }
+  }
+
+  void emit_physical_stage(int i) {
+    int n = active(i);
+    last_.assign(n, -1);
+    std::vector<int> init(n, -1);
+    // Reserve and model states (all chunks of this device group).
+    double states = 0;
+    for (int ch = 0; ch < v_; ++ch) {
+      const PipelineStage& st = plan_.stages[ch * p_ + i];
+      for (int l = st.first_layer; l < st.end_layer; ++l)
+        states += model_state_bytes(layer_state_params(plan_, m_, l), plan_.precision, plan_.layers[l]);
+    }
+    emit_mem(i, true, plan_.reserve_bytes, label("reserve"));
+    emit_mem(i, true, states, label("model states"));
+    std::vector<int> bwd_done(v_, 0);
+    sync_ops_.clear();
+    for (const ScheduleStep& st : stage_schedule(plan_.schedule, p_, v_, mb_, i)) {
+      int j = st.chunk * p_ + i;
+      const PipelineStage& stage = plan_.stages[j];
+      std::vector<int> before = last_;
+      size_t slot = size_t((st.backward ? mb_ : 0) + st.micro_batch) * n;
+      if (!st.backward) {
+        if (j > 0) boundary_gather(j, stage.first_layer, false);
+        for (int l = stage.first_layer; l < stage.end_layer; ++l) forward_layer(j, l);
+      } else {
+        bool last = ++bwd_done[st.chunk] == mb_;
+        if (j + 1 < int(plan_.stages.size())) boundary_gather(j, stage.end_layer - 1, true);
+        for (int l = stage.end_layer - 1; l >= stage.first_layer; --l) backward_layer(j, l, last);
+      }
+      // First op of the step = the op after `before` on device k; recorded as
+      // the first op id created after the previous last op.
+      for (int k = 0; k < n; ++k) {
+        step_last_[j][slot + k] = last_[k];
+        step_first_[j][slot + k] = first_after(before[k], k, i);
+      }
+    }
+    last_bwd_.insert(last_bwd_.end(), last_.begin(), last_.end());
+    optimizer(i);
+  }
+
+  // The first compute-stream op of active device k created after `prev`.
+  int first_after(int prev, int k, int i) const {
+    int d = dev(i, k);
+    for (size_t id = size_t(prev + 1); id < g_.size(); ++id) {
+      const Op& o = g_.op(int(id));
+      if (o.stream != kComputeStream) continue;
+      if (o.device == d) return int(id);
+      if (o.type == OpType::kCollective) {
+        for (int r : g_.group(o.group()))
+          if (r == d) return int(id);
+      }
+    }
+    return -1;
+  }
+
+  void optimizer(int i) {
+    double shard_params = 0, gather_bytes = 0;
+    int zero_group_layer = -1;
+    for (int ch = 0; ch < v_; ++ch) {
+      const PipelineStage& st = plan_.stages[ch * p_ + i];
+      for (int l = st.first_layer; l < st.end_layer; ++l) {
+        const LayerStrategy& s = plan_.layers[l];
+        double local = layer_state_params(plan_, m_, l) / s.tp;
+        shard_params += s.zero_stage >= 1 ? local / s.fsdp : local;
+        if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1) {
+          gather_bytes += local * weight_bytes_per_param();
+          zero_group_layer = l;
+        }
+      }
+    }
+    int n = active(i);
+    std::vector<int> step(n);
+    for (int k = 0; k < n; ++k) {
+      step[k] = g_.add_compute(dev(i, k), kComputeStream, ComputeKind::kElementwise, 0, 28.0 * shard_params, dtype_,
+                               label("optimizer step"));
+      last_[k] = step[k];
+    }
+    for (int id : sync_ops_) {
+      for (int k = 0; k < n; ++k)
+        for (int r : g_.group(g_.op(id).group()))
+          if (r == dev(i, k)) g_.add_dep(id, step[k]);
+    }
+    std::vector<int> ends = step;
+    if (gather_bytes > 0) {
+      const LayerStrategy& s = plan_.layers[zero_group_layer];
+      int j = i + (v_ - 1) * p_;
+      (void)j;
+      for (int k = 0; k < n; ++k) {
+        if (!opt_.symmetric && (k / s.tp) % s.fsdp != 0) continue;
+        int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(i, zero_group_layer, k, 'f'), kDataStream,
+                                   gather_bytes, CollectiveAlgo::kAuto, label("zero weight all-gather"));
+        tag(id, CommClass::kData);
+        for (int r : g_.group(g_.op(id).group())) {
+          int kk = index_in_stage(i, r);
+          if (kk >= 0 && kk < n) {
+            g_.add_dep(step[kk], id);
+            ends[kk] = id;
+          }
+        }
+      }
+    }
+    int lab = label("release");
+    for (int k = 0; k < n; ++k) {
+      Place here{TierKind::kDevice, dev(i, k)};
+      double states = 0;
+      for (int ch = 0; ch < v_; ++ch) {
+        const PipelineStage& st = plan_.stages[ch * p_ + i];
+        for (int l = st.first_layer; l < st.end_layer; ++l)
+          states += model_state_bytes(layer_state_params(plan_, m_, l), plan_.precision, plan_.layers[l]);
+      }
+      int f1 = g_.add_free(dev(i, k), kComputeStream, here, states, lab);
+      if (ends[k] != step[k]) g_.add_dep(ends[k], f1);
+      if (plan_.reserve_bytes > 0) g_.add_free(dev(i, k), kComputeStream, here, plan_.reserve_bytes, lab);
+    }
+  }
+
+  int p2p_stream(int from_phys, bool backward) const {
+    if (!backward) return from_phys == p_ - 1 ? 4 : 2 + from_phys % 2;
+    return from_phys == 0 ? 7 : 5 + from_phys % 2;
+  }
+
+  // Send/recv between adjacent stages, created in each sender's schedule order.
+  void emit_messages() {
+    int ns = int(plan_.stages.size());
+    for (int i = 0; i < p_; ++i) {
+      for (const ScheduleStep& st : stage_schedule(plan_.schedule, p_, v_, mb_, i)) {
+        int j = st.chunk * p_ + i;
+        int to = st.backward ? j - 1 : j + 1;
+        if (to < 0 || to >= ns) continue;
+        int l = st.backward ? plan_.stages[j].first_layer : plan_.stages[j].end_layer - 1;
+        const LayerStrategy& s = plan_.layers[l];
+        double bytes = m_.layer(st.backward ? l : l).output_bytes(plan_.seq_len) * double(samples(l)) / s.tp;
+        int ns_from = active(j), ns_to = active(to);
+        int pairs = std::max(ns_from, ns_to);
+        int lab = label(st.backward ? "p2p bwd" : "p2p fwd");
+        for (int x = 0; x < pairs; ++x) {
+          int a = x % ns_from, b = x % ns_to;
+          size_t slot_from = size_t((st.backward ? mb_ : 0) + st.micro_batch) * ns_from + a;
+          size_t slot_to = size_t((st.backward ? mb_ : 0) + st.micro_batch) * ns_to + b;
+          int grp = g_.add_group({dev(j, a), dev(to, b)});
+          int id = g_.add_collective(CollectiveKind::kSendRecv, grp, p2p_stream(i, st.backward), bytes,
+                                     CollectiveAlgo::kAuto, lab);
+          tag(id, CommClass::kPipeline);
+          if (step_last_[j][slot_from] >= 0) g_.add_dep(step_last_[j][slot_from], id);
+          if (step_first_[to][slot_to] >= 0) g_.add_dep(id, step_first_[to][slot_to]);
+        }
+      }
+    }
+  }
+
+  const TrainingPlan& plan_;
+  const ModelGraph& m_;
+  const Cluster& c_;
+  LoweringOptions opt_;
+  LoweredPlan& out_;
+  TaskGraph& g_;
+  int p_ = 1, v_ = 1, mb_ = 1;
+  DType dtype_ = DType::kBf16;
+  std::vector<int> last_;        // last compute-stream op per active device of the current stage
+  std::vector<int> sync_ops_;    // gradient collectives of the current physical stage
+  std::vector<int> pending_deps_;
+  std::vector<int> last_bwd_;
+  std::vector<std::vector<int>> step_first_, step_last_;  // [stage][(dir*m + mb)*active + k]
+  std::map<std::tuple<int, int, int, int, int, char>, int> group_cache_;
+  std::map<std::pair<int, int>, std::vector<OpSpec>> spec_cache_;
+};
+
+}  // namespace
+
+LoweredPlan lower_plan(const TrainingPlan& plan, const ModelGraph& m, const Cluster& c, const LoweringOptions& opt) {
+  LoweredPlan out;
+  Lowerer(plan, m, c, opt, out).run();
+  return out;
+}
+
+}  // namespace paralab

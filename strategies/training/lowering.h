@@ -1,0 +1,65 @@
+// Lowering: a TrainingPlan becomes the TaskGraph of one full iteration.
+//
+// Per device of every stage, in the pipeline schedule's order (see
+// pipeline_schedule.h), each layer's forward and backward per micro-batch:
+// the GEMMs of QKV, attention scores and values, output projection and MLP
+// with their TP-sharded shapes, softmax/dropout/norm/activation ops as
+// memory-bound ops, the recomputed forward (full) or attention core
+// (selective) before a backward; TP collectives (two all-reduces forward
+// and two backward per block, or all-gather/reduce-scatter pairs with
+// sequence parallelism); send/recv between adjacent stages; resharding
+// all-to-alls between adjacent layers whose strategies differ; gradient
+// synchronisation per layer (all-reduce over dp, reduce-scatter over fsdp)
+// overlapped with backward; ZeRO-3 weight all-gathers; the optimizer step and
+// the ZeRO-1/2 weight all-gather after it; alloc/free of the reserve, model
+// states, stored activations and transient buffers (amounts from
+// memory_model.h, so the simulated peak matches estimate_memory).
+//
+// Streams: 0 compute and TP collectives (Megatron runs them in line),
+// 1 data-parallel / ZeRO collectives, 2.. pipeline send/recv (one stream per
+// link direction, so a stream never mixes two neighbours).
+//
+// Symmetry: with `symmetric` set, only the first device of each stage (dp,
+// fsdp and tp index 0) gets compute, alloc and free ops; collectives still
+// span their whole groups, so timing is unchanged (all ranks of a stage do
+// identical work) while the graph is tp*dp*fsdp times smaller. The
+// representative of each device is recorded for per-device metrics.
+//
+// Invariants: 1. ops are created so that stream order plus dependencies is
+// acyclic (every collective is created once all its members' earlier ops
+// exist); 2. every alloc has a matching free on the same device, so memory
+// returns to zero at the end. Thread-safety: pure function of its inputs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/model_graph.h"
+#include "core/task_graph.h"
+#include "strategies/training/training_plan.h"
+
+namespace paralab {
+
+// What a communication op is for (exposed-communication metrics).
+enum class CommClass : uint8_t { kNone, kTensor, kPipeline, kData };
+const char* comm_class_name(CommClass c);
+
+struct LoweringOptions {
+  bool symmetric = true;
+};
+
+struct LoweredPlan {
+  TaskGraph graph;
+  std::vector<CommClass> comm_class;  // per op
+  std::vector<int> representative;    // per device id: the device whose ops stand for it (-1 unused)
+  std::vector<int> stage_of_device;   // physical stage per device id (-1 unused)
+  int pipeline_end_op = -1;           // per representative: not used by metrics; see last_backward_ops
+  std::vector<int> last_backward_ops; // last backward compute op of each representative device
+};
+
+// REQUIRES: validate_plan(plan, m, c) passed.
+LoweredPlan lower_plan(const TrainingPlan& plan, const ModelGraph& m, const Cluster& c,
+                       const LoweringOptions& opt = {});
+
+}  // namespace paralab
