@@ -8,6 +8,11 @@ if(PARALAB_CUDA)
   find_program(PARALAB_NVCC nvcc HINTS ENV CUDA_HOME PATHS /usr/local/cuda/bin /usr/local/cuda-13.0/bin /opt/cuda/bin)
   if(PARALAB_NVCC)
     set(CMAKE_CUDA_COMPILER ${PARALAB_NVCC})
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES AND NOT DEFINED ENV{CUDAARCHS})
+      # Before enable_language: otherwise CMake caches nvcc's own default
+      # (sm_75 for CUDA 13), which the check below does not recognise.
+      set(CMAKE_CUDA_ARCHITECTURES 80 86 90)
+    endif()
     include(CheckLanguage)
     check_language(CUDA)
     if(CMAKE_CUDA_COMPILER)

@@ -83,12 +83,16 @@ __device__ __forceinline__ void build_lut(const QuantizedMatrixView& q, const fl
   for (int u = 0; u < L; ++u) lut[u] = acc[u] - beta;
 }
 
-// Dequantizes chunk `c` of `row` into wv.
+// Pointer to the BITS words of chunk `c` of `row`.
+template <int BITS>
+__device__ __forceinline__ const uint32_t* chunk_ptr(const QuantizedMatrixView& q, int64_t row, int64_t c) {
+  return q.codes + row * (q.cols * BITS / 32) + c * BITS;
+}
+
+// Turns the words of chunk `c` of `row` into 32 fp32 weights.
 template <int BITS, bool LCQ>
-__device__ __forceinline__ void dequant_chunk(const QuantizedMatrixView& q, const float* basis_s, float* lut,
-                                              int64_t row, int64_t c, float (&wv)[32]) {
-  uint32_t w[BITS];
-  load_chunk<BITS>(q.codes + row * (q.cols * BITS / 32) + c * BITS, w);
+__device__ __forceinline__ void decode_chunk(const QuantizedMatrixView& q, const float* basis_s, float* lut,
+                                             int64_t row, int64_t c, const uint32_t (&w)[BITS], float (&wv)[32]) {
   const int64_t g = row * (q.cols / q.group) + (c * 32) / q.group;
   if constexpr (!LCQ) {
     const float s = h2f(q.scale[g]), z = h2f(q.zero[g]);
@@ -129,13 +133,20 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     for (int b = 0; b < BT; ++b) acc[r][b] = 0.0f;
   const int64_t chunks = q.cols / 32;
   for (int64_t c = lane; c < chunks; c += 32) {
+    // Issue every row's 128-bit load before decoding any, to keep more bytes in flight.
+    uint32_t wd[kRowsPerWarp][BITS];
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r)
+      if (row0 + r < q.rows) load_chunk<BITS>(chunk_ptr<BITS>(q, row0 + r, c), wd[r]);
     float wv[kRowsPerWarp][32];
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r) {
-      if (row0 + r < q.rows) dequant_chunk<BITS, LCQ>(q, basis_s, lut, row0 + r, c, wv[r]);
-      else
+      if (row0 + r < q.rows) {
+        decode_chunk<BITS, LCQ>(q, basis_s, lut, row0 + r, c, wd[r], wv[r]);
+      } else {
 #pragma unroll
         for (int i = 0; i < 32; ++i) wv[r][i] = 0.0f;
+      }
     }
 #pragma unroll
     for (int b = 0; b < BT; ++b) {
@@ -174,8 +185,10 @@ __global__ void __launch_bounds__(kDequantThreads) dequantize_kernel(QuantizedMa
   const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= q.rows * chunks) return;
   const int64_t row = t / chunks, c = t % chunks;
+  uint32_t wd[BITS];
+  load_chunk<BITS>(chunk_ptr<BITS>(q, row, c), wd);
   float wv[32];
-  dequant_chunk<BITS, LCQ>(q, basis_s, lut_s + (LCQ ? threadIdx.x * (L + 1) : 0), row, c, wv);
+  decode_chunk<BITS, LCQ>(q, basis_s, lut_s + (LCQ ? threadIdx.x * (L + 1) : 0), row, c, wd, wv);
   float4* o = reinterpret_cast<float4*>(out + row * q.cols + c * 32);
 #pragma unroll
   for (int v = 0; v < 8; ++v) o[v] = make_float4(wv[4 * v], wv[4 * v + 1], wv[4 * v + 2], wv[4 * v + 3]);
