@@ -108,17 +108,29 @@ double layer_state_params(const TrainingPlan& plan, const ModelGraph& m, int lay
 
 namespace {
 
-// Stored activation bytes of each chunk of physical stage i, per micro-batch.
-std::vector<double> chunk_activations(const TrainingPlan& plan, const ModelGraph& m, int i) {
+// Per layer of a chunk: stored activations, backward transient, forward
+// transient (ZeRO-3 gathered weights).
+struct LayerMem {
+  double act = 0, bwd = 0, fwd = 0;
+};
+
+std::vector<std::vector<LayerMem>> chunk_layers(const TrainingPlan& plan, const ModelGraph& m, int i) {
   int p = physical_stages(plan), v = chunks_of(plan);
-  std::vector<double> act(v, 0.0);
+  std::vector<std::vector<LayerMem>> out(v);
   for (int c = 0; c < v; ++c) {
     const PipelineStage& st = plan.stages[c * p + i];
-    for (int l = st.first_layer; l < st.end_layer; ++l)
-      act[c] += layer_activation_bytes(m.layer(l), plan.seq_len, plan.micro_batch_samples(), plan.precision,
-                                       plan.layers[l]);
+    for (int l = st.first_layer; l < st.end_layer; ++l) {
+      const LayerStrategy& s = plan.layers[l];
+      LayerMem x;
+      x.act = layer_activation_bytes(m.layer(l), plan.seq_len, plan.micro_batch_samples(), plan.precision, s);
+      x.bwd = layer_transient_bytes(m.layer(l), plan.seq_len, plan.micro_batch_samples(), plan.precision, s);
+      if (s.zero_stage == 3 && s.fsdp > 1)
+        x.fwd = double(m.layer(l).params) / s.tp * (plan.precision == Precision::kFp32 ? 4.0 : 2.0) *
+                (1.0 - 1.0 / s.fsdp);
+      out[c].push_back(x);
+    }
   }
-  return act;
+  return out;
 }
 
 struct ActivationPeak {
@@ -126,24 +138,32 @@ struct ActivationPeak {
   std::vector<int> in_flight;  // per chunk at that point
 };
 
-// Scans the schedule: stored activations after each forward, and before
-// each backward plus that chunk's transient.
-ActivationPeak activation_peak(const TrainingPlan& plan, int i, const std::vector<double>& act,
-                               const std::vector<double>& transient, double* with_transient) {
+// Replays the schedule layer by layer, as the lowering allocates and frees:
+// a forward allocates each layer's activations (plus its gathered weights
+// while it runs); a backward runs the layers in reverse with their transient
+// and frees each layer's activations after it.
+ActivationPeak activation_peak(const TrainingPlan& plan, int i, const std::vector<std::vector<LayerMem>>& layers,
+                               double* with_transient) {
   int p = physical_stages(plan), v = chunks_of(plan);
   std::vector<int> count(v, 0);
   ActivationPeak best;
   best.in_flight = count;
   double stored = 0, peak_total = 0;
   for (const ScheduleStep& s : stage_schedule(plan.schedule, p, v, int(plan.micro_batches), i)) {
+    const auto& ls = layers[s.chunk];
     if (!s.backward) {
-      stored += act[s.chunk];
+      for (const LayerMem& x : ls) {
+        stored += x.act;
+        peak_total = std::max(peak_total, stored + x.fwd);
+      }
       count[s.chunk]++;
       if (stored > best.bytes) best = {stored, count};
       peak_total = std::max(peak_total, stored);
     } else {
-      peak_total = std::max(peak_total, stored + transient[s.chunk]);
-      stored -= act[s.chunk];
+      for (auto it = ls.rbegin(); it != ls.rend(); ++it) {
+        peak_total = std::max(peak_total, stored + it->bwd);
+        stored -= it->act;
+      }
       count[s.chunk]--;
     }
   }
@@ -154,9 +174,9 @@ ActivationPeak activation_peak(const TrainingPlan& plan, int i, const std::vecto
 }  // namespace
 
 int in_flight_micro_batches(const TrainingPlan& plan, int stage, int chunk) {
-  std::vector<double> act(chunks_of(plan), 1.0), tr(chunks_of(plan), 0.0);
+  std::vector<std::vector<LayerMem>> unit(chunks_of(plan), std::vector<LayerMem>{{1.0, 0.0, 0.0}});
   double unused;
-  return activation_peak(plan, stage, act, tr, &unused).in_flight.at(chunk);
+  return activation_peak(plan, stage, unit, &unused).in_flight.at(chunk);
 }
 
 std::vector<double> MemoryEstimate::peak_per_device(int num_devices) const {
@@ -174,19 +194,13 @@ MemoryEstimate estimate_memory(const TrainingPlan& plan, const ModelGraph& m, co
     StageMemory sm;
     sm.stage = i;
     sm.devices = plan.stages[i].devices;
-    std::vector<double> transient(v, 0.0);
     for (int ch = 0; ch < v; ++ch) {
       const PipelineStage& st = plan.stages[ch * p + i];
-      for (int l = st.first_layer; l < st.end_layer; ++l) {
+      for (int l = st.first_layer; l < st.end_layer; ++l)
         sm.state_bytes += model_state_bytes(layer_state_params(plan, m, l), plan.precision, plan.layers[l]);
-        transient[ch] = std::max(transient[ch], layer_transient_bytes(m.layer(l), plan.seq_len,
-                                                                      plan.micro_batch_samples(), plan.precision,
-                                                                      plan.layers[l]));
-      }
     }
-    std::vector<double> act = chunk_activations(plan, m, i);
     double with_transient = 0;
-    ActivationPeak ap = activation_peak(plan, i, act, transient, &with_transient);
+    ActivationPeak ap = activation_peak(plan, i, chunk_layers(plan, m, i), &with_transient);
     sm.activation_bytes = ap.bytes;
     sm.in_flight = ap.in_flight.empty() ? 0 : ap.in_flight[0];
     sm.transient_bytes = with_transient - ap.bytes;

@@ -1,8 +1,12 @@
 // Memory model: analytic peak memory per device of a training plan.
 //
 // Per device of a physical pipeline stage, the peak is
-//   model states + stored activations of the in-flight micro-batches
-//   + the largest transient working set + the allocator/framework reserve.
+//   model states + the allocator/framework reserve + the peak of stored
+//   activations plus transients, found by replaying the stage's schedule
+//   layer by layer (forwards allocate each layer's activations; backwards
+//   visit layers in reverse, each with its transient, freeing as they go).
+// For identical layers this is states + in-flight x stage activations +
+// one layer's transient.
 // Model states (bytes per parameter on a device, parameters divided by tp):
 //   mixed precision: 2 weight + 2 gradient + 12 optimizer (fp32 master, Adam
 //   m and v) = 16; fp32: 4 + 4 + 8 = 16. ZeRO over the fsdp ranks f:
