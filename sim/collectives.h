@@ -1,0 +1,71 @@
+// Collective algorithms: how one collective op becomes flows (flow mode), or
+// its closed-form alpha-beta time (analytic mode).
+//
+// Conventions (nccl-tests): S = op bytes; for all-gather / reduce-scatter S is
+// the whole array (count x n), for all-to-all each rank's send buffer.
+// algbw = S / t; busbw = algbw x busbw_factor(kind, n).
+//
+// Programs (flow mode), n ranks in group order:
+//  ring      all-reduce: 2(n-1) steps, all-gather / reduce-scatter: n-1 steps;
+//            in step s rank i sends S/n to rank i+1 after it has received
+//            step s-1 from rank i-1 and sent its own step s-1.
+//  tree      all-reduce: double binary tree — two heap-shaped binary trees
+//            (ranks in group order, and reversed), each carrying S/2 in
+//            `chunks` pipelined chunks: reduce to the root, broadcast back.
+//            Broadcast: tree 1 only, S in chunks. Others fall back to ring.
+//  hierarchical  all-reduce: ring reduce-scatter inside each node (S/n1
+//            chunks), ring all-reduce across nodes among ranks with the same
+//            local index (S/n1 each), ring all-gather inside each node.
+//            Requires the same number of ranks on every node, else ring.
+//  broadcast ring: a chain from the first rank, pipelined in `chunks`.
+//  all-to-all: every ordered pair sends S/n at once. send/recv: one flow.
+//
+// Analytic (α = largest route latency between ring neighbours, B = smallest
+// route bandwidth between them; hierarchical uses α1,B1 inside a node and
+// α2,B2 between nodes):
+//  ring AR   2(n-1)α + 2(n-1)/n · S/B      ring AG/RS, A2A  (n-1)α + (n-1)/n · S/B
+//  tree AR   2⌈log2 n⌉α + 2·S/B (an interior rank moves 2S each way)
+//  hier AR   2(n1-1)α1 + 2(n1-1)/n1·S/B1 + 2(n2-1)α2 + 2(n2-1)/n2·(S/n1)/B2
+//  broadcast (n-1)α + S/B (pipelined chain)      send/recv α + S/B
+// Thread-safety: pure functions.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/task_graph.h"
+
+namespace paralab::sim {
+
+struct CollectiveFlow {
+  int src_device = 0, dst_device = 0;
+  double bytes = 0;
+};
+
+// An immutable DAG of flows; flow i may start once all of deps_of(i) finished.
+struct CollectiveProgram {
+  std::vector<CollectiveFlow> flows;
+  std::vector<int> num_deps;             // per flow
+  std::vector<int> succ_offsets, succ;   // CSR: flows unblocked when flow i ends
+
+  std::span<const int> successors(int i) const {
+    return {succ.data() + succ_offsets[i], size_t(succ_offsets[i + 1] - succ_offsets[i])};
+  }
+};
+
+// kAuto -> hierarchical for an all-reduce spanning several nodes with several
+// ranks per node (same count on each), else ring; unsupported -> ring.
+CollectiveAlgo resolve_algo(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, CollectiveAlgo algo);
+
+CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
+                                   CollectiveAlgo algo, int chunks = 4);
+
+TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
+                              CollectiveAlgo algo);
+
+// nccl-tests busbw / algbw: all-reduce 2(n-1)/n; all-gather, reduce-scatter,
+// all-to-all (n-1)/n; broadcast, send/recv 1.
+double busbw_factor(CollectiveKind kind, int n);
+
+}  // namespace paralab::sim

@@ -1,0 +1,117 @@
+// FlowNetwork: every byte that moves — transfers between memory tiers and the
+// pieces of collectives — is a flow routed over the Cluster topology and
+// sharing bandwidth through one MaxMinSolver.
+//
+// Resources in the solver: one per directed link (id = Hop::directed()), then
+// per node: pageable-memory staging (a flow to or from pageable host memory
+// is capped by pageable_copy_bytes_per_s), disk read, disk write; and per
+// vertex a local-copy resource (memory bandwidth) for copies whose two ends
+// are the same vertex. A flow's life: wait for a disk queue slot (disk flows,
+// queue-depth limit, FIFO) -> pay its latency (sum of route link latencies
+// plus the disk's per-request latency) -> move bytes at its max-min rate,
+// which changes only when some flow starts or ends -> done.
+//
+// Invariants:
+//  1. A flow's remaining bytes are exact at `last_ns`; between rate changes
+//     they fall linearly; its kFlowDone event is re-armed (version++) at each
+//     rate change, older ones are stale.
+//  2. resolve() is called once per simulated instant, after all events of
+//     that instant, so simultaneous starts/ends cost one solve.
+// Thread-safety: none.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/task_graph.h"
+#include "core/units.h"
+#include "sim/event_queue.h"
+#include "sim/maxmin_solver.h"
+
+namespace paralab::sim {
+
+struct FlowOwner {
+  int op = -1;   // op the flow belongs to
+  int tag = -1;  // index within the op's collective program, -1 for a transfer
+};
+
+struct ResourceUsage {
+  std::string name;   // "n0.gpu0->n0.nvswitch0", "n0.disk.read"
+  std::string kind;   // link kind, "disk_read", "disk_write", "pageable_staging", "local"
+  double capacity_bytes_per_s = 0;
+  double bytes = 0;   // carried in all
+};
+
+class FlowNetwork {
+ public:
+  FlowNetwork(const Cluster& c, EventQueue& q);
+
+  // Vertex holding a place's bytes; -1 if the cluster lacks it.
+  int vertex_of(TierKind tier, int location) const;
+  // Starts a flow from vertex a to vertex b; pageable_node >= 0 adds that
+  // node's staging cap, disk_node/disk_write the disk resources and queue.
+  int start(TimeNs now, int a, int b, double bytes, FlowOwner owner, int pageable_node = -1, int disk_node = -1,
+            bool disk_write = false);
+  int start_transfer(TimeNs now, Place src, Place dst, double bytes, FlowOwner owner);
+  int start_between_devices(TimeNs now, int dev_a, int dev_b, double bytes, FlowOwner owner) {
+    return start(now, c_.device(dev_a).vertex, c_.device(dev_b).vertex, bytes, owner);
+  }
+
+  void on_latency_done(TimeNs now, int flow);
+  // True (and *owner set) if this event finishes the flow.
+  bool on_flow_done(TimeNs now, int flow, uint32_t version, FlowOwner* owner);
+  void resolve(TimeNs now);
+
+  // Directed-link (and other resource) loads that changed in the last
+  // resolve(), as (resource, bytes_per_s) — for trace counters.
+  const std::vector<std::pair<int, double>>& load_changes() const { return load_changes_; }
+  std::string resource_name(int r) const;
+  bool is_disk_resource(int r) const { return r >= disk_first_ && r < disk_first_ + 2 * c_.num_nodes; }
+  std::vector<ResourceUsage> usage() const;  // resources that carried bytes, by id
+  uint64_t flows_started() const { return flows_started_; }
+  uint64_t flows_finished() const { return flows_finished_; }
+  const MaxMinSolver& solver() const { return solver_; }
+
+ private:
+  struct Route {
+    std::vector<int> res;
+    TimeNs latency_ns = 0;
+  };
+  struct Flow {
+    FlowOwner owner;
+    std::vector<int> res;
+    double bytes = 0, remaining = 0, rate = 0;
+    TimeNs last_ns = 0, latency_ns = 0;
+    int solver_id = -1;
+    int disk_node = -1;
+    uint32_t version = 0;
+    bool live = false;
+  };
+  const Route& route(int a, int b);
+  void begin_latency(TimeNs now, int f);
+  void finish(TimeNs now, int f);
+
+  const Cluster& c_;
+  EventQueue& q_;
+  MaxMinSolver solver_;
+  int pageable_first_ = 0, disk_first_ = 0;
+  std::vector<int> pageable_res_;  // by node, -1 none
+  std::unordered_map<int, int> local_res_;  // vertex -> resource
+  std::vector<std::string> extra_names_, extra_kinds_;  // resources after the links
+  std::unordered_map<int64_t, Route> routes_;
+  std::vector<Flow> flows_;
+  std::vector<int> free_;
+  std::vector<int> by_solver_id_;
+  std::vector<double> carried_, last_load_;
+  std::vector<int> disk_inflight_;
+  std::vector<std::vector<int>> disk_wait_;  // FIFO per node (head index in disk_head_)
+  std::vector<size_t> disk_head_;
+  std::vector<int> changed_;
+  std::vector<std::pair<int, double>> load_changes_;
+  uint64_t flows_started_ = 0, flows_finished_ = 0;
+};
+
+}  // namespace paralab::sim

@@ -1,0 +1,56 @@
+// Simulator: executes a TaskGraph on a Cluster, in simulated time.
+//
+// An op starts when its dependencies have finished and it is at the head of
+// each stream it occupies (ops on one (device, stream) run in id order, one
+// at a time). Compute ops go to the ComputeModel (roofline from CostModel,
+// processor sharing among a device's streams); transfers and the flows of
+// collectives to the FlowNetwork (max-min sharing over the routed topology,
+// disks with latency and queue depth); collectives in analytic mode take
+// their closed-form time; alloc/free are instantaneous and may end the run
+// with status "oom".
+//
+// Output: a RunRecord (backend "sim"): step_seconds = makespan; per-device
+// busy fraction = share of the makespan during which at least one kernel
+// (compute or collective op) runs on it; peak memory per scope and tier;
+// metrics: makespan_ns, counts of ops / events / flows, per-resource bytes
+// and utilization (bytes / (capacity x makespan)), per-collective-kind time
+// and mean algbw/busbw (nccl-tests conventions). Optionally a Chrome trace.
+//
+// Invariants: 1. deterministic — the same (cluster, graph, options) give the
+// same record and byte-identical trace; 2. all ids are per run.
+// REQUIRES: graph.validate(cluster) passed.
+// Thread-safety: simulate() is reentrant (no shared state).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/run_record.h"
+#include "core/task_graph.h"
+#include "core/units.h"
+
+namespace paralab::sim {
+
+enum class CollectiveMode { kFlow, kAnalytic };
+const char* collective_mode_name(CollectiveMode m);
+
+struct SimOptions {
+  CollectiveMode collectives = CollectiveMode::kFlow;
+  std::vector<double> slowdown;  // per device id; > 0 overrides DeviceSpec::slowdown
+  bool trace = false;
+  int chunks = 4;  // pipelining chunks of tree / broadcast collectives
+};
+
+struct SimResult {
+  RunRecord record;
+  std::string trace_json;  // empty unless SimOptions::trace
+  TimeNs makespan_ns = 0;
+  uint64_t events = 0;     // events popped from the queue
+  uint64_t ops_done = 0;
+  uint64_t flows = 0;
+};
+
+SimResult simulate(const Cluster& cluster, const TaskGraph& graph, const SimOptions& options = {});
+
+}  // namespace paralab::sim
