@@ -17,11 +17,12 @@ void dequantize_rows(const QuantizedMatrix& q, int64_t r0, int64_t r1, float* ou
   const int G = q.format.group, bits = q.format.bits;
   float lut[256];
   uint8_t code[32];
+  const GroupLevels levels(q);
   for (int64_t r = r0; r < r1; ++r) {
     const uint32_t* words = q.row_codes(r);
     float* o = out + (r - r0) * q.cols;
     for (int64_t gc = 0; gc < q.groups_per_row(); ++gc) {
-      q.group_levels(r * q.groups_per_row() + gc, lut);
+      levels(r * q.groups_per_row() + gc, lut);
       for (int c = 0; c < G; c += 32) {
         int64_t chunk = (gc * G + c) / 32;
         unpack_chunk32(words + chunk * bits, bits, code);
@@ -42,11 +43,12 @@ void qgemv_cpu(const QuantizedMatrix& q, const float* x, int batch, float* y) {
   float lut[256], acc[kMaxGemvBatch];
   uint8_t code[32];
   float wv[32];
+  const GroupLevels levels(q);
   for (int64_t r = 0; r < q.rows; ++r) {
     const uint32_t* words = q.row_codes(r);
     std::fill(acc, acc + batch, 0.0f);
     for (int64_t gc = 0; gc < q.groups_per_row(); ++gc) {
-      q.group_levels(r * q.groups_per_row() + gc, lut);
+      levels(r * q.groups_per_row() + gc, lut);
       for (int c = 0; c < G; c += 32) {
         int64_t k0 = gc * G + c;
         unpack_chunk32(words + (k0 / 32) * bits, bits, code);

@@ -5,26 +5,33 @@
 
 namespace paralab::kernels {
 
-void QuantizedMatrix::group_levels(int64_t g, float* lut) const {
-  const int L = format.levels();
-  if (format.kind == QuantKind::kRtn) {
-    float s = half_to_float(scale_fp16[g]);
-    float z = half_to_float(zero_fp16[g]);
+GroupLevels::GroupLevels(const QuantizedMatrix& q) : q_(q) {
+  for (uint16_t h : q.basis_fp16) basis_.push_back(half_to_float(h));
+  for (uint16_t h : q.dq_scale_fp16) dq_scale_.push_back(half_to_float(h));
+}
+
+void GroupLevels::operator()(int64_t g, float* lut) const {
+  const QuantFormat& f = q_.format;
+  const int L = f.levels();
+  if (f.kind == QuantKind::kRtn) {
+    float s = half_to_float(q_.scale_fp16[g]);
+    float z = half_to_float(q_.zero_fp16[g]);
     for (int u = 0; u < L; ++u) lut[u] = s * (static_cast<float>(u) - z);
     return;
   }
-  const int k = format.rank;
-  float beta = half_to_float(offset_fp16[g]);
+  const int k = f.rank;
+  const int64_t blocks = q_.dq_blocks();
+  float beta = half_to_float(q_.offset_fp16[g]);
   for (int u = 0; u < L; ++u) lut[u] = 0.0f;
   for (int r = 0; r < k; ++r) {
-    float c = format.double_quant
-                  ? static_cast<float>(coef_int8[g * k + r]) *
-                        half_to_float(dq_scale_fp16[r * dq_blocks() + g / kDqBlockGroups])
-                  : half_to_float(coef_fp16[g * k + r]);
-    for (int u = 0; u < L; ++u) lut[u] += c * half_to_float(basis_fp16[r * L + u]);
+    float c = f.double_quant ? static_cast<float>(q_.coef_int8[g * k + r]) * dq_scale_[r * blocks + g / kDqBlockGroups]
+                             : half_to_float(q_.coef_fp16[g * k + r]);
+    for (int u = 0; u < L; ++u) lut[u] += c * basis_[r * L + u];
   }
   for (int u = 0; u < L; ++u) lut[u] -= beta;
 }
+
+void QuantizedMatrix::group_levels(int64_t g, float* lut) const { GroupLevels(*this)(g, lut); }
 
 int64_t QuantizedMatrix::stored_bytes() const {
   return static_cast<int64_t>(codes.size() * 4 +

@@ -45,6 +45,20 @@ struct QuantizedMatrix {
   int64_t stored_bytes() const;
 };
 
+// Level tables of a matrix's groups with the fp16 basis and block scales
+// converted once (what the CPU kernels use per group); the same arithmetic,
+// in the same order, as QuantizedMatrix::group_levels. Holds a reference to q.
+class GroupLevels {
+ public:
+  explicit GroupLevels(const QuantizedMatrix& q);
+  void operator()(int64_t g, float* lut) const;
+
+ private:
+  const QuantizedMatrix& q_;
+  std::vector<float> basis_;     // [rank][levels]
+  std::vector<float> dq_scale_;  // [rank][dq_blocks]
+};
+
 // Element (r, c) dequantized the slow, obvious way (for tests and tools).
 float dequantized_at(const QuantizedMatrix& q, int64_t r, int64_t c);
 
