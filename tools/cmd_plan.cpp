@@ -1,0 +1,194 @@
+// `paralab plan megatron|show|simulate`: write the plan a Megatron-LM /
+// DeepSpeed user would set by hand, print a plan readably, and simulate one
+// training iteration of a plan (recorded in the results database).
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "core/catalog.h"
+#include "core/error.h"
+#include "results/store.h"
+#include "strategies/training/memory_model.h"
+#include "strategies/training/plan_validation.h"
+#include "strategies/training/training_plan.h"
+#include "strategies/training/training_sim.h"
+#include "tools/cli_common.h"
+
+namespace paralab::cli {
+
+namespace {
+
+std::string strategy_text(const LayerStrategy& s) {
+  std::string t = fmt::format("dp {} tp {} fsdp {}", s.dp, s.tp, s.fsdp);
+  if (s.zero_stage > 0) t += fmt::format(" zero-{}", s.zero_stage);
+  if (s.sequence_parallel) t += " sp";
+  t += fmt::format(" recompute {}", recompute_name(s.recompute));
+  return t;
+}
+
+void print_plan(const TrainingPlan& p, const ModelGraph& m, const Cluster& c) {
+  fmt::print("training plan for {} on {} ({} devices)\n", p.model, p.cluster, p.all_devices().size());
+  if (!p.source.empty()) fmt::print("  source: {}\n", p.source);
+  int64_t mbs = p.micro_batch_samples();
+  fmt::print("  sequence {}, global batch {}, {} micro-batches of {} samples, {} with {}\n", p.seq_len,
+             p.global_batch, p.micro_batches, mbs, precision_name(p.precision), p.optimizer);
+  fmt::print("  schedule {}{}, pipeline depth {}\n", schedule_name(p.schedule),
+             p.schedule == PipelineSchedule::kInterleaved ? fmt::format(" ({} chunks per device)", p.chunks) : "",
+             p.pipeline_depth());
+  fmt::print("\n  {:>5}  {:<16} {:<14} {}\n", "stage", "layers", "devices", "strategy");
+  for (size_t s = 0; s < p.stages.size(); ++s) {
+    const PipelineStage& st = p.stages[s];
+    std::string layers = fmt::format("[{}, {})", st.first_layer, st.end_layer);
+    std::string devs = st.devices.empty() ? "-" : fmt::format("{}..{} ({})", st.devices.front(), st.devices.back(), st.devices.size());
+    std::string strat = "?";
+    if (st.first_layer < int(p.layers.size())) {
+      strat = strategy_text(p.layers[st.first_layer]);
+      for (int l = st.first_layer + 1; l < st.end_layer && l < int(p.layers.size()); ++l)
+        if (!(p.layers[l] == p.layers[st.first_layer])) strat += " (layers differ)";
+    }
+    fmt::print("  {:>5}  {:<16} {:<14} {}\n", s, layers, devs, strat);
+  }
+  std::string broken = check_plan(p, m, c);
+  if (!broken.empty()) {
+    fmt::print("\n  INVALID: {}\n", broken);
+    return;
+  }
+  MemoryEstimate e = estimate_memory(p, m, c);
+  fmt::print("\n  analytic memory per device (GiB): stage  states  activations(in flight)  transient  reserve  peak / capacity\n");
+  for (const auto& s : e.stages)
+    fmt::print("    {:>5}  {:>7.2f}  {:>8.2f} ({:>3})  {:>9.2f}  {:>7.2f}  {:>6.2f} / {:.2f}\n", s.stage,
+               s.state_bytes / kGiB, s.activation_bytes / kGiB, s.in_flight, s.transient_bytes / kGiB,
+               s.reserve_bytes / kGiB, s.peak_bytes / kGiB, s.capacity_bytes / kGiB);
+  if (!e.fits) fmt::print("  OOM: {}\n", e.oom_message);
+}
+
+void print_result(const TrainingResult& r) {
+  fmt::print("status: {}{}\n", r.status, r.message.empty() ? "" : " — " + r.message);
+  if (r.status != "ok") return;
+  fmt::print("iteration {:.4f} s, {:.2f} samples/s, {:.1f} model TFLOP/s per GPU, MFU {:.1f}% ({} GPUs)\n",
+             r.iteration_seconds, r.samples_per_second, r.model_tflops_per_gpu, 100 * r.mfu, r.gpus);
+  fmt::print("pipeline bubble {:.1f}%, exposed communication per device: TP {:.4f} s, PP {:.4f} s, DP {:.4f} s\n",
+             100 * r.bubble_fraction, r.exposed_tp_seconds, r.exposed_pp_seconds, r.exposed_dp_seconds);
+  double peak = 0, analytic = 0;
+  for (double b : r.peak_memory_bytes) peak = std::max(peak, b);
+  for (double b : r.analytic_peak_memory_bytes) analytic = std::max(analytic, b);
+  fmt::print("peak memory (largest device): simulated {}, analytic {}\n", human_bytes(peak), human_bytes(analytic));
+  fmt::print("{} ops; lowering {:.3f} s, simulation {:.3f} s\n", r.ops, r.lower_seconds, r.simulate_seconds);
+}
+
+}  // namespace
+
+// The plan path of `simulate`: shared with tools/cmd_simulate.cpp.
+int simulate_plan_command(const CommonOptions& o, const std::string& model, const std::string& cluster, int nodes,
+                          const std::string& plan_path, const std::string& trace_path, bool analytic) {
+  TrainingPlan p = load_plan(plan_path);
+  ModelGraph m = load_model(model.empty() ? p.model : model);
+  Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes);
+  TrainingSimOptions so;
+  so.keep_trace = !trace_path.empty();
+  so.collectives = analytic ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
+  TrainingResult r = simulate_training(p, m, c, so);
+  if (!trace_path.empty()) {
+    std::ofstream f(trace_path);
+    if (!f) throw InputError(fmt::format("--trace: cannot write {}", trace_path));
+    f << r.trace_json;
+  }
+  RunRecord rec = training_run_record(r, p, m, c);
+  ResultsStore store(db_path(o));
+  int64_t id = store.insert(rec);
+  Json j = training_result_json(r);
+  j["run_id"] = id;
+  emit(o, j, [&] { print_result(r); });
+  return r.status == "ok" ? 0 : 1;
+}
+
+namespace {
+
+void register_plan_commands(CLI::App& app) {
+  auto* plan = app.add_subcommand("plan", "Training plans: write, show and simulate");
+  plan->require_subcommand(1);
+  {
+    auto* mg = plan->add_subcommand("megatron", "Write the plan a Megatron-LM / DeepSpeed user would set by hand");
+    auto& o = add_common(mg);
+    static MegatronOptions opt;
+    static std::string out, schedule = "1f1b", recompute = "none", precision = "bf16";
+    mg->add_option("--model", opt.model, "Catalog model or config.json")->required();
+    mg->add_option("--cluster", opt.cluster, "Catalog cluster or file")->required();
+    mg->add_option("--nodes", opt.nodes, "Scale the cluster to N nodes")->check(CLI::PositiveNumber);
+    mg->add_option("--seq", opt.seq_len, "Sequence length")->required()->check(CLI::PositiveNumber);
+    mg->add_option("--global-batch", opt.global_batch, "Global batch (samples)")->required()->check(CLI::PositiveNumber);
+    mg->add_option("--tp", opt.tp, "Tensor-parallel degree")->required()->check(CLI::PositiveNumber);
+    mg->add_option("--pp", opt.pp, "Pipeline-parallel degree")->required()->check(CLI::PositiveNumber);
+    mg->add_option("--dp", opt.dp, "Data-parallel degree (default: devices / (tp*pp))")->check(CLI::PositiveNumber);
+    mg->add_option("--micro-batch", opt.micro_batch, "Samples per micro-batch per data-parallel rank")
+        ->required()->check(CLI::PositiveNumber);
+    mg->add_option("--schedule", schedule, "gpipe | 1f1b | interleaved");
+    mg->add_option("--chunks", opt.chunks, "Model chunks per device (interleaved)")->check(CLI::PositiveNumber);
+    mg->add_option("--recompute", recompute, "none | selective | full");
+    mg->add_flag("--sequence-parallel", opt.sequence_parallel, "Megatron sequence parallelism");
+    mg->add_option("--zero", opt.zero_stage, "ZeRO stage over the data-parallel ranks (0-3)")->check(CLI::Range(0, 3));
+    mg->add_option("--precision", precision, "fp32 | bf16 | fp16");
+    mg->add_option("-o,--output", out, "Write the plan here")->required();
+    mg->callback([&o] {
+      if (!parse_schedule(schedule, &opt.schedule))
+        throw InputError(fmt::format("--schedule: unknown '{}'; valid values are: {}", schedule, join_names(schedule_names())));
+      if (!parse_recompute(recompute, &opt.recompute))
+        throw InputError(fmt::format("--recompute: unknown '{}'; valid values are: {}", recompute, join_names(recompute_names())));
+      if (!parse_precision(precision, &opt.precision))
+        throw InputError(fmt::format("--precision: unknown '{}'; valid values are: {}", precision, join_names(precision_names())));
+      ModelGraph m = load_model(opt.model);
+      Cluster c = load_cluster(opt.cluster, opt.nodes);
+      TrainingPlan p = megatron_plan(opt, m, c);
+      validate_plan(p, m, c);
+      Json j = plan_to_json(p);
+      write_json_file(out, j);
+      emit(o, j, [&] {
+        print_plan(p, m, c);
+        fmt::print("\nwrote {}\n", out);
+      });
+    });
+  }
+  {
+    auto* show = plan->add_subcommand("show", "Print a training plan readably (with its analytic memory)");
+    auto& o = add_common(show);
+    static std::string path, model, cluster;
+    static int nodes = 0;
+    show->add_option("plan", path, "Plan JSON")->required();
+    show->add_option("--model", model, "Override the plan's model");
+    show->add_option("--cluster", cluster, "Override the plan's cluster");
+    show->add_option("--nodes", nodes, "Override the node count")->check(CLI::PositiveNumber);
+    show->callback([&o] {
+      TrainingPlan p = load_plan(path);
+      ModelGraph m = load_model(model.empty() ? p.model : model);
+      Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes);
+      Json j = plan_to_json(p);
+      std::string broken = check_plan(p, m, c);
+      j["valid"] = broken.empty();
+      if (!broken.empty()) j["invalid_reason"] = broken;
+      emit(o, j, [&] { print_plan(p, m, c); });
+    });
+  }
+  {
+    auto* sim = plan->add_subcommand("simulate", "Simulate one training iteration of a plan");
+    auto& o = add_common(sim);
+    static std::string path, model, cluster, trace;
+    static int nodes = 0;
+    static bool analytic = false;
+    sim->add_option("--plan", path, "Plan JSON")->required();
+    sim->add_option("--model", model, "Model (default: the plan's)");
+    sim->add_option("--cluster", cluster, "Cluster (default: the plan's)");
+    sim->add_option("--nodes", nodes, "Node count (default: the plan's)")->check(CLI::PositiveNumber);
+    sim->add_option("--trace", trace, "Write a Chrome/Perfetto trace");
+    sim->add_flag("--analytic", analytic, "Closed-form collectives instead of flows");
+    sim->callback([&o] {
+      // Failures are data: an oom or invalid plan is a recorded run, exit 0.
+      simulate_plan_command(o, model, cluster, nodes, path, trace, analytic);
+    });
+  }
+}
+
+}  // namespace
+
+static const CommandRegistration kRegistration(40, &register_plan_commands);
+
+}  // namespace paralab::cli
