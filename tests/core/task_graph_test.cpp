@@ -1,0 +1,78 @@
+#include "core/task_graph.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace paralab {
+namespace {
+
+TaskGraph sample() {
+  TaskGraph g;
+  int l = g.intern_label("L0 fwd mb0");
+  int a = g.add_alloc(0, 0, {TierKind::kDevice, 0}, 1e9);
+  int m = g.add_gemm(0, 0, 1024, 2048, 4096, DType::kBf16, l);
+  int t = g.add_transfer(0, 1, {TierKind::kSsd, 0}, {TierKind::kPinnedHost, 0}, 5e8);
+  int c = g.add_collective(CollectiveKind::kAllReduce, g.add_group({0, 1, 2, 3}), 2, 2e8, CollectiveAlgo::kRing);
+  g.add_dep(a, m);
+  g.add_dep(m, c);
+  g.add_dep(t, c);
+  g.add_free(0, 0, {TierKind::kDevice, 0}, 1e9);
+  return g;
+}
+
+TEST(TaskGraph, GemmShapeGivesFlopsAndBytes) {
+  TaskGraph g = sample();
+  const Op& o = g.op(1);
+  // 2 M N K = 2 * 1024 * 2048 * 4096; bytes = 2 B * (M K + K N + M N).
+  EXPECT_DOUBLE_EQ(o.flops, 2.0 * 1024 * 2048 * 4096);
+  EXPECT_DOUBLE_EQ(o.bytes, 2.0 * (1024.0 * 4096 + 4096.0 * 2048 + 1024.0 * 2048));
+  ASSERT_NE(g.gemm_shape(o), nullptr);
+  EXPECT_EQ(g.gemm_shape(o)->k, 4096);
+  EXPECT_EQ(g.describe(1), "op 1 (L0 fwd mb0)");
+}
+
+TEST(TaskGraph, InterningReusesGroupsAndLabels) {
+  TaskGraph g;
+  EXPECT_EQ(g.add_group({0, 1}), g.add_group({0, 1}));
+  EXPECT_NE(g.add_group({0, 1}), g.add_group({1, 0}));
+  EXPECT_EQ(g.intern_label("x"), g.intern_label("x"));
+  EXPECT_EQ(sizeof(Op), 40u);  // compact: 10M ops in 400 MB
+}
+
+TEST(TaskGraph, JsonRoundTrip) {
+  TaskGraph g = sample();
+  Json j = g.to_json();
+  TaskGraph h = task_graph_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(h.to_json().dump(), j.dump());
+  ASSERT_EQ(h.size(), g.size());
+  EXPECT_EQ(h.op(3).collective_kind(), CollectiveKind::kAllReduce);
+  EXPECT_EQ(std::vector<int>(h.group(h.op(3).group()).begin(), h.group(h.op(3).group()).end()),
+            (std::vector<int>{0, 1, 2, 3}));
+  h.finalize();
+  EXPECT_EQ(h.num_preds(3), 2);
+}
+
+std::string parse_error(const std::string& text) {
+  try {
+    Json j = Json::parse(text);
+    task_graph_from_json(JsonReader(j, "g.json"));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TaskGraph, JsonErrorsNameThePath) {
+  EXPECT_EQ(parse_error(R"({"ops": [{"type": "compute", "device": 0, "deps": [3]}]})"),
+            "g.json: $.ops[0].deps[0]: op 0 depends on op 3, which does not exist (1 ops)");
+  EXPECT_EQ(parse_error(R"({"ops": [{"type": "teleport"}]})"),
+            parse_error(R"({"ops": [{"type": "teleport"}]})"));  // stable
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "teleport"}]})").find("g.json: $.ops[0].type"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "collective", "collective": "all_reduce", "group": [], "bytes": 1}]})")
+                .find("$.ops[0].group"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace paralab

@@ -1,0 +1,42 @@
+// `paralab simulate` end to end on the checked-in graphs of tests/data/sim.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tools/run_cli.h"
+
+namespace paralab {
+namespace {
+
+using testing::run_paralab;
+
+TEST(CliSimulate, SendRecvOverNvlinkAndTrace) {
+  // dgx-a100-80gb: gpu0 -> nvswitch -> gpu1, 300 GB/s per direction and 1 us
+  // per hop (catalog): 3e9 B take 2 us + 10 ms = 0.010002 s.
+  std::string db = "/tmp/paralab_sim_cli_" + std::to_string(::getpid()) + ".db";
+  std::string trace = "/tmp/paralab_sim_cli_" + std::to_string(::getpid()) + ".trace.json";
+  auto r = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA "/sim/send_recv.json --json --db " +
+                       db + " --trace " + trace);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["backend"], "sim");
+  EXPECT_NEAR(j["step_seconds"].get<double>(), 0.010002, 1e-9);
+  EXPECT_GE(j["run_id"].get<int64_t>(), 1);
+  auto t = nlohmann::json::parse(testing::slurp(trace));
+  EXPECT_TRUE(t["traceEvents"].is_array());
+  std::remove(db.c_str());
+  std::remove(trace.c_str());
+}
+
+TEST(CliSimulate, BadGraphNamesTheOp) {
+  auto r = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA "/sim/bad_device.json --db /tmp/unused.db");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(PARALAB_TEST_DATA "/sim/bad_device.json: op 1 (L7 bwd): bound to device 64, but cluster "
+                                         "'dgx-a100-80gb' has devices 0..7"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace paralab
