@@ -161,3 +161,49 @@ TEST(Lcq, OutputRefinementNeverEndsWorse) {
 
 }  // namespace
 }  // namespace paralab::kernels
+
+namespace paralab::kernels {
+namespace {
+
+// Per-group 1-D Lloyd (k-means) from the RTN levels: assign to the nearest
+// level, move each used level to the mean of its weights; returns the SSE.
+double lloyd_sse(const std::vector<float>& w, int64_t rows, int64_t cols, int bits, int group, int iterations) {
+  const int L = 1 << bits;
+  double total = 0;
+  for (int64_t g = 0; g < rows * cols / group; ++g) {
+    const float* wg = w.data() + g * group;
+    UniformGroup p = rtn_group_params(wg, group, L);
+    std::vector<double> lvl(L);
+    for (int u = 0; u < L; ++u) lvl[u] = p.scale * (u - p.zero);
+    std::vector<int> q(group);
+    for (int it = 0; it < iterations; ++it) {
+      std::vector<double> sum(L, 0.0), cnt(L, 0.0);
+      for (int i = 0; i < group; ++i) {
+        int best = 0;
+        for (int u = 1; u < L; ++u)
+          if (std::fabs(wg[i] - lvl[u]) < std::fabs(wg[i] - lvl[best])) best = u;
+        q[i] = best;
+        sum[best] += wg[i];
+        cnt[best] += 1;
+      }
+      for (int u = 0; u < L; ++u)
+        if (cnt[u] > 0) lvl[u] = sum[u] / cnt[u];
+    }
+    for (int i = 0; i < group; ++i) total += (wg[i] - lvl[q[i]]) * (wg[i] - lvl[q[i]]);
+  }
+  return total;
+}
+
+TEST(Lcq, FullRankMatchesPerGroupLloyd) {
+  // At k = L = 4 (b = 2) every group can hold any 4 levels, so the ALS's
+  // coefficient step is Lloyd's centroid step: from the same RTN start the
+  // two reach the same error (the basis step only reparameterizes).
+  auto w = synthetic_weights(16, 256, 4);
+  LcqCodebook cb = lcq_add_rank(lcq_init_rtn(w.data(), 16, 256, 2, 64), 4, 1);
+  lcq_als(w.data(), cb, 30);
+  double lcq = lcq_weight_sse(w.data(), cb), lloyd = lloyd_sse(w, 16, 256, 2, 64, 30);
+  EXPECT_NEAR(lcq / lloyd, 1.0, 0.02) << "lcq " << lcq << " lloyd " << lloyd;
+}
+
+}  // namespace
+}  // namespace paralab::kernels
