@@ -13,6 +13,7 @@
 #include "strategies/training/training_plan.h"
 #include "strategies/training/training_sim.h"
 #include "tools/cli_common.h"
+#include "tools/cmd_plan.h"
 
 namespace paralab::cli {
 

@@ -1,0 +1,53 @@
+// `paralab plan megatron|show|simulate` end to end.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tools/run_cli.h"
+
+namespace paralab {
+namespace {
+
+using testing::run_paralab;
+
+std::string tmp(const char* name) { return "/tmp/paralab_plan_" + std::to_string(::getpid()) + "_" + name; }
+
+TEST(PlanCli, MegatronShowSimulate) {
+  std::string plan = tmp("22b.json"), db = tmp("runs.db");
+  auto w = run_paralab("plan megatron --model megatron-gpt-22b --cluster dgx-a100-80gb --seq 2048 --global-batch 4 "
+                       "--tp 8 --pp 1 --micro-batch 4 --recompute selective --sequence-parallel -o " + plan);
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto s = run_paralab("plan show --json " + plan);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto j = nlohmann::json::parse(s.out);
+  EXPECT_EQ(j["valid"], true);
+  EXPECT_EQ(j["micro_batches"], 1);
+  EXPECT_EQ(j["strategies"][0]["tp"], 8);
+  auto r = run_paralab("plan simulate --plan " + plan + " --json --db " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto k = nlohmann::json::parse(r.out);
+  EXPECT_EQ(k["status"], "ok");
+  for (const char* key : {"iteration_seconds", "samples_per_second", "model_tflops_per_gpu", "mfu"})
+    EXPECT_GT(k[key].get<double>(), 0) << key;
+  EXPECT_EQ(k["peak_memory_bytes"].size(), 8u);
+  EXPECT_GE(k["run_id"].get<int64_t>(), 1);
+  std::remove(plan.c_str());
+  std::remove(db.c_str());
+}
+
+TEST(PlanCli, InvalidMegatronPlanIsInputError) {
+  auto w = run_paralab("plan megatron --model megatron-gpt-22b --cluster dgx-a100-80gb --seq 2048 --global-batch 4 "
+                       "--tp 3 --pp 1 --dp 1 --micro-batch 4 -o " + tmp("bad.json"));
+  EXPECT_EQ(w.exit_code, 2);
+  EXPECT_EQ(w.err, "paralab: error: invalid plan: layer 1 (block.0): 64 attention heads are not divisible by tp 3\n");
+}
+
+TEST(PlanCli, UnknownScheduleListsValidValues) {
+  auto w = run_paralab("plan megatron --model megatron-gpt-22b --cluster dgx-a100-80gb --seq 2048 --global-batch 4 "
+                       "--tp 8 --pp 1 --micro-batch 4 --schedule zigzag -o " + tmp("x.json"));
+  EXPECT_EQ(w.exit_code, 2);
+  EXPECT_EQ(w.err, "paralab: error: --schedule: unknown 'zigzag'; valid values are: gpipe, 1f1b, interleaved\n");
+}
+
+}  // namespace
+}  // namespace paralab
