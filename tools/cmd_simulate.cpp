@@ -15,6 +15,7 @@
 #include "results/store.h"
 #include "sim/simulator.h"
 #include "tools/cli_common.h"
+#include "tools/cmd_plan.h"
 
 namespace paralab::cli {
 
@@ -27,6 +28,7 @@ struct SimulateArgs {
   std::string trace;
   std::string collectives = "flow";
   std::vector<std::string> slowdowns;  // "device:factor"
+  std::string model, plan;             // training plan path (tools/cmd_plan.h)
 };
 
 // The TaskGraph to simulate and what it is (model, strategy, config) for the record.
@@ -117,7 +119,15 @@ void register_simulate(CLI::App& app) {
   cmd->add_option("--collectives", a.collectives, "Collectives as flows or closed-form alpha-beta")
       ->check(CLI::IsMember({"flow", "analytic"}));
   cmd->add_option("--slowdown", a.slowdowns, "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5");
-  cmd->callback([&o] { run_simulate(a, o); });
+  cmd->add_option("--model", a.model, "Model of a training plan (default: the plan's)");
+  cmd->add_option("--plan", a.plan, "Training plan JSON: lowered to a TaskGraph and simulated (paralab plan megatron)");
+  cmd->callback([&o] {
+    if (!a.plan.empty()) {
+      simulate_plan_command(o, a.model, a.cluster, a.nodes, a.plan, a.trace, a.collectives == "analytic");
+      return;
+    }
+    run_simulate(a, o);
+  });
 }
 
 }  // namespace

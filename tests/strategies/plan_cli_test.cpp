@@ -31,6 +31,12 @@ TEST(PlanCli, MegatronShowSimulate) {
     EXPECT_GT(k[key].get<double>(), 0) << key;
   EXPECT_EQ(k["peak_memory_bytes"].size(), 8u);
   EXPECT_GE(k["run_id"].get<int64_t>(), 1);
+  // The same through `paralab simulate --model --cluster --plan`.
+  auto q = run_paralab("simulate --model megatron-gpt-22b --cluster dgx-a100-80gb --plan " + plan + " --json --db " + db);
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  auto u = nlohmann::json::parse(q.out);
+  EXPECT_EQ(u["status"], "ok");
+  EXPECT_DOUBLE_EQ(u["iteration_seconds"].get<double>(), k["iteration_seconds"].get<double>());
   std::remove(plan.c_str());
   std::remove(db.c_str());
 }
