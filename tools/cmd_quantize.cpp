@@ -34,7 +34,8 @@ struct QuantizeArgs {
   int64_t tokens = 256;
   int iterations = 20;
   int refine_steps = 0;
-  bool list = false, experiment = false, unweighted = false;
+  bool list = false, experiment = false, unweighted = false, quick = false;
+  bool tokens_set = false, iterations_set = false, refine_set = false;  // given on the command line
 };
 
 std::pair<int64_t, int64_t> parse_shape(const std::string& s, const char* option) {
@@ -74,12 +75,12 @@ void list_formats(const CommonOptions& o) {
 }
 
 void run_experiment(const CommonOptions& o, const QuantizeArgs& a) {
-  experiments::LcqExperimentConfig c;
+  experiments::LcqExperimentConfig c = a.quick ? experiments::lcq_quick_config() : experiments::LcqExperimentConfig{};
   if (!a.synthetic.empty()) std::tie(c.rows, c.cols) = parse_shape(a.synthetic, "--synthetic");
   c.seed = a.seed == 0 ? 1 : a.seed;
-  c.calib_tokens = a.tokens;
-  c.als_iterations = a.iterations;
-  c.refine_steps = a.refine_steps;
+  if (a.tokens_set) c.calib_tokens = a.tokens;
+  if (a.iterations_set) c.als_iterations = a.iterations;
+  if (a.refine_set) c.refine_steps = a.refine_steps;
   kernels::check_quant_shape(kernels::QuantFormat{kernels::QuantKind::kRtn, 4, c.group, 1, false}, c.rows, c.cols);
   ResultsStore store(db_path(o));
   auto rows = experiments::run_lcq_experiment(c, &store);
@@ -159,15 +160,24 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--shape", a.shape, "ROWSxCOLS of --input");
   cmd->add_option("--synthetic", a.synthetic, "ROWSxCOLS of a synthetic LLM-like matrix (or of the experiment's)");
   cmd->add_option("--seed", a.seed, "Seed of the synthetic data and the LCQ fit");
-  cmd->add_option("--tokens", a.tokens, "Calibration activation rows")->check(CLI::PositiveNumber);
-  cmd->add_option("--iterations", a.iterations, "LCQ alternating-minimization iterations per rank")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--refine-steps", a.refine_steps, "LCQ output-loss refinement steps (0 = none)")
-      ->check(CLI::NonNegativeNumber);
+  static CLI::Option* tokens = cmd->add_option("--tokens", a.tokens, "Calibration activation rows")
+                                    ->check(CLI::PositiveNumber);
+  static CLI::Option* iterations =
+      cmd->add_option("--iterations", a.iterations, "LCQ alternating-minimization iterations per rank")
+          ->check(CLI::NonNegativeNumber);
+  static CLI::Option* refine =
+      cmd->add_option("--refine-steps", a.refine_steps, "LCQ output-loss refinement steps (0 = none)")
+          ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quick", a.quick, "With --experiment: the CI-sized suite (64x512)");
   cmd->add_flag("--unweighted", a.unweighted, "Fit LCQ to the plain weight MSE, not the activation-weighted one");
   cmd->add_flag("--list", a.list, "List the format names");
   cmd->add_flag("--experiment", a.experiment, "Run the LCQ experiment suite and record it (--db)");
-  cmd->callback([&o] { run_quantize(o, a); });
+  cmd->callback([&o] {
+    a.tokens_set = tokens->count() > 0;
+    a.iterations_set = iterations->count() > 0;
+    a.refine_set = refine->count() > 0;
+    run_quantize(o, a);
+  });
 }
 
 const CommandRegistration kRegistration(70, &register_quantize);

@@ -53,8 +53,10 @@ std::vector<LcqResultRow> run_lcq_experiment(const LcqExperimentConfig& c, Resul
       LcqResultRow row{kind, label, f.bits, f.kind == QuantKind::kLcq ? f.rank : 0,
                        kernels::bits_per_weight(f, c.rows, c.cols), e.mse, e.weight_relative_error,
                        e.output_relative_error, secs};
-      out.push_back(row);
-      if (!store) return;
+      if (!store) {
+        out.push_back(row);
+        return;
+      }
       RunRecord r;
       r.backend = "real-host";
       r.experiment = "lcq";
@@ -72,7 +74,8 @@ std::vector<LcqResultRow> run_lcq_experiment(const LcqExperimentConfig& c, Resul
                    {"bits_per_weight", row.bits_per_weight},
                    {"layer_bytes", kernels::layer_bytes(f, c.rows, c.cols)},
                    {"quantize_seconds", secs}};
-      store->insert(r);
+      row.run_id = store->insert(r);
+      out.push_back(row);
     };
     for (int b : c.bits) {
       QuantFormat rtn{QuantKind::kRtn, b, c.group, 1, false};
@@ -111,6 +114,16 @@ std::vector<LcqResultRow> run_lcq_experiment(const LcqExperimentConfig& c, Resul
     }
   }
   return out;
+}
+
+LcqExperimentConfig lcq_quick_config() {
+  LcqExperimentConfig c;
+  c.rows = 64;
+  c.cols = 512;
+  c.calib_tokens = 64;
+  c.als_iterations = 8;
+  c.refine_steps = 2;
+  return c;
 }
 
 std::string lcq_results_markdown(const std::vector<LcqResultRow>& rows) {

@@ -48,7 +48,12 @@ struct LcqResultRow {
   double weight_relative_error = 0;
   double output_relative_error = 0;
   double quantize_seconds = 0;
+  int64_t run_id = 0;  // id in the results store (0 when not recorded)
 };
+
+// The suite at CI size (64 x 512, 8 ALS iterations, 2 refinement steps):
+// seconds instead of half a minute, for `make run`-style quick sweeps.
+LcqExperimentConfig lcq_quick_config();
 
 // Runs the suite; records one run per row when `store` is not null.
 std::vector<LcqResultRow> run_lcq_experiment(const LcqExperimentConfig& c, ResultsStore* store);

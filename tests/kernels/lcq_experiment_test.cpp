@@ -35,6 +35,7 @@ TEST(LcqExperiment, RecordsEveryRowAndRankNeverHurtsTheFit) {
     EXPECT_EQ(stored[0].record.backend, "real-host");
     EXPECT_TRUE(stored[0].record.metrics.contains("bits_per_weight"));
     EXPECT_TRUE(stored[0].record.metrics.contains("output_relative_error"));
+    for (const auto& row : rows) EXPECT_GT(row.run_id, 0);
   }
   std::filesystem::remove(db);
   EXPECT_EQ(rows[0].format, "rtn-b2-g128");
