@@ -40,13 +40,16 @@ void qgemv_cpu(const QuantizedMatrix& q, const float* x, int batch, float* y) {
   assert(batch >= 1 && batch <= kMaxGemvBatch);
   const int G = q.format.group, bits = q.format.bits;
   const int64_t K = q.cols;
-  float lut[256], acc[kMaxGemvBatch];
+  // 8 independent partial sums per batch row: breaks the add dependency chain
+  // and lets the compiler keep them in SIMD registers (no reassociation needed).
+  float lut[256], acc[kMaxGemvBatch][8];
   uint8_t code[32];
   float wv[32];
   const GroupLevels levels(q);
   for (int64_t r = 0; r < q.rows; ++r) {
     const uint32_t* words = q.row_codes(r);
-    std::fill(acc, acc + batch, 0.0f);
+    for (int b = 0; b < batch; ++b)
+      for (int j = 0; j < 8; ++j) acc[b][j] = 0.0f;
     for (int64_t gc = 0; gc < q.groups_per_row(); ++gc) {
       levels(r * q.groups_per_row() + gc, lut);
       for (int c = 0; c < G; c += 32) {
@@ -55,13 +58,16 @@ void qgemv_cpu(const QuantizedMatrix& q, const float* x, int batch, float* y) {
         for (int i = 0; i < 32; ++i) wv[i] = lut[code[i]];
         for (int b = 0; b < batch; ++b) {
           const float* xb = x + b * K + k0;
-          float s = 0;
-          for (int i = 0; i < 32; ++i) s += wv[i] * xb[i];
-          acc[b] += s;
+          for (int i = 0; i < 32; i += 8)
+            for (int j = 0; j < 8; ++j) acc[b][j] += wv[i + j] * xb[i + j];
         }
       }
     }
-    for (int b = 0; b < batch; ++b) y[b * q.rows + r] = acc[b];
+    for (int b = 0; b < batch; ++b) {
+      float s = 0;
+      for (int j = 0; j < 8; ++j) s += acc[b][j];
+      y[b * q.rows + r] = s;
+    }
   }
 }
 

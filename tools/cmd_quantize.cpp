@@ -75,7 +75,7 @@ void list_formats(const CommonOptions& o) {
 }
 
 void run_experiment(const CommonOptions& o, const QuantizeArgs& a) {
-  experiments::LcqExperimentConfig c = a.quick ? experiments::lcq_quick_config() : experiments::LcqExperimentConfig{};
+  lcq::LcqExperimentConfig c = a.quick ? lcq::lcq_quick_config() : lcq::LcqExperimentConfig{};
   if (!a.synthetic.empty()) std::tie(c.rows, c.cols) = parse_shape(a.synthetic, "--synthetic");
   c.seed = a.seed == 0 ? 1 : a.seed;
   if (a.tokens_set) c.calib_tokens = a.tokens;
@@ -83,7 +83,7 @@ void run_experiment(const CommonOptions& o, const QuantizeArgs& a) {
   if (a.refine_set) c.refine_steps = a.refine_steps;
   kernels::check_quant_shape(kernels::QuantFormat{kernels::QuantKind::kRtn, 4, c.group, 1, false}, c.rows, c.cols);
   ResultsStore store(db_path(o));
-  auto rows = experiments::run_lcq_experiment(c, &store);
+  auto rows = lcq::run_lcq_experiment(c, &store);
   Json j = Json::array();
   for (const auto& r : rows)
     j.push_back({{"matrix", r.matrix}, {"format", r.format}, {"bits", r.bits}, {"rank", r.rank},
@@ -93,7 +93,7 @@ void run_experiment(const CommonOptions& o, const QuantizeArgs& a) {
   emit(o, j, [&] {
     fmt::print("LCQ experiment: {}x{} matrices, seed {}, {} calibration tokens, {} ALS iterations; recorded in {}\n\n",
                c.rows, c.cols, c.seed, c.calib_tokens, c.als_iterations, store.path());
-    fmt::print("{}", experiments::lcq_results_markdown(rows));
+    fmt::print("{}", lcq::lcq_results_markdown(rows));
   });
 }
 

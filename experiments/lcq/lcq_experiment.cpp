@@ -11,7 +11,7 @@
 #include "kernels/synthetic.h"
 #include "results/store.h"
 
-namespace paralab::experiments {
+namespace paralab::lcq {
 
 namespace {
 
@@ -136,4 +136,4 @@ std::string lcq_results_markdown(const std::vector<LcqResultRow>& rows) {
   return s;
 }
 
-}  // namespace paralab::experiments
+}  // namespace paralab::lcq

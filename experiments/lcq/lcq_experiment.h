@@ -24,7 +24,7 @@ namespace paralab {
 class ResultsStore;
 }
 
-namespace paralab::experiments {
+namespace paralab::lcq {
 
 struct LcqExperimentConfig {
   int64_t rows = 256;
@@ -61,4 +61,4 @@ std::vector<LcqResultRow> run_lcq_experiment(const LcqExperimentConfig& c, Resul
 // The rows as a Markdown table (one line per row, grouped by matrix and bits).
 std::string lcq_results_markdown(const std::vector<LcqResultRow>& rows);
 
-}  // namespace paralab::experiments
+}  // namespace paralab::lcq

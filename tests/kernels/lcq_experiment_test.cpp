@@ -7,7 +7,7 @@
 #include "experiments/lcq/lcq_experiment.h"
 #include "results/store.h"
 
-namespace paralab::experiments {
+namespace paralab::lcq {
 namespace {
 
 TEST(LcqExperiment, RecordsEveryRowAndRankNeverHurtsTheFit) {
@@ -44,4 +44,4 @@ TEST(LcqExperiment, RecordsEveryRowAndRankNeverHurtsTheFit) {
 }
 
 }  // namespace
-}  // namespace paralab::experiments
+}  // namespace paralab::lcq
