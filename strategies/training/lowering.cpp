@@ -101,14 +101,26 @@ class Lowerer {
   }
 
   int label(const std::string& s) { return g_.intern_label(s); }
+  // "L<l> <what>", interned once per layer (what: a string literal).
+  int layer_label(int l, const char* what) {
+    auto [it, fresh] = layer_labels_.try_emplace({l, what}, -1);
+    if (fresh) it->second = label(fmt::format("L{} {}", l, what));
+    return it->second;
+  }
 
   // Emits template ops of layer l (stage j) on every active device;
   // returns the first op id, or -1 if none. Updates last_[k].
   int emit_specs(int j, int l, const std::vector<OpSpec>& specs, const char* phase) {
     int first = -1;
     int n = active(j);
-    for (const OpSpec& o : specs) {
-      int lab = label(fmt::format("L{} {} {}", l, phase, o.name));
+    std::vector<int>& labels = label_cache_[{l, phase}];  // phase: a string literal, compared by address
+    if (labels.size() != specs.size()) {
+      labels.clear();
+      for (const OpSpec& o : specs) labels.push_back(label(fmt::format("L{} {} {}", l, phase, o.name)));
+    }
+    for (size_t oi = 0; oi < specs.size(); ++oi) {
+      const OpSpec& o = specs[oi];
+      int lab = labels[oi];
       if (o.kind == OpSpec::kTpCollective) {
         for (int k = 0; k < n; ++k) {
           if (k % plan_.layers[l].tp != 0 && !opt_.symmetric) continue;  // one op per TP group
@@ -171,11 +183,11 @@ class Lowerer {
     const LayerStrategy& s = plan_.layers[l];
     maybe_reshard(j, l, false);
     double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
-    emit_mem(j, true, act, label(fmt::format("L{} act", l)));
+    emit_mem(j, true, act, layer_label(l, "act"));
     double gathered = zero3_gather_bytes(l);
     if (gathered > 0) zero3_gather(j, l, gathered, "fwd");
     emit_specs(j, l, specs(l, Phase::kForward), "fwd");
-    if (gathered > 0) emit_mem(j, false, gathered, label(fmt::format("L{} gathered", l)));
+    if (gathered > 0) emit_mem(j, false, gathered, layer_label(l, "gathered"));
   }
 
   double zero3_gather_bytes(int l) const {
@@ -194,7 +206,7 @@ class Lowerer {
       tag(id, CommClass::kData);
       pending_deps_.push_back(id);
     }
-    emit_mem(j, true, gathered, label(fmt::format("L{} gathered", l)));
+    emit_mem(j, true, gathered, layer_label(l, "gathered"));
     for (int id : pending_deps_)
       for (int k = 0; k < active(j); ++k) g_.add_dep(id, last_[k]);
     pending_deps_.clear();
@@ -207,12 +219,12 @@ class Lowerer {
     double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
     double rec = layer_transient_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s) -
                  gathered;
-    if (rec > 0) emit_mem(j, true, rec, label(fmt::format("L{} recompute", l)));
+    if (rec > 0) emit_mem(j, true, rec, layer_label(l, "recompute"));
     emit_specs(j, l, specs(l, Phase::kRecompute), "rec");
     emit_specs(j, l, specs(l, Phase::kBackward), "bwd");
-    if (rec > 0) emit_mem(j, false, rec, label(fmt::format("L{} recompute", l)));
-    emit_mem(j, false, act, label(fmt::format("L{} act", l)));
-    if (gathered > 0) emit_mem(j, false, gathered, label(fmt::format("L{} gathered", l)));
+    if (rec > 0) emit_mem(j, false, rec, layer_label(l, "recompute"));
+    emit_mem(j, false, act, layer_label(l, "act"));
+    if (gathered > 0) emit_mem(j, false, gathered, layer_label(l, "gathered"));
     grad_sync(j, l, last_micro_batch);
     maybe_reshard(j, l, true);
   }
@@ -445,6 +457,8 @@ class Lowerer {
   std::vector<std::vector<int>> step_first_, step_last_;  // [stage][(dir*m + mb)*active + k]
   std::map<std::tuple<int, int, int, int, int, char>, int> group_cache_;
   std::map<std::pair<int, int>, std::vector<OpSpec>> spec_cache_;
+  std::map<std::pair<int, const char*>, std::vector<int>> label_cache_;
+  std::map<std::pair<int, const char*>, int> layer_labels_;
 };
 
 }  // namespace
