@@ -190,8 +190,9 @@ void FlowNetwork::finish(TimeNs now, int f) {
 }
 
 void FlowNetwork::resolve(TimeNs now) {
-  changed_.clear();
   load_changes_.clear();
+  if (!solver_.dirty()) return;
+  changed_.clear();
   solver_.solve(&changed_);
   for (int sid : changed_) {
     int f = by_solver_id_[sid];

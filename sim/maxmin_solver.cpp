@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <functional>
 
 namespace paralab::sim {
@@ -77,6 +78,69 @@ void MaxMinSolver::remove_flow(int f) {
   std::push_heap(free_slots_.begin(), free_slots_.end(), std::greater<int>());
 }
 
+void MaxMinSolver::fill_by_heap() {
+  heap_.clear();
+  for (int r : comp_res_) {
+    Resource& R = res_[r];
+    if (R.cnt > 0) heap_.push_back({std::max(R.rem, 0.0) / R.cnt, r, ++R.stamp});
+  }
+  std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
+    auto e = heap_.back();
+    heap_.pop_back();
+    Resource& R = res_[e.r];
+    if (e.stamp != R.stamp || R.cnt == 0) continue;
+    const double share = e.share;
+    for (int f : R.flows) {
+      Flow& fl = flows_[f];
+      if (fl.frozen) continue;
+      fl.frozen = true;
+      fl.next = share;
+      for (auto [q, pos] : fl.res) {
+        Resource& Q = res_[q];
+        Q.rem -= share;
+        Q.cnt--;
+        if (q != e.r && Q.cnt > 0) {
+          heap_.push_back({std::max(Q.rem, 0.0) / Q.cnt, q, ++Q.stamp});
+          std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
+        }
+      }
+    }
+    R.cnt = 0;
+  }
+}
+
+// Few resources: a linear scan for the smallest share beats heap upkeep.
+void MaxMinSolver::fill_by_scan() {
+  for (;;) {
+    int best = -1;
+    double best_share = 0;
+    for (int r : comp_res_) {
+      const Resource& R = res_[r];
+      if (R.cnt <= 0) continue;
+      double share = std::max(R.rem, 0.0) / R.cnt;
+      if (best < 0 || share < best_share || (share == best_share && r < best)) {
+        best = r;
+        best_share = share;
+      }
+    }
+    if (best < 0) return;
+    Resource& B = res_[best];
+    for (int f : B.flows) {
+      Flow& fl = flows_[f];
+      if (fl.frozen) continue;
+      fl.frozen = true;
+      fl.next = best_share;
+      for (auto [q, pos] : fl.res) {
+        res_[q].rem -= best_share;
+        res_[q].cnt--;
+      }
+    }
+    B.cnt = 0;
+  }
+}
+
 void MaxMinSolver::solve(std::vector<int>* changed) {
   if (dirty_.empty()) return;
   ++epoch_;
@@ -123,41 +187,19 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
       }
     }
   }
-  heap_.clear();
-  for (int r : comp_res_) {
-    Resource& R = res_[r];
-    if (R.cnt > 0) heap_.push_back({std::max(R.rem, 0.0) / R.cnt, r, ++R.stamp});
-  }
-  std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-    auto e = heap_.back();
-    heap_.pop_back();
-    Resource& R = res_[e.r];
-    if (e.stamp != R.stamp || R.cnt == 0) continue;
-    const double share = e.share;
-    for (int f : R.flows) {
-      Flow& fl = flows_[f];
-      if (fl.frozen) continue;
-      fl.frozen = true;
-      fl.next = share;
-      for (auto [q, pos] : fl.res) {
-        Resource& Q = res_[q];
-        Q.rem -= share;
-        Q.cnt--;
-        if (q != e.r && Q.cnt > 0) {
-          heap_.push_back({std::max(Q.rem, 0.0) / Q.cnt, q, ++Q.stamp});
-          std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-        }
-      }
-    }
-    R.cnt = 0;
-  }
+  if (comp_res_.size() <= 512)
+    fill_by_scan();
+  else
+    fill_by_heap();
   size_t first_changed = changed->size();
   for (int f : comp_flows_) {
     Flow& fl = flows_[f];
-    if (fl.fresh || fl.next != fl.rate) changed->push_back(f);
-    fl.rate = fl.next;
+    // A rate within 1e-12 (relative) of the old one is numerical noise of the
+    // re-solve, not a change: keeping it avoids re-arming the flow's event.
+    if (fl.fresh || std::abs(fl.next - fl.rate) > 1e-12 * fl.rate) {
+      changed->push_back(f);
+      fl.rate = fl.next;
+    }
     fl.fresh = false;
   }
   for (int r : comp_res_) {

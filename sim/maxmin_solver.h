@@ -48,6 +48,7 @@ class MaxMinSolver {
   double rate(int f) const { return flows_[f].rate; }
   size_t num_active_flows() const { return num_active_; }
 
+  bool dirty() const { return !dirty_.empty(); }
   // Re-solves what changed since the last call; appends the ids of active
   // flows whose rate changed to *changed (in increasing id order).
   void solve(std::vector<int>* changed);
@@ -78,6 +79,8 @@ class MaxMinSolver {
     uint32_t epoch = 0;
   };
   void mark_dirty(int r, double theta);
+  void fill_by_heap();
+  void fill_by_scan();
 
   std::vector<Resource> res_;
   std::vector<Flow> flows_;

@@ -101,17 +101,19 @@ void Engine::init() {
     next_off_[i + 1] = next_off_[i] + int32_t(g_.devices_of(i).size());
   }
   stream_next_.assign(next_off_[n], -1);
-  std::unordered_map<int64_t, int> last;
+  std::vector<std::vector<int>> last(c_.num_devices());  // [device][stream] -> slot of the last op
   for (int i = 0; i < n; ++i) {
     auto devs = g_.devices_of(i);
+    const int stream = g_.op(i).stream;
     for (size_t k = 0; k < devs.size(); ++k) {
-      int64_t key = (int64_t(devs[k]) << 16) | g_.op(i).stream;
-      auto [it, fresh] = last.try_emplace(key, next_off_[i] + int(k));
-      if (!fresh) {
-        stream_next_[it->second] = i;
-        it->second = next_off_[i] + int(k);
+      auto& per = last[devs[k]];
+      if (per.size() <= size_t(stream)) per.resize(stream + 1, -1);
+      int& slot = per[stream];
+      if (slot >= 0) {
+        stream_next_[slot] = i;
         wait_[i]++;
       }
+      slot = next_off_[i] + int(k);
     }
   }
   for (int i = 0; i < n; ++i)
