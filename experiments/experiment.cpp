@@ -1,0 +1,25 @@
+#include "experiments/experiment.h"
+
+#include "core/error.h"
+
+namespace paralab {
+
+// Defined next to each experiment; listed here explicitly (one place).
+Experiment korthikanti_experiment();
+Experiment lcq_suite_experiment();
+
+const std::vector<Experiment>& experiments() {
+  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment()};
+  return all;
+}
+
+const Experiment& find_experiment(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& e : experiments()) {
+    if (e.name == name) return e;
+    names.push_back(e.name);
+  }
+  throw InputError("unknown experiment '" + name + "'; valid names: " + join_names(names));
+}
+
+}  // namespace paralab

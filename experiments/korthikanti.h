@@ -1,0 +1,27 @@
+// The Megatron-LM agreement experiment: Korthikanti et al. 2022 ("Reducing
+// Activation Recomputation in Large Transformer Models", Table 3 shapes and
+// Table 4 iteration times), simulated on dgx-a100-80gb nodes with one cluster
+// description and one set of efficiency constants.
+//
+// Published setting: Selene DGX-A100 80 GB nodes, 8x200 Gb/s HDR InfiniBand,
+// sequence 2048, vocabulary 51200, data-parallel degree 1; micro-batch 1
+// except 22B (micro-batch 4, one micro-batch per iteration). Two columns:
+// full recomputation, and sequence parallelism with selective recomputation.
+#pragma once
+
+#include <vector>
+
+#include "experiments/experiment.h"
+
+namespace paralab {
+
+struct KorthikantiRow {
+  const char* model;  // catalog name
+  int tp, pp, gpus, global_batch, micro_batch;
+  double full_seconds, selective_seconds;  // published seconds per iteration
+};
+
+// The four published rows, 22B, 175B, 530B, 1T.
+const std::vector<KorthikantiRow>& korthikanti_rows();
+
+}  // namespace paralab
