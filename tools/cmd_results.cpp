@@ -48,10 +48,10 @@ void register_results_commands(CLI::App& app) {
       Json j = Json::array();
       for (const auto& r : runs) j.push_back(stored_json(r));
       emit(o, j, [&] {
-        fmt::print("{:>5}  {:<20} {:<9} {:<14} {:<16} {:<18} {:<10} {:>12}\n", "id", "when", "backend", "experiment",
+        fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<36} {:<10} {:>12}\n", "id", "when", "backend", "experiment",
                    "model", "strategy", "status", "step (s)");
         for (const auto& r : runs)
-          fmt::print("{:>5}  {:<20} {:<9} {:<14} {:<16} {:<18} {:<10} {:>12.6g}\n", r.id, r.created_at,
+          fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<36} {:<10} {:>12.6g}\n", r.id, r.created_at,
                      r.record.backend, r.record.experiment, r.record.model, r.record.strategy, r.record.status,
                      r.record.step_seconds);
       });
