@@ -248,7 +248,7 @@ void Engine::start_program_flow(int r, int k) {
 
 void Engine::finish_op(int i) {
   const Op& o = g_.op(i);
-  auto devs = g_.devices_of(i);
+  std::span<const int> devs = o.type == OpType::kCollective ? g_.group(o.group()) : std::span<const int>(&o.device, 1);
   if (o.type == OpType::kCompute || o.type == OpType::kCollective)
     for (int d : devs) kernel_end(d);
   if (o.type == OpType::kCollective) {
