@@ -80,11 +80,9 @@ class Lowerer {
   }
   // Group of stage-device index k along one axis of layer l's layout.
   int axis_group(int j, int l, int k, char axis) {
-    auto key = std::make_tuple(j, l, k, axis);
     const LayerStrategy& s = plan_.layers[l];
     auto cache_key = std::make_tuple(j, s.tp, s.fsdp, s.dp, k, axis);
     if (auto it = group_cache_.find(cache_key); it != group_cache_.end()) return it->second;
-    (void)key;
     int tp = s.tp, f = s.fsdp, di = k / (f * tp), fi = (k / tp) % f, ti = k % tp;
     std::vector<int> idx;
     if (axis == 't')
@@ -238,13 +236,12 @@ class Lowerer {
     bool ar = s.dp > 1 && last;
     if (!rs && !ar) return;
     for (int k = 0; k < active(j); ++k) {
-      int lastop = last_[k];
       int di = k / (s.fsdp * s.tp), fi = (k / s.tp) % s.fsdp;
       if (rs && (opt_.symmetric || fi == 0)) {
         int id = g_.add_collective(CollectiveKind::kReduceScatter, axis_group(j, l, k, 'f'), kDataStream, full,
                                    CollectiveAlgo::kAuto, label(fmt::format("L{} grad reduce-scatter", l)));
         tag(id, CommClass::kData);
-        add_member_deps(j, l, k, 'f', id);
+        add_member_deps(j, id);
         sync_ops_.push_back(id);
       }
       if (ar && (opt_.symmetric || di == 0)) {
@@ -252,15 +249,14 @@ class Lowerer {
                                    s.fsdp > 1 ? full / s.fsdp : full, CollectiveAlgo::kAuto,
                                    label(fmt::format("L{} grad all-reduce", l)));
         tag(id, CommClass::kData);
-        add_member_deps(j, l, k, 'd', id);
+        add_member_deps(j, id);
         sync_ops_.push_back(id);
       }
-      (void)lastop;
     }
   }
 
-  // The collective `id` over axis of device k waits for each active member's last op.
-  void add_member_deps(int j, int l, int k, char axis, int id) {
+  // Collective `id` waits for the last op of each of its active members.
+  void add_member_deps(int j, int id) {
     if (opt_.symmetric) {
       g_.add_dep(last_[0], id);
       return;
@@ -269,9 +265,6 @@ class Lowerer {
       int kk = index_in_stage(j, r);
       if (kk >= 0) g_.add_dep(last_[kk], id);
     }
-    (void)l;
-    (void)axis;
-    (void)k;
   }
 
   int index_in_stage(int j, int device) const {
@@ -377,8 +370,6 @@ class Lowerer {
     std::vector<int> ends = step;
     if (gather_bytes > 0) {
       const LayerStrategy& s = plan_.layers[zero_group_layer];
-      int j = i + (v_ - 1) * p_;
-      (void)j;
       for (int k = 0; k < n; ++k) {
         if (!opt_.symmetric && (k / s.tp) % s.fsdp != 0) continue;
         int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(i, zero_group_layer, k, 'f'), kDataStream,

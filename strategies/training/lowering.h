@@ -54,8 +54,7 @@ struct LoweredPlan {
   std::vector<CommClass> comm_class;  // per op
   std::vector<int> representative;    // per device id: the device whose ops stand for it (-1 unused)
   std::vector<int> stage_of_device;   // physical stage per device id (-1 unused)
-  int pipeline_end_op = -1;           // per representative: not used by metrics; see last_backward_ops
-  std::vector<int> last_backward_ops; // last backward compute op of each representative device
+  std::vector<int> last_backward_ops; // last op before the optimizer step, per active device of each stage
 };
 
 // REQUIRES: validate_plan(plan, m, c) passed.

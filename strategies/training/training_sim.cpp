@@ -71,9 +71,8 @@ void trace_metrics(const std::string& trace, const std::vector<int>& reps, Train
       main.emplace_back(s.start, s.end);
       if (s.end <= opt_start) busy += s.end - s.start;
       if (s.cat == "collective") {
-        if (s.name.find("p2p") != std::string::npos) pp += s.end - s.start;
-        else if (s.name.find("reshard") == std::string::npos) tp += s.end - s.start;
-        else tp += s.end - s.start;
+        // In-line collectives: TP (and resharding), or the pipeline-boundary gather.
+        (s.name.find("p2p") != std::string::npos ? pp : tp) += s.end - s.start;
       }
     }
     if (opt_start < 1e300) t_pipe = std::max(t_pipe, opt_start);
