@@ -138,6 +138,42 @@ TEST(TrainingSim, SymmetricLoweringKeepsTiming) {
   for (int d = 0; d < 16; ++d) EXPECT_NEAR(a.peak_memory_bytes[d], b.peak_memory_bytes[d], 1.0);
 }
 
+TEST(TrainingSim, LayersWithDifferentStrategiesReshard) {
+  ModelGraph m = load_model("megatron-gpt-1.7b");
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  TrainingPlan p = plan_for(m, c, 8, 1, 1, 8, 8);
+  for (size_t l = p.layers.size() / 2; l < p.layers.size(); ++l) {
+    p.layers[l].tp = 4;
+    p.layers[l].dp = 2;
+    p.layers[l].sequence_parallel = false;
+  }
+  TrainingResult r = simulate_training(p, m, c);
+  ASSERT_EQ(r.status, "ok") << r.message;
+  EXPECT_NEAR(r.peak_memory_bytes[0], r.analytic_peak_memory_bytes[0], 0.02 * r.analytic_peak_memory_bytes[0]);
+  LoweredPlan lp = lower_plan(p, m, c);
+  int reshards = 0;
+  for (size_t i = 0; i < lp.graph.size(); ++i)
+    if (lp.graph.op(int(i)).label >= 0 && lp.graph.label(lp.graph.op(int(i)).label).find("reshard") != std::string::npos)
+      ++reshards;
+  EXPECT_EQ(reshards, 2);  // one layout change: forward and backward of the one micro-batch
+}
+
+TEST(TrainingSim, EncoderDecoderAndLlamaPlansRun) {
+  for (const char* name : {"t5-large", "llama-2-7b"}) {
+    ModelGraph m = load_model(name);
+    Cluster c = load_cluster("dgx-a100-80gb", 1);
+    MegatronOptions o;
+    o.seq_len = 512;
+    o.global_batch = 16;
+    o.tp = 2, o.pp = 2, o.dp = 2, o.micro_batch = 2;
+    TrainingPlan p = megatron_plan(o, m, c);
+    TrainingResult r = simulate_training(p, m, c);
+    ASSERT_EQ(r.status, "ok") << name << ": " << r.message;
+    EXPECT_GT(r.mfu, 0.05) << name;
+    EXPECT_LT(r.mfu, 0.75) << name;
+  }
+}
+
 TEST(TrainingSim, OomPlanEndsOomNamingStage) {
   ModelGraph m = load_model("megatron-gpt-175b");
   Cluster c = load_cluster("dgx-a100-80gb", 8);
