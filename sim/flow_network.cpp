@@ -145,7 +145,7 @@ void FlowNetwork::on_latency_done(TimeNs now, int f) {
   Flow& fl = flows_[f];
   fl.last_ns = now;
   if (fl.remaining <= 0 || fl.res.empty()) {
-    q_.push(now, kFlowDone, f, fl.version);
+    fh_set(f, now);
     return;
   }
   fl.solver_id = solver_.add_flow(fl.res);
@@ -153,16 +153,82 @@ void FlowNetwork::on_latency_done(TimeNs now, int f) {
   by_solver_id_[fl.solver_id] = f;
 }
 
-bool FlowNetwork::on_flow_done(TimeNs now, int f, uint32_t version, FlowOwner* owner) {
+void FlowNetwork::on_flows_done(TimeNs now, uint32_t version, std::vector<FlowOwner>* finished) {
+  if (version != net_version_) return;
+  armed_ns_ = -1;
+  while (!fheap_.empty() && flows_[fheap_[0]].finish_ns <= now) {
+    int f = fheap_[0];
+    finished->push_back(flows_[f].owner);
+    finish(now, f);
+  }
+}
+
+void FlowNetwork::fh_up(size_t i) {
+  int f = fheap_[i];
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!fh_less(f, fheap_[p])) break;
+    fheap_[i] = fheap_[p];
+    flows_[fheap_[i]].heap_pos = int(i);
+    i = p;
+  }
+  fheap_[i] = f;
+  flows_[f].heap_pos = int(i);
+}
+
+void FlowNetwork::fh_down(size_t i) {
+  const size_t n = fheap_.size();
+  int f = fheap_[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && fh_less(fheap_[c + 1], fheap_[c])) ++c;
+    if (!fh_less(fheap_[c], f)) break;
+    fheap_[i] = fheap_[c];
+    flows_[fheap_[i]].heap_pos = int(i);
+    i = c;
+  }
+  fheap_[i] = f;
+  flows_[f].heap_pos = int(i);
+}
+
+void FlowNetwork::fh_set(int f, TimeNs finish_ns) {
   Flow& fl = flows_[f];
-  if (!fl.live || fl.version != version) return false;
-  *owner = fl.owner;
-  finish(now, f);
-  return true;
+  fl.finish_ns = finish_ns;
+  if (fl.heap_pos < 0) {
+    fheap_.push_back(f);
+    fh_up(fheap_.size() - 1);
+  } else {
+    fh_up(size_t(fl.heap_pos));
+    fh_down(size_t(flows_[f].heap_pos));
+  }
+}
+
+void FlowNetwork::fh_remove(int f) {
+  int pos = flows_[f].heap_pos;
+  if (pos < 0) return;
+  int last = fheap_.back();
+  fheap_.pop_back();
+  flows_[f].heap_pos = -1;
+  if (last != f) {
+    fheap_[pos] = last;
+    flows_[last].heap_pos = pos;
+    fh_up(size_t(pos));
+    fh_down(size_t(flows_[last].heap_pos));
+  }
+}
+
+void FlowNetwork::arm() {
+  if (fheap_.empty()) return;
+  TimeNs t = flows_[fheap_[0]].finish_ns;
+  if (t == armed_ns_) return;
+  armed_ns_ = t;
+  q_.push(t, kFlowDone, 0, ++net_version_);
 }
 
 void FlowNetwork::finish(TimeNs now, int f) {
   Flow& fl = flows_[f];
+  fh_remove(f);
   if (fl.solver_id >= 0) {
     solver_.remove_flow(fl.solver_id);
     by_solver_id_[fl.solver_id] = -1;
@@ -191,7 +257,10 @@ void FlowNetwork::finish(TimeNs now, int f) {
 
 void FlowNetwork::resolve(TimeNs now) {
   load_changes_.clear();
-  if (!solver_.dirty()) return;
+  if (!solver_.dirty()) {
+    arm();
+    return;
+  }
   changed_.clear();
   solver_.solve(&changed_);
   for (int sid : changed_) {
@@ -200,10 +269,10 @@ void FlowNetwork::resolve(TimeNs now) {
     fl.remaining = std::max(0.0, fl.remaining - fl.rate * double(now - fl.last_ns) * 1e-9);
     fl.last_ns = now;
     fl.rate = solver_.rate(sid);
-    fl.version++;
     double dt = fl.rate > 0 ? std::ceil(fl.remaining / fl.rate * 1e9) : 1e18;
-    q_.push(now + static_cast<TimeNs>(std::min(dt, 4e18)), kFlowDone, f, fl.version);
+    fh_set(f, now + static_cast<TimeNs>(std::min(dt, 4e18)));
   }
+  arm();
   if (last_load_.size() < solver_.num_resources()) last_load_.resize(solver_.num_resources(), 0.0);
   for (int r : solver_.touched()) {
     double l = solver_.load(r);

@@ -13,8 +13,10 @@
 //
 // Invariants:
 //  1. A flow's remaining bytes are exact at `last_ns`; between rate changes
-//     they fall linearly; its kFlowDone event is re-armed (version++) at each
-//     rate change, older ones are stale.
+//     they fall linearly. Projected finish times live in an indexed min-heap
+//     (updated in place at each rate change), and the event queue holds one
+//     kFlowDone event for the earliest of them, so rate changes leave no stale
+//     events behind.
 //  2. resolve() is called once per simulated instant, after all events of
 //     that instant, so simultaneous starts/ends cost one solve.
 // Thread-safety: none.
@@ -61,8 +63,10 @@ class FlowNetwork {
   }
 
   void on_latency_done(TimeNs now, int flow);
-  // True (and *owner set) if this event finishes the flow.
-  bool on_flow_done(TimeNs now, int flow, uint32_t version, FlowOwner* owner);
+  // Handles the network's kFlowDone event: appends the owners of the flows
+  // that end now (in flow-id order); nothing if the event is stale.
+  void on_flows_done(TimeNs now, uint32_t version, std::vector<FlowOwner>* finished);
+  // Re-solves rates and re-arms the network's single kFlowDone event.
   void resolve(TimeNs now);
 
   // Directed-link (and other resource) loads that changed in the last
@@ -87,12 +91,26 @@ class FlowNetwork {
     TimeNs last_ns = 0, latency_ns = 0;
     int solver_id = -1;
     int disk_node = -1;
+    TimeNs finish_ns = 0;
+    int heap_pos = -1;
     uint32_t version = 0;
     bool live = false;
   };
   const Route& route(int a, int b);
   void begin_latency(TimeNs now, int f);
   void finish(TimeNs now, int f);
+  // Indexed heap of flows by (finish_ns, id).
+  bool fh_less(int a, int b) const {
+    return flows_[a].finish_ns < flows_[b].finish_ns || (flows_[a].finish_ns == flows_[b].finish_ns && a < b);
+  }
+  void fh_set(int f, TimeNs finish_ns);
+  void fh_remove(int f);
+  void fh_up(size_t i);
+  void fh_down(size_t i);
+  void arm();
+  std::vector<int> fheap_;
+  TimeNs armed_ns_ = -1;
+  uint32_t net_version_ = 0;
 
   const Cluster& c_;
   EventQueue& q_;

@@ -58,6 +58,7 @@ class Engine {
   const CollectiveProgram* program(const Op& o);
   void fill_record(SimResult* r);
   void resolve_flows();
+  void on_flow_finished(const FlowOwner& owner);
 
   const Cluster& c_;
   const TaskGraph& g_;
@@ -84,6 +85,7 @@ class Engine {
   std::map<std::tuple<int, int, int, double>, std::unique_ptr<CollectiveProgram>> programs_;
   std::map<int, CollectiveStats> coll_stats_;
   std::vector<int> done_scratch_;
+  std::vector<FlowOwner> flows_done_;
   bool oom_ = false;
   std::string oom_message_;
   uint64_t done_ = 0, events_ = 0;
@@ -281,6 +283,22 @@ void Engine::finish_op(int i) {
   }
 }
 
+void Engine::on_flow_finished(const FlowOwner& owner) {
+  if (owner.tag < 0) {
+    finish_op(owner.op);
+    return;
+  }
+  int r = run_of_op_.at(owner.op);
+  CRun& run = runs_[r];
+  for (int s : run.prog->successors(owner.tag))
+    if (--run.pending[s] == 0) start_program_flow(r, s);
+  if (--run.remaining == 0) {
+    run_of_op_.erase(owner.op);
+    free_runs_.push_back(r);
+    finish_op(owner.op);
+  }
+}
+
 void Engine::resolve_flows() {
   net_.resolve(now_);
   if (o_.trace)
@@ -307,24 +325,11 @@ SimResult Engine::run() {
         case kFlowLatencyDone:
           net_.on_latency_done(now_, e.target);
           break;
-        case kFlowDone: {
-          FlowOwner owner;
-          if (!net_.on_flow_done(now_, e.target, e.version, &owner)) break;
-          if (owner.tag < 0) {
-            finish_op(owner.op);
-            break;
-          }
-          int r = run_of_op_.at(owner.op);
-          CRun& run = runs_[r];
-          for (int s : run.prog->successors(owner.tag))
-            if (--run.pending[s] == 0) start_program_flow(r, s);
-          if (--run.remaining == 0) {
-            run_of_op_.erase(owner.op);
-            free_runs_.push_back(r);
-            finish_op(owner.op);
-          }
+        case kFlowDone:
+          flows_done_.clear();
+          net_.on_flows_done(now_, e.version, &flows_done_);
+          for (const FlowOwner& owner : flows_done_) on_flow_finished(owner);
           break;
-        }
         case kOpDone:
           finish_op(e.target);
           break;
