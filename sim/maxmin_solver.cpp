@@ -202,13 +202,13 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
     }
     fl.fresh = false;
   }
+  // Every flow on a component resource was frozen (or pre-frozen) and
+  // subtracted its rate from rem, so the load is what is left unused.
   for (int r : comp_res_) {
     Resource& R = res_[r];
-    double load = 0;
-    for (int f : R.flows) load += flows_[f].rate;
-    R.load = load;
+    R.load = R.flows.empty() ? 0.0 : std::max(0.0, R.capacity - R.rem);
   }
-  std::sort(changed->begin() + first_changed, changed->end());
+  (void)first_changed;
 }
 
 }  // namespace paralab::sim

@@ -50,7 +50,8 @@ class MaxMinSolver {
 
   bool dirty() const { return !dirty_.empty(); }
   // Re-solves what changed since the last call; appends the ids of active
-  // flows whose rate changed to *changed (in increasing id order).
+  // flows whose rate changed to *changed (in a deterministic order: the
+  // breadth-first order of the re-solved component).
   void solve(std::vector<int>* changed);
 
   // Resources whose flows were re-solved by the last solve().
