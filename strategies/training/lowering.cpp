@@ -27,6 +27,7 @@ namespace {
 
 constexpr int kComputeStream = 0;
 constexpr int kDataStream = 1;
+constexpr int kEmbeddingStream = 8;  // tied-embedding gradient all-reduce (first <-> last stage)
 
 class Lowerer {
  public:
@@ -57,6 +58,7 @@ class Lowerer {
       }
     for (int i = 0; i < p_; ++i) emit_physical_stage(i);
     emit_messages();
+    tied_embedding_sync();
     out_.comm_class.resize(g_.size(), CommClass::kNone);
     out_.last_backward_ops = last_bwd_;
   }
@@ -322,6 +324,7 @@ class Lowerer {
       }
     }
     last_bwd_.insert(last_bwd_.end(), last_.begin(), last_.end());
+    last_bwd_by_stage_.push_back(last_);
     optimizer(i);
   }
 
@@ -362,6 +365,7 @@ class Lowerer {
                                label("optimizer step"));
       last_[k] = step[k];
     }
+    optimizer_by_stage_.push_back(step);
     for (int id : sync_ops_) {
       for (int k = 0; k < n; ++k)
         for (int r : g_.group(g_.op(id).group()))
@@ -396,6 +400,35 @@ class Lowerer {
       int f1 = g_.add_free(dev(i, k), kComputeStream, here, states, lab);
       if (ends[k] != step[k]) g_.add_dep(ends[k], f1);
       if (plan_.reserve_bytes > 0) g_.add_free(dev(i, k), kComputeStream, here, plan_.reserve_bytes, lab);
+    }
+  }
+
+  // Megatron's word-embedding gradient all-reduce: a tied output embedding
+  // on another stage than the input embedding sums its gradient with the
+  // input embedding's before either optimizer step. Created last, on its own
+  // stream, so it never sits in front of an op it waits for.
+  void tied_embedding_sync() {
+    std::vector<int> stage = plan_.stage_of_layers(m_.num_layers());
+    int emb = -1, head = -1;
+    for (int l = 0; l < m_.num_layers(); ++l) {
+      const Layer& x = m_.layer(l);
+      if (x.kind == LayerKind::kEmbedding && emb < 0) emb = l;
+      if (x.kind == LayerKind::kHead && x.matmul_params > x.params) head = l;
+    }
+    if (emb < 0 || head < 0 || stage[emb] % p_ == stage[head] % p_) return;
+    int a = stage[emb] % p_, b = stage[head] % p_;
+    const LayerStrategy& s = plan_.layers[head];
+    double bytes = double(m_.layer(head).matmul_params) / s.tp * grad_bytes_per_param();
+    int na = active(a), nb = active(b);
+    for (int x = 0; x < std::max(na, nb); ++x) {
+      int ka = x % na, kb = x % nb;
+      int id = g_.add_collective(CollectiveKind::kAllReduce, g_.add_group({dev(a, ka), dev(b, kb)}), kEmbeddingStream,
+                                 bytes, CollectiveAlgo::kAuto, label("tied embedding grad all-reduce"));
+      tag(id, CommClass::kData);
+      g_.add_dep(last_bwd_by_stage_[a][ka], id);
+      g_.add_dep(last_bwd_by_stage_[b][kb], id);
+      g_.add_dep(id, optimizer_by_stage_[a][ka]);
+      g_.add_dep(id, optimizer_by_stage_[b][kb]);
     }
   }
 
@@ -445,6 +478,7 @@ class Lowerer {
   std::vector<int> sync_ops_;    // gradient collectives of the current physical stage
   std::vector<int> pending_deps_;
   std::vector<int> last_bwd_;
+  std::vector<std::vector<int>> last_bwd_by_stage_, optimizer_by_stage_;  // per physical stage, per active device
   std::vector<std::vector<int>> step_first_, step_last_;  // [stage][(dir*m + mb)*active + k]
   std::map<std::tuple<int, int, int, int, int, char>, int> group_cache_;
   std::map<std::pair<int, int>, std::vector<OpSpec>> spec_cache_;

@@ -10,14 +10,16 @@
 // sequence parallelism); send/recv between adjacent stages; resharding
 // all-to-alls between adjacent layers whose strategies differ; gradient
 // synchronisation per layer (all-reduce over dp, reduce-scatter over fsdp)
-// overlapped with backward; ZeRO-3 weight all-gathers; the optimizer step and
+// overlapped with backward; the tied-embedding gradient all-reduce between
+// the first and last stage; ZeRO-3 weight all-gathers; the optimizer step and
 // the ZeRO-1/2 weight all-gather after it; alloc/free of the reserve, model
 // states, stored activations and transient buffers (amounts from
 // memory_model.h, so the simulated peak matches estimate_memory).
 //
 // Streams: 0 compute and TP collectives (Megatron runs them in line),
-// 1 data-parallel / ZeRO collectives, 2.. pipeline send/recv (one stream per
-// link direction, so a stream never mixes two neighbours).
+// 1 data-parallel / ZeRO collectives, 2..7 pipeline send/recv (one stream
+// per link direction, so a stream never mixes two neighbours), 8 the
+// tied-embedding gradient all-reduce between the first and last stage.
 //
 // Symmetry: with `symmetric` set, only the first device of each stage (dp,
 // fsdp and tp index 0) gets compute, alloc and free ops; collectives still

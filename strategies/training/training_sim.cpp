@@ -81,7 +81,7 @@ void trace_metrics(const std::string& trace, const std::vector<int>& reps, Train
     std::vector<std::pair<double, double>> pps, dps;
     for (const Slice& s : slices) {
       if (s.tid == 0 || s.cat != "collective") continue;
-      (s.tid == 1 ? dps : pps).emplace_back(s.start, s.end);
+      (s.tid == 1 || s.tid == 8 ? dps : pps).emplace_back(s.start, s.end);  // streams: see lowering.h
     }
     for (auto& x : merged(pps)) pp += uncovered(x.first, x.second, m);
     for (auto& x : merged(dps)) dp += uncovered(x.first, x.second, m);

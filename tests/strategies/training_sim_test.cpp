@@ -134,7 +134,11 @@ TEST(TrainingSim, SymmetricLoweringKeepsTiming) {
   ASSERT_EQ(a.status, "ok") << a.message;
   ASSERT_EQ(b.status, "ok") << b.message;
   EXPECT_GT(b.ops, 4 * a.ops);
-  EXPECT_NEAR(a.iteration_seconds, b.iteration_seconds, 0.01 * b.iteration_seconds);
+  // Within 2%: with every rank lowered, the other TP ranks' concurrent
+  // inter-node collectives (tied-embedding and DP all-reduces) share the
+  // routed PCIe switches / NICs (two GPUs per switch); the representative
+  // rank alone does not see that contention.
+  EXPECT_NEAR(a.iteration_seconds, b.iteration_seconds, 0.02 * b.iteration_seconds);
   for (int d = 0; d < 16; ++d) EXPECT_NEAR(a.peak_memory_bytes[d], b.peak_memory_bytes[d], 1.0);
 }
 
