@@ -1,11 +1,23 @@
 #include "real/cuda_calibration.h"
 
-#include "core/error.h"
+#include <unistd.h>
 
+#include <ctime>
+#include <filesystem>
+
+#include "core/error.h"
+#include "real/check.h"
+#include "real/fit.h"
+#include "real/host_calibration.h"
+#include "real/host_ops.h"
+
+#if PARALAB_HAVE_CUDA
+#include "real/cuda_kernels.h"
+#endif
 
 namespace paralab::real {
 
-#if !PARALAB_HAVE_CUDA || 1
+#if !PARALAB_HAVE_CUDA
 int cuda_device_count(std::string* reason) {
   if (reason) *reason = "this paralab was built without CUDA (nvcc not found at configure time)";
   return 0;
@@ -15,6 +27,233 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig&, std::vector<BenchRe
   std::string why;
   cuda_device_count(&why);
   throw InputError("calibrate --backend cuda: " + why);
+}
+#else
+
+int cuda_device_count(std::string* reason) {
+  int n = 0;
+  cudaError_t rc = cudaGetDeviceCount(&n);
+  if (rc != cudaSuccess) {
+    cudaGetLastError();
+    if (reason) *reason = std::string("no usable CUDA device: ") + cudaGetErrorString(rc);
+    return 0;
+  }
+  if (n == 0 && reason) *reason = "no CUDA device visible (cudaGetDeviceCount = 0)";
+  return n;
+}
+
+namespace {
+
+// Times `work` (enqueued on `s`) with CUDA events; seconds.
+template <typename F>
+double event_time(cudaStream_t s, F&& work) {
+  cudaEvent_t a, b;
+  CUDA_CHECK(cudaEventCreate(&a));
+  CUDA_CHECK(cudaEventCreate(&b));
+  CUDA_CHECK(cudaEventRecord(a, s));
+  work();
+  CUDA_CHECK(cudaEventRecord(b, s));
+  CUDA_CHECK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+  CUDA_CHECK(cudaEventDestroy(a));
+  CUDA_CHECK(cudaEventDestroy(b));
+  return ms * 1e-3;
+}
+
+struct DevBuf {
+  void* p = nullptr;
+  explicit DevBuf(size_t bytes) {
+    CUDA_CHECK(cudaMalloc(&p, bytes));
+    CUDA_CHECK(cudaMemset(p, 0, bytes));
+  }
+  ~DevBuf() { cudaFree(p); }
+};
+
+struct PinnedBuf {
+  void* p = nullptr;
+  explicit PinnedBuf(size_t bytes) { CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocDefault)); }
+  ~PinnedBuf() { cudaFreeHost(p); }
+};
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<BenchResult>* raw) {
+  std::string why;
+  if (cuda_device_count(&why) == 0) throw InputError("calibrate --backend cuda: " + why);
+  CUDA_CHECK(cudaSetDevice(0));
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  HardwareProfile p;
+  p.name = cfg.name;
+  p.backend = "cuda";
+  p.created_at = now_utc();
+  p.machine = host_machine_json();
+  p.machine["gpu"] = prop.name;
+  p.machine["gpu_memory_bytes"] = double(prop.totalGlobalMem);
+  std::vector<BenchResult> all;
+  RunnerConfig rc;
+  rc.warmup = 2;
+  rc.repetitions = cfg.quick ? 3 : 5;
+  rc.min_total_seconds = cfg.quick ? 0.01 : 0.05;
+  cudaStream_t s;
+  CUDA_CHECK(cudaStreamCreate(&s));
+  cublasHandle_t h;
+  CUBLAS_CHECK(cublasCreate(&h));
+  CUBLAS_CHECK(cublasSetStream(h, s));
+
+  // GEMMs by dtype and shape.
+  DeviceProfile dev;
+  dev.kind = "gpu";
+  dev.model = prop.name;
+  std::vector<int64_t> sizes = cfg.quick ? std::vector<int64_t>{256, 1024, 2048}
+                                         : std::vector<int64_t>{128, 256, 512, 1024, 2048, 4096, 8192};
+  int64_t maxn = sizes.back();
+  DevBuf a(size_t(maxn * maxn * 4)), b(size_t(maxn * maxn * 4)), c(size_t(maxn * maxn * 4));
+  struct Dt {
+    const char* name;
+    cudaDataType_t data;
+    cublasComputeType_t compute;
+  };
+  std::vector<std::pair<double, double>> curve_pts;
+  for (Dt dt : {Dt{"fp32", CUDA_R_32F, CUBLAS_COMPUTE_32F}, Dt{"tf32", CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32},
+                Dt{"fp16", CUDA_R_16F, CUBLAS_COMPUTE_32F}, Dt{"bf16", CUDA_R_16BF, CUBLAS_COMPUTE_32F}}) {
+    double best = 0;
+    std::vector<std::pair<double, double>> pts;
+    for (int64_t n : sizes) {
+      Benchmark bm;
+      bm.name = std::string("cublas_gemm_") + dt.name;
+      bm.shape = "m=n=k=" + std::to_string(n);
+      bm.size = bm.flops = 2.0 * n * n * n;
+      bm.timed_run = [&] {
+        float alpha = 1, beta = 0;
+        return event_time(s, [&] {
+          CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(n), int(n), &alpha, a.p, dt.data, int(n),
+                                    b.p, dt.data, int(n), &beta, c.p, dt.data, int(n), dt.compute, CUBLAS_GEMM_DEFAULT));
+        });
+      };
+      BenchResult r = run_benchmark(bm, rc);
+      all.push_back(r);
+      pts.emplace_back(r.flops, r.best_flops_per_s);
+      best = std::max(best, r.best_flops_per_s);
+    }
+    dev.peak_flops_per_s[dt.name] = best;
+    if (std::string(dt.name) == "bf16") {
+      dev.gemm_efficiency_curve = efficiency_curve(pts, best);
+    }
+  }
+
+  // Device memory bandwidth (read + write sweep).
+  std::vector<size_t> mem_sizes = cfg.quick ? std::vector<size_t>{1 << 20, 1 << 26}
+                                            : std::vector<size_t>{1 << 16, 1 << 20, 1 << 24, 1 << 27, 1 << 29};
+  {
+    size_t maxb = mem_sizes.back();
+    DevBuf src(maxb / 2), dst(maxb / 2);
+    std::vector<std::pair<double, double>> pts;
+    double best = 0;
+    for (size_t bytes : mem_sizes) {
+      Benchmark bm;
+      bm.name = "device_memory_sweep";
+      bm.shape = "bytes=" + std::to_string(bytes);
+      bm.size = bm.bytes = double(bytes);
+      bm.timed_run = [&] {
+        return event_time(s, [&] {
+          launch_memory_sweep(static_cast<float*>(dst.p), static_cast<const float*>(src.p), bytes / 8, s);
+        });
+      };
+      BenchResult r = run_benchmark(bm, rc);
+      all.push_back(r);
+      pts.emplace_back(r.bytes, r.best_bytes_per_s);
+      best = std::max(best, r.best_bytes_per_s);
+    }
+    dev.memory_bandwidth_bytes_per_s = best;
+    dev.memory_efficiency_curve = efficiency_curve(pts, best);
+  }
+  // Launch overhead: an empty-ish kernel's time.
+  {
+    DevBuf x(4096);
+    Benchmark bm;
+    bm.name = "launch";
+    bm.shape = "one tiny kernel";
+    bm.timed_run = [&] {
+      return event_time(s, [&] { launch_memory_sweep(static_cast<float*>(x.p), static_cast<const float*>(x.p), 1, s); });
+    };
+    BenchResult r = run_benchmark(bm, rc);
+    all.push_back(r);
+    dev.launch_overhead_seconds = r.seconds_min;
+  }
+  p.devices.push_back(dev);
+
+  // Host <-> device copies, pinned and pageable, by size.
+  std::vector<size_t> copy_sizes = cfg.quick ? std::vector<size_t>{1 << 12, 1 << 20, 1 << 24}
+                                             : std::vector<size_t>{1 << 12, 1 << 16, 1 << 20, 1 << 22, 1 << 24, 1 << 26, 1 << 28};
+  {
+    size_t maxb = copy_sizes.back();
+    DevBuf d(maxb);
+    PinnedBuf pin(maxb);
+    HostBuffer pageable(maxb, false);
+    for (bool pinned : {true, false})
+      for (bool h2d : {true, false}) {
+        std::vector<std::pair<double, double>> pts;
+        for (size_t bytes : copy_sizes) {
+          Benchmark bm;
+          bm.name = std::string(h2d ? "h2d_" : "d2h_") + (pinned ? "pinned" : "pageable");
+          bm.shape = "bytes=" + std::to_string(bytes);
+          bm.size = bm.bytes = double(bytes);
+          void* host = pinned ? pin.p : pageable.data();
+          bm.timed_run = [&] {
+            return event_time(s, [&] {
+              CUDA_CHECK(cudaMemcpyAsync(h2d ? d.p : host, h2d ? host : d.p, bytes,
+                                         h2d ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, s));
+            });
+          };
+          BenchResult r = run_benchmark(bm, rc);
+          all.push_back(r);
+          pts.emplace_back(r.bytes, r.seconds_min);
+        }
+        AlphaBeta ab = fit_alpha_beta(pts);
+        if (pinned && h2d)
+          p.links.push_back({"pcie", ab.bandwidth_bytes_per_s, ab.alpha_seconds,
+                             "H2D pinned cudaMemcpyAsync alpha-beta fit (r2 " + std::to_string(ab.r2) + ")"});
+        if (!pinned && h2d) p.host_memory.pageable_copy_bytes_per_s = ab.bandwidth_bytes_per_s;
+      }
+  }
+
+  // Host DRAM and the disk, as on the host backend.
+  auto mem = bench_memory_sweep({1 << 24, 1 << 26}, rc, 0);
+  all.insert(all.end(), mem.begin(), mem.end());
+  p.host_memory.bandwidth_bytes_per_s = mem.back().best_bytes_per_s;
+  std::string dir = cfg.scratch_dir.empty() ? std::string(PARALAB_SOURCE_DIR) + "/results" : cfg.scratch_dir;
+  std::filesystem::create_directories(dir);
+  bool odirect = true;
+  std::string note;
+  auto disk = bench_disk_read(dir + "/paralab-cuda-calibrate-scratch." + std::to_string(::getpid()),
+                              cfg.quick ? (64u << 20) : (512u << 20), {1 << 20, 1 << 22}, {1, 4, 16}, rc, &odirect, &note);
+  all.insert(all.end(), disk.begin(), disk.end());
+  double best = 0;
+  for (const auto& r : disk)
+    if (r.bytes_per_s > best * 1.05) {
+      best = r.bytes_per_s;
+      p.disk.queue_depth = std::stoi(r.shape.substr(r.shape.find("qd=") + 3));
+    }
+  p.disk.read_bytes_per_s = best;
+  p.disk.o_direct = odirect;
+  p.disk.note = note;
+  int n = cuda_device_count(nullptr);
+  if (n < 2) p.notes.push_back("NCCL collectives not measured: " + std::to_string(n) + " GPU visible");
+  for (const auto& r : all)
+    if (!r.check_ok) p.notes.push_back(r.name + " " + r.shape + ": " + r.check_message);
+  cublasDestroy(h);
+  cudaStreamDestroy(s);
+  if (raw) *raw = std::move(all);
+  return p;
 }
 #endif
 

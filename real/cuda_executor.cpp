@@ -1,30 +1,635 @@
-// The cuda executor (see real/executor.h). Without CUDA in the build it is a
-// stub whose run() reports status error with the reason.
+// The cuda executor (see real/executor.h): one host thread issues the whole
+// local graph in one topological order (the same on every rank, so NCCL calls
+// on a communicator are issued in the same order everywhere) onto CUDA
+// streams, one per (device, stream); dependencies become cudaStreamWaitEvent
+// on the predecessor's end event; every op is bracketed by CUDA events.
+// Compute = cuBLAS GemmEx in the op's dtype (tensor cores for tf32/fp16/bf16)
+// or a bandwidth kernel; transfers = cudaMemcpyAsync (pinned or pageable);
+// SSD reads = pread into pinned memory inside cudaLaunchHostFunc (stream
+// ordered); collectives = NCCL (bootstrapped through MPI across ranks);
+// allocs = cudaMallocAsync, where failure is status oom.
+// Without CUDA in the build it is a stub whose run() reports the reason.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <unistd.h>
+
 #include "core/error.h"
+#include "real/check.h"
 #include "real/cuda_calibration.h"
 #include "real/executor.h"
+#include "real/host_ops.h"
+#include "real/mpi_world.h"
+
+#if PARALAB_HAVE_CUDA
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+
+#include "real/cuda_kernels.h"
+#endif
 
 namespace paralab::real {
 
-#if !PARALAB_HAVE_CUDA || 1
 namespace {
+
+#if !PARALAB_HAVE_CUDA
 class CudaExecutorStub : public Executor {
  public:
   RankResult run(const TaskGraph& g, const Cluster& c, const ExecOptions&) override {
     g.validate(c);
     RankResult r;
     std::string why;
-    if (cuda_device_count(&why) == 0) {
-      r.status = "error";
-      r.message = "cuda backend: " + why;
-    }
+    cuda_device_count(&why);
+    r.status = "error";
+    r.message = "cuda backend: " + why;
     return r;
   }
   std::string backend() const override { return "real-cuda"; }
 };
+#else
+
+constexpr size_t kArenaCap = size_t(1) << 30;
+
+size_t round_page(double b) { return (size_t(b) + kPageBytes - 1) / kPageBytes * kPageBytes; }
+
+struct DeviceState {
+  int cuda_device = 0;
+  cublasHandle_t blas = nullptr;
+  std::map<int, cudaStream_t> streams;
+  void* arena = nullptr;  // device-tier arena
+  size_t arena_bytes = 0;
+  void* a = nullptr;  // GEMM operands (sized for the largest GEMM at 4 bytes/element)
+  void* b = nullptr;
+  void* c = nullptr;
+  size_t a_bytes = 0, b_bytes = 0, c_bytes = 0;
+  void* coll_send = nullptr;
+  void* coll_recv = nullptr;
+  size_t coll_bytes = 0;
+  cudaEvent_t t0 = nullptr;
+};
+
+struct SsdRead {
+  const ScratchFile* file;
+  size_t offset, bytes;
+  char* dst;
+  std::string* error;
+};
+
+void CUDART_CB do_ssd_read(void* p) {
+  auto* r = static_cast<SsdRead*>(p);
+  try {
+    r->file->read(r->offset, r->bytes, r->dst);
+  } catch (const std::exception& e) {
+    if (r->error->empty()) *r->error = e.what();
+  }
+}
+
+class CudaRun {
+ public:
+  CudaRun(const TaskGraph& g, const Cluster& c, const ExecOptions& o) : g_(g), c_(c), o_(o) {
+    rank_ = MpiWorld::get().rank();
+    size_ = MpiWorld::get().size();
+  }
+  ~CudaRun() { release(); }
+
+  RankResult run() {
+    RankResult r;
+    r.rank = rank_;
+    try {
+      setup(&r);
+      for (int i = 0; i < o_.warmup_runs; ++i) {
+        RankResult w;
+        execute(&w);
+        if (w.status != "ok") return fail(r, w);
+      }
+      double best = -1;
+      for (int i = 0; i < std::max(1, o_.repetitions); ++i) {
+        RankResult t;
+        execute(&t);
+        if (t.status != "ok") return fail(r, t);
+        double span = 0;
+        for (const auto& x : t.timings) span = std::max(span, x.end_seconds);
+        if (best < 0 || span < best) best = span, r.timings = std::move(t.timings);
+      }
+    } catch (const RealError& e) {
+      r.status = std::string(e.what()).rfind("oom:", 0) == 0 ? "oom" : "error";
+      r.message = "rank " + std::to_string(rank_) + ": " + e.what();
+    }
+    for (const auto& [k, v] : peaks_) r.peak_memory.push_back({k.first, k.second, v});
+    r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
+    return r;
+  }
+
+ private:
+  static RankResult fail(RankResult r, const RankResult& t) {
+    r.status = t.status;
+    r.message = t.message;
+    return r;
+  }
+  bool local(int d) const { return d % size_ == rank_; }
+
+  void setup(RankResult* r) {
+    int count = 0;
+    CUDA_CHECK(cudaGetDeviceCount(&count));
+    const size_t n = g_.size();
+    // Devices, streams and buffer sizes.
+    std::map<int, double> arena_need, coll_need;
+    std::map<int, std::array<size_t, 3>> gemm_need;
+    double pinned_need = 0, pageable_need = 0, ssd_total = 0;
+    for (int id = 0; id < int(n); ++id) {
+      const Op& o = g_.op(id);
+      for (int d : g_.devices_of(id)) {
+        if (!local(d)) continue;
+        if (!devs_.count(d)) devs_[d].cuda_device = d % std::max(count, 1);
+        DeviceState& ds = devs_[d];
+        if (!ds.streams.count(o.stream)) {
+          CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+          cudaStream_t s;
+          CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+          ds.streams[o.stream] = s;
+        }
+        if (o.type == OpType::kCollective) coll_need[d] = std::max(coll_need[d], o.bytes);
+      }
+      if (!std::any_of(g_.devices_of(id).begin(), g_.devices_of(id).end(), [&](int d) { return local(d); })) continue;
+      order_.push_back(id);
+      if (o.type == OpType::kCompute) {
+        GemmShape s = shape(id);
+        auto& need = gemm_need[o.device];
+        need[0] = std::max<size_t>(need[0], size_t(s.m * s.k * 4));
+        need[1] = std::max<size_t>(need[1], size_t(s.k * s.n * 4));
+        need[2] = std::max<size_t>(need[2], std::max<size_t>(size_t(s.m * s.n * 4), s.m ? 0 : size_t(o.bytes)));
+      }
+      if (o.type == OpType::kTransfer) {
+        for (Place p : {o.src_place(), o.dst_place()}) {
+          double b = std::min<double>(o.bytes, kArenaCap);
+          if (p.tier == TierKind::kDevice) arena_need[p.location] = std::max(arena_need[p.location], b);
+          if (p.tier == TierKind::kPinnedHost) pinned_need = std::max(pinned_need, double(round_page(b)));
+          if (p.tier == TierKind::kPageableHost) pageable_need = std::max(pageable_need, b);
+          if (p.tier == TierKind::kSsd) ssd_total += o.bytes;
+        }
+      }
+    }
+    if (count == 0) throw RealError("no CUDA device");
+    for (auto& [d, ds] : devs_) {
+      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+      CUBLAS_CHECK(cublasCreate(&ds.blas));
+      CUBLAS_CHECK(cublasSetMathMode(ds.blas, CUBLAS_DEFAULT_MATH));
+      auto alloc = [&](void** p, size_t bytes) {
+        bytes = std::max<size_t>(bytes, 256);
+        CUDA_CHECK(cudaMalloc(p, bytes));
+        CUDA_CHECK(cudaMemset(*p, 0, bytes));
+        return bytes;
+      };
+      ds.arena_bytes = alloc(&ds.arena, size_t(arena_need[d]));
+      auto need = gemm_need[d];
+      ds.a_bytes = alloc(&ds.a, need[0]);
+      ds.b_bytes = alloc(&ds.b, need[1]);
+      ds.c_bytes = alloc(&ds.c, std::max(need[2], need[0]));
+      ds.coll_bytes = std::min<size_t>(size_t(coll_need[d]) + 256, kArenaCap);
+      alloc(&ds.coll_send, ds.coll_bytes);
+      alloc(&ds.coll_recv, ds.coll_bytes);
+      CUDA_CHECK(cudaEventCreate(&ds.t0));
+    }
+    if (pinned_need > 0) CUDA_CHECK(cudaHostAlloc(&pinned_, size_t(pinned_need), cudaHostAllocPortable));
+    pinned_bytes_ = size_t(pinned_need);
+    if (pageable_need > 0) pageable_ = HostBuffer(size_t(pageable_need), false);
+    if (ssd_total > 0) {
+      std::string dir = o_.scratch_dir.empty() ? std::string(PARALAB_SOURCE_DIR) + "/results" : o_.scratch_dir;
+      std::filesystem::create_directories(dir);
+      ssd_ = std::make_unique<ScratchFile>(dir + "/paralab-cuda-scratch." + std::to_string(::getpid()),
+                                           std::max(round_page(std::min(ssd_total, 1024.0 * kMiB)), pinned_bytes_));
+      if (!ssd_->o_direct()) notes_.push_back("ssd: " + ssd_->note());
+    }
+    for (const auto& o : g_.ops())
+      if (o.type == OpType::kCompute &&
+          (o.dtype() == DType::kInt8 || o.dtype() == DType::kInt4 || o.dtype() == DType::kFp8)) {
+        notes_.push_back("int8/int4/fp8 GEMMs run as fp16 cuBLAS GEMMs of the same shape");
+        break;
+      }
+    setup_nccl();
+    topo_sort();
+    (void)r;
+  }
+
+  void setup_nccl() {
+#if PARALAB_HAVE_NCCL
+    for (int id : order_) {
+      const Op& o = g_.op(id);
+      if (o.type != OpType::kCollective || comms_.count(o.group())) continue;
+      auto members = g_.devices_of(id);
+      if (members.size() < 2) continue;
+      int nloc = 0;
+      for (int d : members) nloc += local(d);
+      std::vector<ncclComm_t> comms(members.size(), nullptr);
+      if (nloc == int(members.size())) {
+        std::vector<int> devlist;
+        for (int d : members) devlist.push_back(devs_.at(d).cuda_device);
+        std::set<int> uniq(devlist.begin(), devlist.end());
+        if (uniq.size() != devlist.size())
+          throw RealError("collective " + g_.describe(id) + " needs " + std::to_string(devlist.size()) +
+                          " distinct GPUs in this process; run one rank per GPU under mpirun");
+        NCCL_CHECK(ncclCommInitAll(comms.data(), int(members.size()), devlist.data()));
+      } else if (nloc == 1) {
+        ncclUniqueId uid;
+        int root = members[0] % size_;
+        if (rank_ == root) NCCL_CHECK(ncclGetUniqueId(&uid));
+        MPI_CHECK(MPI_Bcast(&uid, sizeof uid, MPI_BYTE, root, MPI_COMM_WORLD));
+        for (size_t i = 0; i < members.size(); ++i)
+          if (local(members[i])) {
+            CUDA_CHECK(cudaSetDevice(devs_.at(members[i]).cuda_device));
+            NCCL_CHECK(ncclCommInitRank(&comms[i], int(members.size()), uid, int(i)));
+          }
+      } else {
+        throw RealError("collective " + g_.describe(id) + ": one member per rank, or all members in one process");
+      }
+      comms_[o.group()] = comms;
+    }
+    // Ranks not in a group still had to join the MPI_Bcast above: every rank
+    // walks the same order_, which holds only local ops, so a group without a
+    // local member is skipped on that rank. Keep it simple: require every rank
+    // to take part in every multi-rank group (true for DP/TP/PP graphs of
+    // 1 device per rank where groups span all ranks).
+#else
+    for (int id : order_)
+      if (g_.op(id).type == OpType::kCollective && g_.devices_of(id).size() > 1)
+        throw RealError("collective " + g_.describe(id) + ": this paralab was built without NCCL");
+#endif
+  }
+
+  // Kahn's algorithm over local ops with stream order; ties by id so every
+  // rank issues shared collectives in the same order.
+  void topo_sort() {
+    std::set<int> local_ops(order_.begin(), order_.end());
+    std::map<int, std::vector<int>> succ;
+    std::map<int, int> indeg;
+    for (int id : order_) indeg[id] = 0;
+    preds_.clear();
+    for (auto [a, b] : g_.deps())
+      if (local_ops.count(a) && local_ops.count(b)) succ[a].push_back(b), ++indeg[b], preds_[b].push_back(a);
+    std::set<int> ready;
+    for (auto [id, d] : indeg)
+      if (d == 0) ready.insert(id);
+    std::vector<int> out;
+    while (!ready.empty()) {
+      int id = *ready.begin();
+      ready.erase(ready.begin());
+      out.push_back(id);
+      for (int s : succ[id])
+        if (--indeg[s] == 0) ready.insert(s);
+    }
+    if (out.size() != order_.size()) throw RealError("dependency cycle among local ops");
+    order_ = out;
+  }
+
+  GemmShape shape(int id) const {
+    const Op& o = g_.op(id);
+    if (const GemmShape* s = g_.gemm_shape(o)) return *s;
+    const DeviceSpec& spec = c_.device(o.device).spec;
+    double peak = spec.peak(dtype_name(o.dtype()));
+    double tc = peak > 0 ? o.flops / (peak * spec.gemm_efficiency_at(o.flops)) : 0;
+    double tm = spec.memory_bandwidth_bytes_per_s > 0
+                    ? o.bytes / (spec.memory_bandwidth_bytes_per_s * spec.memory_efficiency_at(o.bytes))
+                    : 0;
+    if (o.flops <= 0 || tm > tc) return {};
+    int64_t e = std::max<int64_t>(1, int64_t(std::cbrt(o.flops / 2)));
+    return {e, e, e};
+  }
+
+  void execute(RankResult* r) {
+    // Start together: every device idle, every rank at the barrier.
+    for (auto& [d, ds] : devs_) {
+      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+      CUDA_CHECK(cudaDeviceSynchronize());
+    }
+    if (size_ > 1) MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    for (auto& [d, ds] : devs_) {
+      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+      auto s0 = ds.streams.begin()->second;
+      CUDA_CHECK(cudaEventRecord(ds.t0, s0));
+      for (auto& [sid, s] : ds.streams)
+        if (s != s0) CUDA_CHECK(cudaStreamWaitEvent(s, ds.t0, 0));
+    }
+    struct Ev {
+      int device, stream;
+      cudaEvent_t start, end;
+    };
+    std::map<int, std::vector<Ev>> evs;
+    std::deque<SsdRead> reads;
+    std::string io_error;
+    size_t ssd_cursor = 0;
+    for (int id : order_) {
+      const Op& o = g_.op(id);
+      std::vector<int> members;
+      for (int d : g_.devices_of(id))
+        if (local(d)) members.push_back(d);
+      for (int d : members) {
+        DeviceState& ds = devs_.at(d);
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        cudaStream_t s = ds.streams.at(o.stream);
+        for (int p : preds_[id])
+          for (const Ev& e : evs[p])
+            if (devs_.at(e.device).cuda_device == ds.cuda_device || true) CUDA_CHECK(cudaStreamWaitEvent(s, e.end, 0));
+        Ev e{d, o.stream, nullptr, nullptr};
+        CUDA_CHECK(cudaEventCreate(&e.start));
+        CUDA_CHECK(cudaEventCreate(&e.end));
+        CUDA_CHECK(cudaEventRecord(e.start, s));
+        evs[id].push_back(e);
+      }
+      issue(id, members, &reads, &io_error, &ssd_cursor);
+      for (Ev& e : evs[id]) {
+        DeviceState& ds = devs_.at(e.device);
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        CUDA_CHECK(cudaEventRecord(e.end, ds.streams.at(e.stream)));
+      }
+    }
+    // Wait with a deadline (a hung NCCL peer must not hang us forever).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o_.collective_timeout_seconds);
+    for (auto& [id, list] : evs)
+      for (Ev& e : list) {
+        CUDA_CHECK(cudaSetDevice(devs_.at(e.device).cuda_device));
+        for (;;) {
+          cudaError_t q = cudaEventQuery(e.end);
+          if (q == cudaSuccess) break;
+          if (q != cudaErrorNotReady) CUDA_CHECK(q);
+          if (std::chrono::steady_clock::now() > deadline) {
+            abort_comms();
+            r->status = "error";
+            r->message = "rank " + std::to_string(rank_) + ": " + g_.describe(id) + " on device " +
+                         std::to_string(e.device) + " did not finish within " +
+                         std::to_string(o_.collective_timeout_seconds) + " s" + nccl_async_errors();
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+      }
+    if (!io_error.empty()) throw RealError(io_error);
+    for (auto& [id, list] : evs)
+      for (Ev& e : list) {
+        DeviceState& ds = devs_.at(e.device);
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        float s_ms = 0, e_ms = 0;
+        CUDA_CHECK(cudaEventElapsedTime(&s_ms, ds.t0, e.start));
+        CUDA_CHECK(cudaEventElapsedTime(&e_ms, ds.t0, e.end));
+        r->timings.push_back({id, e.device, e.stream, s_ms * 1e-3, e_ms * 1e-3});
+        CUDA_CHECK(cudaEventDestroy(e.start));
+        CUDA_CHECK(cudaEventDestroy(e.end));
+      }
+  }
+
+  std::string nccl_async_errors() {
+    std::string out;
+#if PARALAB_HAVE_NCCL
+    for (auto& [g, comms] : comms_)
+      for (size_t i = 0; i < comms.size(); ++i) {
+        if (!comms[i]) continue;
+        ncclResult_t async = ncclSuccess;
+        if (ncclCommGetAsyncError(comms[i], &async) == ncclSuccess && async != ncclSuccess)
+          out += "; NCCL group " + std::to_string(g) + " member " + std::to_string(i) + ": " + ncclGetErrorString(async);
+      }
+#endif
+    return out;
+  }
+
+  void abort_comms() {
+#if PARALAB_HAVE_NCCL
+    for (auto& [g, comms] : comms_)
+      for (auto& c : comms)
+        if (c) ncclCommAbort(c), c = nullptr;
+#endif
+  }
+
+  cublasComputeType_t compute_type(DType t, cudaDataType_t* data) const {
+    switch (t) {
+      case DType::kFp32: *data = CUDA_R_32F; return CUBLAS_COMPUTE_32F;
+      case DType::kTf32: *data = CUDA_R_32F; return CUBLAS_COMPUTE_32F_FAST_TF32;
+      case DType::kBf16: *data = CUDA_R_16BF; return CUBLAS_COMPUTE_32F;
+      default: *data = CUDA_R_16F; return CUBLAS_COMPUTE_32F;
+    }
+  }
+
+  void issue(int id, const std::vector<int>& members, std::deque<SsdRead>* reads, std::string* io_error,
+             size_t* ssd_cursor) {
+    const Op& o = g_.op(id);
+    DeviceState& ds = devs_.at(members.front());
+    CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+    cudaStream_t s = ds.streams.at(o.stream);
+    switch (o.type) {
+      case OpType::kCompute: {
+        GemmShape sh = shape(id);
+        if (sh.m > 0) {
+          cudaDataType_t dt;
+          cublasComputeType_t ct = compute_type(o.dtype(), &dt);
+          float alpha = 1, beta = 0;
+          CUBLAS_CHECK(cublasSetStream(ds.blas, s));
+          CUBLAS_CHECK(cublasGemmEx(ds.blas, CUBLAS_OP_N, CUBLAS_OP_N, int(sh.m), int(sh.n), int(sh.k), &alpha, ds.a, dt,
+                                    int(sh.m), ds.b, dt, int(sh.k), &beta, ds.c, dt, int(sh.m), ct, CUBLAS_GEMM_DEFAULT));
+        } else {
+          size_t floats = std::min<size_t>(size_t(o.bytes / 8), std::min(ds.a_bytes, ds.c_bytes) / 4);
+          launch_memory_sweep(static_cast<float*>(ds.c), static_cast<const float*>(ds.a), floats, s);
+        }
+        return;
+      }
+      case OpType::kTransfer: return transfer(o, ds, s, reads, io_error, ssd_cursor);
+      case OpType::kCollective: return collective(id, members);
+      case OpType::kAlloc:
+      case OpType::kFree: return memory(o, ds, s);
+    }
+  }
+
+  void* place_ptr(Place p, DeviceState& ds, size_t* cap) {
+    switch (p.tier) {
+      case TierKind::kDevice: {
+        DeviceState& t = devs_.count(p.location) ? devs_.at(p.location) : ds;
+        *cap = t.arena_bytes;
+        return t.arena;
+      }
+      case TierKind::kPinnedHost: *cap = pinned_bytes_; return pinned_;
+      case TierKind::kPageableHost: *cap = pageable_.bytes(); return pageable_.data();
+      case TierKind::kSsd: *cap = 0; return nullptr;
+    }
+    return nullptr;
+  }
+
+  void transfer(const Op& o, DeviceState& ds, cudaStream_t s, std::deque<SsdRead>* reads, std::string* io_error,
+                size_t* cursor) {
+    Place sp = o.src_place(), dp = o.dst_place();
+    size_t scap = 0, dcap = 0;
+    void* src = place_ptr(sp, ds, &scap);
+    void* dst = place_ptr(dp, ds, &dcap);
+    if (sp.tier == TierKind::kSsd) {
+      if (dp.tier != TierKind::kPinnedHost && dp.tier != TierKind::kPageableHost)
+        throw RealError("SSD reads go to host memory (pinned or pageable), then to the device");
+      size_t left = round_page(o.bytes);
+      while (left > 0) {
+        size_t chunk = std::min(left, dcap);
+        if (*cursor + chunk > ssd_->size()) *cursor = 0;
+        reads->push_back(SsdRead{ssd_.get(), *cursor, chunk, static_cast<char*>(dst), io_error});
+        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_read, &reads->back()));
+        *cursor += chunk;
+        left -= chunk;
+      }
+      return;
+    }
+    if (dp.tier == TierKind::kSsd) throw RealError("writes to the SSD tier are not supported by the cuda backend yet");
+    size_t left = size_t(o.bytes), cap = std::min(scap, dcap);
+    if (cap == 0) throw RealError("transfer between unsized arenas");
+    while (left > 0) {
+      size_t chunk = std::min(left, cap);
+      CUDA_CHECK(cudaMemcpyAsync(dst, src, chunk, cudaMemcpyDefault, s));
+      left -= chunk;
+    }
+  }
+
+  void collective(int id, const std::vector<int>& members) {
+#if PARALAB_HAVE_NCCL
+    const Op& o = g_.op(id);
+    auto all = g_.devices_of(id);
+    int n = int(all.size());
+    if (n < 2) return;
+    auto& comms = comms_.at(o.group());
+    size_t count = std::min<size_t>(size_t(o.bytes), devs_.at(members[0]).coll_bytes) / 4;
+    size_t per = count / n;
+    NCCL_CHECK(ncclGroupStart());
+    for (int d : members) {
+      int i = int(std::find(all.begin(), all.end(), d) - all.begin());
+      DeviceState& ds = devs_.at(d);
+      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+      cudaStream_t s = ds.streams.at(o.stream);
+      ncclComm_t c = comms[i];
+      switch (o.collective_kind()) {
+        case CollectiveKind::kAllReduce:
+          NCCL_CHECK(ncclAllReduce(ds.coll_send, ds.coll_recv, count, ncclFloat, ncclSum, c, s));
+          break;
+        case CollectiveKind::kAllGather:
+          NCCL_CHECK(ncclAllGather(ds.coll_send, ds.coll_recv, per, ncclFloat, c, s));
+          break;
+        case CollectiveKind::kReduceScatter:
+          NCCL_CHECK(ncclReduceScatter(ds.coll_send, ds.coll_recv, per, ncclFloat, ncclSum, c, s));
+          break;
+        case CollectiveKind::kBroadcast:
+          NCCL_CHECK(ncclBroadcast(ds.coll_send, ds.coll_recv, count, ncclFloat, 0, c, s));
+          break;
+        case CollectiveKind::kAllToAll:
+          for (int j = 0; j < n; ++j) {
+            NCCL_CHECK(ncclSend(static_cast<float*>(ds.coll_send) + j * per, per, ncclFloat, j, c, s));
+            NCCL_CHECK(ncclRecv(static_cast<float*>(ds.coll_recv) + j * per, per, ncclFloat, j, c, s));
+          }
+          break;
+        case CollectiveKind::kSendRecv:
+          if (i == 0) NCCL_CHECK(ncclSend(ds.coll_send, count, ncclFloat, 1, c, s));
+          else NCCL_CHECK(ncclRecv(ds.coll_recv, count, ncclFloat, 0, c, s));
+          break;
+      }
+    }
+    NCCL_CHECK(ncclGroupEnd());
+#else
+    (void)id;
+    (void)members;
+#endif
+  }
+
+  void memory(const Op& o, DeviceState& ds, cudaStream_t s) {
+    Place p = o.src_place();
+    std::string scope = p.tier == TierKind::kDevice ? "device" + std::to_string(p.location) : "node" + std::to_string(p.location);
+    auto key = std::make_pair(scope, std::string(tier_kind_name(p.tier)));
+    double& used = in_use_[key];
+    if (p.tier == TierKind::kDevice) {
+      auto& stack = allocs_[{p.location, size_t(o.bytes)}];
+      if (o.type == OpType::kAlloc) {
+        void* ptr = nullptr;
+        cudaError_t rc = cudaMallocAsync(&ptr, size_t(o.bytes), s);
+        if (rc == cudaErrorMemoryAllocation) {
+          cudaGetLastError();  // clear the sticky-free error state
+          throw RealError("oom: cudaMallocAsync of " + std::to_string(o.bytes) + " bytes on " + scope + " failed (" +
+                          std::to_string(used) + " bytes allocated by this graph)");
+        }
+        CUDA_CHECK(rc);
+        stack.push_back(ptr);
+      } else if (!stack.empty()) {
+        CUDA_CHECK(cudaFreeAsync(stack.back(), s));
+        stack.pop_back();
+      }
+    } else if (o.type == OpType::kAlloc) {
+      double cap = c_.tier_capacity_bytes(o.device, p.tier);
+      if (cap > 0 && used + o.bytes > cap)
+        throw RealError("oom: alloc of " + std::to_string(o.bytes) + " bytes on " + key.second + " of " + scope +
+                        " exceeds its capacity of " + std::to_string(cap) + " bytes");
+    }
+    used = o.type == OpType::kAlloc ? used + o.bytes : std::max(0.0, used - o.bytes);
+    peaks_[key] = std::max(peaks_[key], used);
+  }
+
+  void release() {
+    abort_comms();
+    for (auto& [k, stack] : allocs_)
+      for (void* p : stack) cudaFree(p);
+    for (auto& [d, ds] : devs_) {
+      cudaSetDevice(ds.cuda_device);
+      cudaDeviceSynchronize();
+      for (void* p : {ds.arena, ds.a, ds.b, ds.c, ds.coll_send, ds.coll_recv})
+        if (p) cudaFree(p);
+      if (ds.blas) cublasDestroy(ds.blas);
+      for (auto& [sid, s] : ds.streams) cudaStreamDestroy(s);
+      if (ds.t0) cudaEventDestroy(ds.t0);
+    }
+    if (pinned_) cudaFreeHost(pinned_);
+  }
+
+  const TaskGraph& g_;
+  const Cluster& c_;
+  const ExecOptions& o_;
+  int rank_ = 0, size_ = 1;
+  std::map<int, DeviceState> devs_;
+  std::vector<int> order_;
+  std::map<int, std::vector<int>> preds_;
+  void* pinned_ = nullptr;
+  size_t pinned_bytes_ = 0;
+  HostBuffer pageable_;
+  std::unique_ptr<ScratchFile> ssd_;
+#if PARALAB_HAVE_NCCL
+  std::map<int, std::vector<ncclComm_t>> comms_;
+#else
+  std::map<int, std::vector<void*>> comms_;
+#endif
+  std::map<std::pair<int, size_t>, std::vector<void*>> allocs_;
+  std::map<std::pair<std::string, std::string>, double> in_use_, peaks_;
+  std::vector<std::string> notes_;
+};
+
+class CudaExecutor : public Executor {
+ public:
+  RankResult run(const TaskGraph& g, const Cluster& c, const ExecOptions& o) override {
+    g.validate(c);
+    g.finalize();
+    std::string why;
+    if (cuda_device_count(&why) == 0) {
+      RankResult r;
+      r.status = "error";
+      r.message = "cuda backend: " + why;
+      return r;
+    }
+    CudaRun run(g, c, o);
+    return run.run();
+  }
+  std::string backend() const override { return "real-cuda"; }
+};
+#endif
+
 }  // namespace
 
-std::unique_ptr<Executor> make_cuda_executor() { return std::make_unique<CudaExecutorStub>(); }
+std::unique_ptr<Executor> make_cuda_executor() {
+#if PARALAB_HAVE_CUDA
+  return std::make_unique<CudaExecutor>();
+#else
+  return std::make_unique<CudaExecutorStub>();
 #endif
+}
 
 }  // namespace paralab::real

@@ -4,8 +4,6 @@ namespace paralab::real {
 
 namespace {
 
-constexpr DType kF = DType::kFp32;
-
 // Forward GEMMs of one layer: (m, n, k) with m = tokens.
 std::vector<GemmShape> layer_gemms(const TinyTransformer& m, int64_t t) {
   return {{t, 3 * m.hidden, m.hidden}, {t, m.hidden, m.hidden}, {t, m.ffn, m.hidden}, {t, m.hidden, m.ffn}};
@@ -16,20 +14,20 @@ std::vector<GemmShape> layer_gemms(const TinyTransformer& m, int64_t t) {
 int add_layer(TaskGraph& g, const TinyTransformer& m, int64_t t, int device, int stream, bool backward, int prev,
               const std::string& tag) {
   int lab = g.intern_label(tag);
-  double act_bytes = 4.0 * double(t * m.hidden);
+  double act_bytes = dtype_bytes(m.dtype) * double(t * m.hidden);
   // Layer norm: read + write the activations (memory-bound).
-  int ln = g.add_compute(device, stream, ComputeKind::kElementwise, 8.0 * double(t * m.hidden), 2 * act_bytes, kF, lab);
+  int ln = g.add_compute(device, stream, ComputeKind::kElementwise, 8.0 * double(t * m.hidden), 2 * act_bytes, m.dtype, lab);
   if (prev >= 0) g.add_dep(prev, ln);
   int last = ln;
   for (const auto& s : layer_gemms(m, t)) {
     if (!backward) {
-      int id = g.add_gemm(device, stream, s.m, s.n, s.k, kF, lab);
+      int id = g.add_gemm(device, stream, s.m, s.n, s.k, m.dtype, lab);
       g.add_dep(last, id);
       last = id;
     } else {
-      int dx = g.add_gemm(device, stream, s.m, s.k, s.n, kF, lab);  // dX = dY W^T
+      int dx = g.add_gemm(device, stream, s.m, s.k, s.n, m.dtype, lab);  // dX = dY W^T
       g.add_dep(last, dx);
-      int dw = g.add_gemm(device, stream, s.k, s.n, s.m, kF, lab);  // dW = X^T dY
+      int dw = g.add_gemm(device, stream, s.k, s.n, s.m, m.dtype, lab);  // dW = X^T dY
       g.add_dep(dx, dw);
       last = dw;
     }
@@ -46,11 +44,12 @@ double layer_forward_flops(const TinyTransformer& m, int64_t t) {
   return 2 * tt * h * 3 * h + 2 * tt * h * h + 2 * 2 * tt * h * f;
 }
 
-TaskGraph build_dp2_graph(const TinyTransformer& m) {
+namespace {
+TaskGraph build_dp_graph(const TinyTransformer& m, int devices) {
   TaskGraph g;
   int group = g.add_group({0, 1});
-  std::vector<int> done(2);
-  for (int d = 0; d < 2; ++d) {
+  std::vector<int> done(devices);
+  for (int d = 0; d < devices; ++d) {
     int last = -1;
     for (int64_t l = 0; l < m.layers; ++l)
       last = add_layer(g, m, m.tokens, d, 0, false, last, "L" + std::to_string(l) + " fwd");
@@ -58,26 +57,33 @@ TaskGraph build_dp2_graph(const TinyTransformer& m) {
       last = add_layer(g, m, m.tokens, d, 0, true, last, "L" + std::to_string(l) + " bwd");
     done[d] = last;
   }
-  double grad_bytes = 4.0 * layer_params(m) * double(m.layers);
-  int ar = g.add_collective(CollectiveKind::kAllReduce, group, 0, grad_bytes, CollectiveAlgo::kRing,
-                            g.intern_label("grad all-reduce"));
-  g.add_dep(done[0], ar);
-  g.add_dep(done[1], ar);
-  for (int d = 0; d < 2; ++d) {
+  double grad_bytes = dtype_bytes(m.dtype) * layer_params(m) * double(m.layers);
+  int ar = -1;
+  if (devices == 2) {
+    ar = g.add_collective(CollectiveKind::kAllReduce, group, 0, grad_bytes, CollectiveAlgo::kRing,
+                          g.intern_label("grad all-reduce"));
+    g.add_dep(done[0], ar);
+    g.add_dep(done[1], ar);
+  }
+  for (int d = 0; d < devices; ++d) {
     // Adam-like update: read params, grads, two moments; write params and moments.
     int opt = g.add_compute(d, 0, ComputeKind::kElementwise, 10.0 * layer_params(m) * double(m.layers),
-                            7.0 * grad_bytes, kF, g.intern_label("optimizer"));
-    g.add_dep(ar, opt);
+                            7.0 * grad_bytes, m.dtype, g.intern_label("optimizer"));
+    g.add_dep(ar >= 0 ? ar : done[d], opt);
   }
   return g;
 }
+}  // namespace
+
+TaskGraph build_dp2_graph(const TinyTransformer& m) { return build_dp_graph(m, 2); }
+TaskGraph build_train1_graph(const TinyTransformer& m) { return build_dp_graph(m, 1); }
 
 TaskGraph build_pp2_graph(const TinyTransformer& m, int mb) {
   TaskGraph g;
   int fwd_group = g.add_group({0, 1});
   int bwd_group = g.add_group({1, 0});
   int64_t half = m.layers / 2;
-  double act_bytes = 4.0 * double(m.tokens * m.hidden);
+  double act_bytes = dtype_bytes(m.dtype) * double(m.tokens * m.hidden);
   std::vector<int> last0(mb, -1), last1(mb, -1);
   int prev0 = -1, prev1 = -1;
   for (int i = 0; i < mb; ++i) {
@@ -111,10 +117,10 @@ TaskGraph build_pp2_graph(const TinyTransformer& m, int mb) {
     prev0 = a;
   }
   double stage_params = layer_params(m) * double(half);
-  int opt0 = g.add_compute(0, 0, ComputeKind::kElementwise, 10 * stage_params, 28 * stage_params, kF,
+  int opt0 = g.add_compute(0, 0, ComputeKind::kElementwise, 10 * stage_params, 28 * stage_params, m.dtype,
                            g.intern_label("optimizer"));
   g.add_dep(prev0, opt0);
-  int opt1 = g.add_compute(1, 0, ComputeKind::kElementwise, 10 * stage_params, 28 * stage_params, kF,
+  int opt1 = g.add_compute(1, 0, ComputeKind::kElementwise, 10 * stage_params, 28 * stage_params, m.dtype,
                            g.intern_label("optimizer"));
   g.add_dep(prev1, opt1);
   return g;
@@ -122,7 +128,7 @@ TaskGraph build_pp2_graph(const TinyTransformer& m, int mb) {
 
 TaskGraph build_offload_graph(const TinyTransformer& m, int pool) {
   TaskGraph g;
-  const double wbytes = 4.0 * layer_params(m);
+  const double wbytes = dtype_bytes(m.dtype) * layer_params(m);
   const Place ssd{TierKind::kSsd, 0}, pinned{TierKind::kPinnedHost, 0}, dev{TierKind::kDevice, 0};
   std::vector<int> compute_done;
   int prev_read = -1, prev_copy = -1, prev_compute = -1;
@@ -166,6 +172,25 @@ std::vector<ValidationGraph> host_validation_set(bool quick) {
   om.layers = quick ? 4 : 8;
   om.tokens = quick ? 16 : 64;
   v.push_back({"offload-inference-ssd", build_offload_graph(om, 2), 1});
+  return v;
+}
+
+std::vector<ValidationGraph> cuda_validation_set(bool quick, int gpus) {
+  TinyTransformer m;
+  m.dtype = DType::kBf16;
+  m.hidden = quick ? 1024 : 2048;
+  m.ffn = 4 * m.hidden;
+  m.layers = quick ? 4 : 8;
+  m.tokens = quick ? 2048 : 8192;
+  std::vector<ValidationGraph> v;
+  v.push_back({"train1-transformer-bf16", build_train1_graph(m), 1});
+  if (gpus >= 2) v.push_back({"dp2-transformer-nccl", build_dp2_graph(m), 2});
+  TinyTransformer om = m;
+  om.hidden = quick ? 2048 : 4096;
+  om.ffn = 4 * om.hidden;
+  om.layers = quick ? 4 : 8;
+  om.tokens = 64;
+  v.push_back({"offload-inference-ssd-pinned", build_offload_graph(om, 2), 1});
   return v;
 }
 

@@ -29,6 +29,7 @@ struct TinyTransformer {
   int64_t ffn = 1536;
   int64_t layers = 4;
   int64_t tokens = 256;  // per rank (DP) or per micro-batch (PP) = batch x sequence
+  DType dtype = DType::kFp32;  // of every op (the host backend computes in fp32)
 };
 
 struct ValidationGraph {
@@ -42,10 +43,15 @@ struct ValidationGraph {
 double layer_forward_flops(const TinyTransformer& m, int64_t tokens);
 
 TaskGraph build_dp2_graph(const TinyTransformer& m);
+// One device: forward, backward and optimizer (no collective).
+TaskGraph build_train1_graph(const TinyTransformer& m);
 TaskGraph build_pp2_graph(const TinyTransformer& m, int micro_batches);
 TaskGraph build_offload_graph(const TinyTransformer& m, int pool);
 
 // The host validation set (small enough for CI on 2 cores).
 std::vector<ValidationGraph> host_validation_set(bool quick);
+// The cuda set (bf16): a 1-GPU training iteration and the offloaded inference
+// graph; with 2+ GPUs also the 2-rank data-parallel iteration (NCCL).
+std::vector<ValidationGraph> cuda_validation_set(bool quick, int gpus);
 
 }  // namespace paralab::real

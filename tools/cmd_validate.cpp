@@ -1,0 +1,122 @@
+// `paralab validate --backend host|cuda [--profile p.json] [--json]`: runs the
+// validation TaskGraphs for real and in the simulator with the calibrated
+// profile, records both runs of each graph, and reports relative errors.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/catalog.h"
+#include "core/error.h"
+#include "core/hardware_profile.h"
+#include "real/cuda_calibration.h"
+#include "real/host_calibration.h"
+#include "real/validation.h"
+#include "results/store.h"
+#include "sim/simulator.h"
+#include "tools/cli_common.h"
+
+namespace paralab::cli {
+
+std::string self_binary();  // tools/cmd_calibrate.cpp
+
+namespace {
+
+void register_validate(CLI::App& app) {
+  auto* cmd = app.add_subcommand("validate", "Measured vs simulated: run TaskGraphs both ways and record the error");
+  auto& o = add_common(cmd);
+  static std::string backend = "host", profile, cluster_arg, scratch, graphs_dir;
+  static bool quick = false, no_store = false;
+  cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
+  cmd->add_option("--profile", profile, "Hardware profile (default: calibrate now and write results/profile-<backend>.json)");
+  cmd->add_option("--cluster", cluster_arg, "Cluster (default localhost-cpu for host)");
+  cmd->add_option("--scratch-dir", scratch, "Directory for scratch files");
+  cmd->add_option("--write-graphs", graphs_dir, "Also write the validation TaskGraphs as JSON into this directory");
+  cmd->add_flag("--quick", quick, "Smaller graphs and calibration (CI smoke test)");
+  cmd->add_flag("--no-store", no_store, "Do not record the runs");
+  cmd->callback([&o] {
+    if (cluster_arg.empty()) cluster_arg = backend == "host" ? "localhost-cpu" : "dgx-h100";
+    std::string results_dir = std::string(PARALAB_SOURCE_DIR) + "/results";
+    HardwareProfile p;
+    if (!profile.empty()) {
+      p = load_hardware_profile(profile);
+    } else if (backend == "host") {
+      real::HostCalibrationConfig cfg;
+      cfg.quick = quick;
+      cfg.scratch_dir = scratch;
+      cfg.paralab_binary = self_binary();
+      p = real::calibrate_host(cfg, nullptr);
+      profile = results_dir + "/profile-host.json";
+      save_hardware_profile(p, profile);
+    } else {
+      real::CudaCalibrationConfig cfg;
+      cfg.quick = quick;
+      cfg.scratch_dir = scratch;
+      p = real::calibrate_cuda(cfg, nullptr);
+      profile = results_dir + "/profile-cuda.json";
+      save_hardware_profile(p, profile);
+    }
+    if (p.backend != backend)
+      throw InputError(profile + ": a " + p.backend + " profile cannot validate the " + backend + " backend");
+    Cluster c = load_cluster(cluster_arg);
+    apply_hardware_profile(p, &c);
+    std::string why;
+    auto graphs = backend == "host" ? real::host_validation_set(quick)
+                                    : real::cuda_validation_set(quick, real::cuda_device_count(&why));
+    if (!graphs_dir.empty()) {
+      std::filesystem::create_directories(graphs_dir);
+      for (const auto& g : graphs) write_json_file(graphs_dir + "/" + g.name + ".json", g.graph.to_json());
+    }
+    real::RunGraphOptions ro;
+    ro.backend = backend;
+    ro.cluster_arg = cluster_arg;
+    ro.paralab_binary = self_binary();
+    ro.exec.scratch_dir = scratch;
+    ro.exec.collective_timeout_seconds = 60;
+    ro.exec.repetitions = quick ? 2 : 3;
+    auto simulate = [](const Cluster& cl, const TaskGraph& g) {
+      sim::SimOptions so;
+      so.trace = true;
+      sim::SimResult sr = sim::simulate(cl, g, so);
+      // Busy seconds per op type from the trace (a collective's slice appears once per member).
+      Json busy = Json::object();
+      Json t = Json::parse(sr.trace_json);
+      for (const auto& e : t["traceEvents"]) {
+        if (e.value("ph", "") != "X" || !e.contains("cat")) continue;
+        std::string cat = e["cat"].get<std::string>();
+        if (cat == "alloc" || cat == "free") cat = "memory";
+        busy[cat] = busy.value(cat, 0.0) + e["dur"].get<double>() * 1e-6;
+      }
+      if (busy.contains("collective")) busy["collective"] = busy["collective"].get<double>() / 2;  // 2-member groups
+      sr.record.metrics["busy_seconds_by_kind"] = busy;
+      return sr.record;
+    };
+    real::ValidationReport rep = real::validate_graphs(graphs, c, ro, simulate);
+    Json j = rep.to_json();
+    j["profile"] = profile;
+    j["cluster"] = cluster_arg;
+    j["backend"] = backend;
+    if (!no_store) {
+      ResultsStore store(db_path(o));
+      for (size_t i = 0; i < rep.runs.size(); ++i) {
+        auto& v = rep.runs[i];
+        v.measured.config["profile"] = profile;
+        v.simulated.config["profile"] = profile;
+        j["runs"][i]["measured_run_id"] = store.insert(v.measured);
+        j["runs"][i]["simulated_run_id"] = store.insert(v.simulated);
+      }
+    }
+    emit(o, j, [&] {
+      fmt::print("validation on {} ({} backend, profile {})\n", cluster_arg, backend, profile);
+      fmt::print("  {:<26} {:>12} {:>12} {:>9}\n", "graph", "measured s", "simulated s", "error");
+      for (const auto& v : rep.runs)
+        fmt::print("  {:<26} {:>12.5f} {:>12.5f} {:>8.1f}%{}\n", v.name, v.measured_seconds, v.simulated_seconds,
+                   100 * v.relative_error, v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
+      fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
+    });
+  });
+}
+
+const CommandRegistration kRegistration(62, &register_validate);
+
+}  // namespace
+}  // namespace paralab::cli
