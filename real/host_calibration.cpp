@@ -60,7 +60,12 @@ std::vector<GemmShape> default_gemm_shapes(bool quick) {
   if (quick) return {{64, 64, 64}, {128, 128, 128}, {256, 256, 256}, {384, 384, 384}};
   return {{32, 32, 32},     {64, 64, 64},     {96, 96, 96},    {128, 128, 128},  {192, 192, 192},
           {256, 256, 256},  {384, 384, 384},  {512, 512, 512}, {768, 768, 768},  {1024, 1024, 1024},
-          {64, 512, 512},   {128, 1024, 256}, {256, 768, 768}, {512, 2048, 512}, {1, 4096, 1024}};
+          {64, 512, 512},   {128, 1024, 256}, {256, 768, 768}, {512, 2048, 512}, {1, 4096, 1024},
+          // Transformer-layer shapes (tokens x out x in, forward and the two
+          // backward GEMMs), where real workloads sit: skinny in m.
+          {64, 2304, 768},  {64, 768, 768},   {64, 3072, 768}, {64, 768, 3072},
+          {256, 1152, 384}, {256, 384, 384},  {256, 1536, 384}, {256, 384, 1536},
+          {384, 1152, 256}, {384, 384, 256},  {128, 1152, 384}, {128, 1536, 384}};
 }
 
 std::vector<BenchResult> bench_sgemm(const std::vector<GemmShape>& shapes, const RunnerConfig& cfg, int busy_cores) {
