@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "core/catalog.h"
-#include "strategies/training/training_plan.h"
 #include "strategies/training/training_sim.h"
 
 namespace paralab {
@@ -18,6 +17,22 @@ const std::vector<KorthikantiRow>& korthikanti_rows() {
       {"megatron-gpt-1t", 8, 64, 512, 512, 1, 94.42, 71.49},
   };
   return rows;
+}
+
+TrainingPlan korthikanti_plan(const KorthikantiRow& r, Recompute rc, const ModelGraph& m, const Cluster& c) {
+  MegatronOptions o;
+  o.model = r.model;
+  o.cluster = "dgx-a100-80gb";
+  o.nodes = (r.gpus + 7) / 8;
+  o.seq_len = 2048;
+  o.global_batch = r.global_batch;
+  o.tp = r.tp;
+  o.pp = r.pp;
+  o.dp = 1;
+  o.micro_batch = r.micro_batch;
+  o.recompute = rc;
+  o.sequence_parallel = rc == Recompute::kSelective;
+  return megatron_plan(o, m, c);
 }
 
 namespace {
@@ -35,19 +50,7 @@ ExperimentResult run(ResultsStore& store, const ExperimentOptions& opt) {
     int nodes = (r.gpus + 7) / 8;
     Cluster c = load_cluster("dgx-a100-80gb", nodes);
     for (Recompute rc : {Recompute::kFull, Recompute::kSelective}) {
-      MegatronOptions o;
-      o.model = r.model;
-      o.cluster = "dgx-a100-80gb";
-      o.nodes = nodes;
-      o.seq_len = 2048;
-      o.global_batch = r.global_batch;
-      o.tp = r.tp;
-      o.pp = r.pp;
-      o.dp = 1;
-      o.micro_batch = r.micro_batch;
-      o.recompute = rc;
-      o.sequence_parallel = rc == Recompute::kSelective;
-      TrainingPlan plan = megatron_plan(o, m, c);
+      TrainingPlan plan = korthikanti_plan(r, rc, m, c);
       TrainingSimOptions so;
       so.detailed = false;
       TrainingResult res = simulate_training(plan, m, c, so);

@@ -11,7 +11,10 @@
 
 #include <vector>
 
+#include "core/cluster.h"
+#include "core/model_graph.h"
 #include "experiments/experiment.h"
+#include "strategies/training/training_plan.h"
 
 namespace paralab {
 
@@ -23,5 +26,10 @@ struct KorthikantiRow {
 
 // The four published rows, 22B, 175B, 530B, 1T.
 const std::vector<KorthikantiRow>& korthikanti_rows();
+
+// The plan of one row: full recomputation without sequence parallelism, or
+// sequence parallelism with selective recomputation (the paper's columns).
+// REQUIRES: `c` is dgx-a100-80gb with ceil(gpus/8) nodes.
+TrainingPlan korthikanti_plan(const KorthikantiRow& r, Recompute rc, const ModelGraph& m, const Cluster& c);
 
 }  // namespace paralab
