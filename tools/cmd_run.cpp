@@ -9,6 +9,8 @@
 #include "real/mpi_world.h"
 #include "real/run_graph.h"
 #include "results/store.h"
+#include "strategies/training/lowering.h"
+#include "strategies/training/training_plan.h"
 #include "tools/cli_common.h"
 
 namespace paralab::cli {
@@ -39,7 +41,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--graph", graph, "TaskGraph JSON to execute");
   cmd->add_option("--model", model, "Model name recorded with the run");
   cmd->add_option("--plan", plan, "Training plan JSON (lowered to a TaskGraph)");
-  cmd->add_option("--cluster", cluster_arg, "Cluster the graph's device ids refer to (default localhost-cpu)");
+  auto* cluster_opt = cmd->add_option(
+      "--cluster", cluster_arg, "Cluster the graph's device ids refer to (default localhost-cpu; with --plan, the plan's)");
   cmd->add_option("--ranks", ranks, "Processes to start under mpirun (one per device group)");
   cmd->add_option("--trace", trace, "Write a Chrome/Perfetto trace here");
   cmd->add_option("--warmup", warmup, "Untimed executions before the measured one");
@@ -49,14 +52,28 @@ void register_run(CLI::App& app) {
   cmd->add_option("--fail-rank", fail_rank, "Fault injection: this rank stops at its first collective")->group("");
   cmd->add_option("--rank-output", rank_output, "(internal) write this rank's result here")->group("");
   cmd->add_flag("--no-store", no_store, "Do not record the run in the database");
-  cmd->callback([&o] {
-    if (!plan.empty())
-      throw InputError("run --plan: plan lowering is not available in this build yet; lower the plan and pass --graph");
-    if (graph.empty()) throw InputError("run: --graph taskgraph.json is required");
-    Cluster c = load_cluster(cluster_arg);
-    Json gj = read_json_file(graph);
-    TaskGraph g = task_graph_from_json(JsonReader(gj, graph));
-    g.validate(c, graph);
+  cmd->callback([&o, cluster_opt] {
+    if (graph.empty() == plan.empty()) throw InputError("run: give exactly one of --graph taskgraph.json or --plan plan.json");
+    TaskGraph g;
+    Cluster c;
+    if (!plan.empty()) {
+      // A training plan runs as its full lowering: every rank's ops, not the
+      // simulator's one representative rank per stage.
+      TrainingPlan p = load_plan(plan);
+      if (cluster_opt->count() == 0) cluster_arg = p.cluster;
+      c = load_cluster(cluster_arg, cluster_opt->count() == 0 ? p.nodes : 0);
+      if (model.empty()) model = p.model;
+      ModelGraph m = load_model(model);
+      LoweringOptions lo;
+      lo.symmetric = false;
+      g = std::move(lower_plan(p, m, c, lo).graph);
+      g.validate(c, plan);
+    } else {
+      c = load_cluster(cluster_arg);
+      Json gj = read_json_file(graph);
+      g = task_graph_from_json(JsonReader(gj, graph));
+      g.validate(c, graph);
+    }
     real::RunGraphOptions ro;
     ro.backend = backend;
     ro.ranks = ranks;
@@ -91,7 +108,7 @@ void register_run(CLI::App& app) {
       rec = real::run_graph(g, c, ro, &rr);
     }
     rec.model = model;
-    rec.config["graph"] = graph;
+    rec.config[plan.empty() ? "graph" : "plan"] = plan.empty() ? graph : plan;
     Json j = rec.to_json();
     if (!no_store) {
       ResultsStore store(db_path(o));
