@@ -18,20 +18,23 @@ namespace paralab {
 // (experiments/korthikanti.h); the figures there are copied from the paper.
 inline const std::vector<KorthikantiRow>& kRows = korthikanti_rows();
 
-inline void expect_row(const KorthikantiRow& r, Recompute rc) {
+// Relative error of the simulated iteration time against the published one
+// (NaN, with a failure recorded, if the run is not ok).
+inline double simulated_error(const KorthikantiRow& r, Recompute rc) {
   ModelGraph m = load_model(r.model);
   Cluster c = load_cluster("dgx-a100-80gb", (r.gpus + 7) / 8);
   TrainingPlan p = korthikanti_plan(r, rc, m, c);
   TrainingSimOptions o;
   o.detailed = false;
   TrainingResult res = simulate_training(p, m, c, o);
-  ASSERT_EQ(res.status, "ok") << res.message;
+  EXPECT_EQ(res.status, "ok") << res.message;
+  if (res.status != "ok") return NAN;
   double published = rc == Recompute::kFull ? r.full_seconds : r.selective_seconds;
   double err = (res.iteration_seconds - published) / published;
   std::printf("%s %s: simulated %.3f s, published %.2f s, error %+.1f%%, MFU %.1f%%, %zu ops, lower %.3f s, sim %.3f s\n",
               r.model, recompute_name(rc), res.iteration_seconds, published, 100 * err, 100 * res.mfu, res.ops,
               res.lower_seconds, res.simulate_seconds);
-  EXPECT_LT(std::fabs(err), 0.15);
+  return err;
 }
 
 }  // namespace paralab
