@@ -8,207 +8,264 @@
 namespace paralab::sim {
 
 namespace {
-template <typename E>
-bool later(const E& a, const E& b) {  // min-heap on (share, resource id)
+bool later(const auto& a, const auto& b) {  // min-heap on (share, resource id)
   return a.share > b.share || (a.share == b.share && a.r > b.r);
 }
 }  // namespace
 
 int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   assert(capacity_bytes_per_s > 0);  // a zero-capacity resource would stall its flows forever
-  Resource r;
-  r.capacity = capacity_bytes_per_s;
-  res_.push_back(std::move(r));
-  return int(res_.size() - 1);
+  cap_.push_back(capacity_bytes_per_s);
+  load_.push_back(0);
+  rem_.push_back(0);
+  cnt_.push_back(0);
+  rmark_.push_back(0);
+  xmark_.push_back(0);
+  sat_.push_back(0);
+  stamp_.push_back(0);
+  rflows_.emplace_back();
+  return int(cap_.size() - 1);
 }
 
-void MaxMinSolver::mark_dirty(int r, double theta) {
-  dirty_.push_back(r);
-  theta_ = std::min(theta_, theta);
+// Re-lays the flow pool out with a stride that fits `need` resources.
+void MaxMinSolver::grow_stride(int need) {
+  int stride = stride_;
+  while (stride < need) stride *= 2;
+  std::vector<int> path(plen_.size() * size_t(stride)), slot(plen_.size() * size_t(stride));
+  for (size_t f = 0; f < plen_.size(); ++f)
+    for (int i = 0; i < plen_[f]; ++i) {
+      path[f * stride + i] = path_[f * stride_ + i];
+      slot[f * stride + i] = slot_[f * stride_ + i];
+    }
+  path_ = std::move(path);
+  slot_ = std::move(slot);
+  stride_ = stride;
 }
 
 int MaxMinSolver::add_flow(std::span<const int> resources) {
+  if (int(resources.size()) > stride_) grow_stride(int(resources.size()));
   int f;
   if (!free_slots_.empty()) {
     std::pop_heap(free_slots_.begin(), free_slots_.end(), std::greater<int>());
     f = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    f = int(flows_.size());
-    flows_.emplace_back();
+    f = int(plen_.size());
+    plen_.push_back(0);
+    rate_.push_back(0);
+    next_.push_back(0);
+    fmark_.push_back(0);
+    frozen_.push_back(0);
+    active_.push_back(0);
+    fresh_.push_back(0);
+    path_.resize(path_.size() + stride_);
+    slot_.resize(slot_.size() + stride_);
   }
-  Flow& fl = flows_[f];
-  fl.res.clear();
-  fl.rate = 0;
-  fl.active = true;
-  fl.fresh = true;
+  plen_[f] = int(resources.size());
+  rate_[f] = 0;
+  active_[f] = 1;
+  fresh_[f] = 1;
   double theta = std::numeric_limits<double>::infinity();
-  for (int r : resources) {
-    auto& list = res_[r].flows;
-    fl.res.emplace_back(r, int(list.size()));
+  int* p = path(f);
+  int* s = slot(f);
+  for (size_t i = 0; i < resources.size(); ++i) {
+    int r = resources[i];
+    auto& list = rflows_[r];
+    p[i] = r;
+    s[i] = int(list.size());
     list.push_back(f);
-    theta = std::min(theta, res_[r].capacity / double(list.size()));
+    theta = std::min(theta, cap_[r] / double(list.size()));
+    dirty_.push_back(r);
   }
-  for (int r : resources) mark_dirty(r, theta);
+  theta_ = std::min(theta_, theta);
+  fresh_list_.push_back(f);
   ++num_active_;
   return f;
 }
 
 void MaxMinSolver::remove_flow(int f) {
-  Flow& fl = flows_[f];
-  assert(fl.active);
-  double theta = fl.fresh ? 0.0 : fl.rate;
-  for (auto [r, pos] : fl.res) {
-    auto& list = res_[r].flows;
-    int moved = list.back();
+  assert(active_[f]);
+  theta_ = std::min(theta_, fresh_[f] ? 0.0 : rate_[f]);
+  for (int i = 0; i < plen_[f]; ++i) load_[path(f)[i]] -= rate_[f];
+  const int* p = path(f);
+  const int* s = slot(f);
+  for (int i = 0; i < plen_[f]; ++i) {
+    const int r = p[i], pos = s[i];
+    auto& list = rflows_[r];
+    const int moved = list.back();
     list[pos] = moved;
     list.pop_back();
-    if (moved != f)
-      for (auto& e : flows_[moved].res)
-        if (e.first == r) {
-          e.second = pos;
+    if (moved != f) {
+      const int* mp = path(moved);
+      for (int j = 0;; ++j)
+        if (mp[j] == r) {
+          slot(moved)[j] = pos;
           break;
         }
-    mark_dirty(r, theta);
+    }
+    dirty_.push_back(r);
   }
-  fl.active = false;
-  fl.rate = 0;
+  active_[f] = 0;
+  fresh_[f] = 0;
+  rate_[f] = 0;
+  plen_[f] = 0;
   --num_active_;
   free_slots_.push_back(f);
   std::push_heap(free_slots_.begin(), free_slots_.end(), std::greater<int>());
 }
 
-void MaxMinSolver::fill_by_heap() {
-  heap_.clear();
-  for (int r : comp_res_) {
-    Resource& R = res_[r];
-    if (R.cnt > 0) heap_.push_back({std::max(R.rem, 0.0) / R.cnt, r, ++R.stamp});
-  }
-  std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-  while (!heap_.empty()) {
-    std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-    auto e = heap_.back();
-    heap_.pop_back();
-    Resource& R = res_[e.r];
-    if (e.stamp != R.stamp || R.cnt == 0) continue;
-    const double share = e.share;
-    for (int f : R.flows) {
-      Flow& fl = flows_[f];
-      if (fl.frozen) continue;
-      fl.frozen = true;
-      fl.next = share;
-      for (auto [q, pos] : fl.res) {
-        Resource& Q = res_[q];
-        Q.rem -= share;
-        Q.cnt--;
-        if (q != e.r && Q.cnt > 0) {
-          heap_.push_back({std::max(Q.rem, 0.0) / Q.cnt, q, ++Q.stamp});
-          std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry>);
-        }
-      }
-    }
-    R.cnt = 0;
+void MaxMinSolver::freeze(int f, double share) {
+  frozen_[f] = fill_epoch_;
+  next_[f] = share;
+  const int* p = path(f);
+  for (int i = 0; i < plen_[f]; ++i) {
+    rem_[p[i]] -= share;
+    cnt_[p[i]]--;
   }
 }
 
+// True if `share` would bind a flow kept out of the fill on resource r at a
+// higher rate: the fill's guess that r binds nobody was wrong.
+bool MaxMinSolver::binds_kept_flow(int r, double share) const {
+  if (xmark_[r] == epoch_) return false;  // expanded: every flow it binds is in the fill
+  for (int f : rflows_[r])
+    if (fmark_[f] != epoch_ && rate_[f] > share * (1 + 1e-9)) return true;
+  return false;
+}
+
 // Few resources: a linear scan for the smallest share beats heap upkeep.
-void MaxMinSolver::fill_by_scan() {
+// Returns -1, or an unexpanded resource that binds a kept flow.
+int MaxMinSolver::fill_by_scan() {
   for (;;) {
     int best = -1;
     double best_share = 0;
-    for (int r : comp_res_) {
-      const Resource& R = res_[r];
-      if (R.cnt <= 0) continue;
-      double share = std::max(R.rem, 0.0) / R.cnt;
+    for (size_t i = 0; i < live_res_.size();) {
+      const int r = live_res_[i];
+      if (cnt_[r] <= 0) {  // all its flows frozen: drop it
+        live_res_[i] = live_res_.back();
+        live_res_.pop_back();
+        continue;
+      }
+      const double share = std::max(rem_[r], 0.0) / cnt_[r];
       if (best < 0 || share < best_share || (share == best_share && r < best)) {
         best = r;
         best_share = share;
       }
+      ++i;
     }
-    if (best < 0) return;
-    Resource& B = res_[best];
-    for (int f : B.flows) {
-      Flow& fl = flows_[f];
-      if (fl.frozen) continue;
-      fl.frozen = true;
-      fl.next = best_share;
-      for (auto [q, pos] : fl.res) {
-        res_[q].rem -= best_share;
-        res_[q].cnt--;
+    if (best < 0) return -1;
+    if (binds_kept_flow(best, best_share)) return best;
+    for (int f : rflows_[best])
+      if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, best_share);
+    cnt_[best] = 0;
+  }
+}
+
+int MaxMinSolver::fill_by_heap() {
+  heap_.clear();
+  for (int r : live_res_) heap_.push_back({std::max(rem_[r], 0.0) / cnt_[r], r, ++stamp_[r]});
+  std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
+    const HeapEntry e = heap_.back();
+    heap_.pop_back();
+    if (e.stamp != stamp_[e.r] || cnt_[e.r] <= 0) continue;
+    if (binds_kept_flow(e.r, e.share)) return e.r;
+    for (int f : rflows_[e.r]) {
+      if (fmark_[f] != epoch_ || frozen_[f] == fill_epoch_) continue;
+      freeze(f, e.share);
+      const int* p = path(f);
+      for (int i = 0; i < plen_[f]; ++i) {
+        const int q = p[i];
+        if (q != e.r && cnt_[q] > 0) {
+          heap_.push_back({std::max(rem_[q], 0.0) / cnt_[q], q, ++stamp_[q]});
+          std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
+        }
       }
     }
-    B.cnt = 0;
+    cnt_[e.r] = 0;
   }
+  return -1;
+}
+
+void MaxMinSolver::reach(int r) {
+  if (rmark_[r] == epoch_) return;
+  rmark_[r] = epoch_;
+  reach_res_.push_back(r);
+  if (sat_[r]) expand_q_.push_back(r);
+}
+
+void MaxMinSolver::expand(int r, double theta) {
+  if (xmark_[r] == epoch_) return;
+  xmark_[r] = epoch_;
+  reach(r);
+  for (int f : rflows_[r])
+    if (fmark_[f] != epoch_ && (fresh_[f] || rate_[f] >= theta)) add_to_fill(f);
+}
+
+void MaxMinSolver::add_to_fill(int f) {
+  fmark_[f] = epoch_;
+  comp_flows_.push_back(f);
+  const int* p = path(f);
+  for (int k = 0; k < plen_[f]; ++k) reach(p[k]);
 }
 
 void MaxMinSolver::solve(std::vector<int>* changed) {
   if (dirty_.empty()) return;
   ++epoch_;
-  comp_res_.clear();
-  comp_flows_.clear();
-  for (int r : dirty_)
-    if (res_[r].epoch != epoch_) {
-      res_[r].epoch = epoch_;
-      comp_res_.push_back(r);
-    }
-  dirty_.clear();
-  for (size_t i = 0; i < comp_res_.size(); ++i) {
-    for (int f : res_[comp_res_[i]].flows) {
-      Flow& fl = flows_[f];
-      if (fl.epoch == epoch_) continue;
-      fl.epoch = epoch_;
-      comp_flows_.push_back(f);
-      for (auto [q, pos] : fl.res)
-        if (res_[q].epoch != epoch_) {
-          res_[q].epoch = epoch_;
-          comp_res_.push_back(q);
-        }
-    }
-  }
-  visited_total_ += comp_flows_.size();
-  for (int r : comp_res_) {
-    Resource& R = res_[r];
-    R.rem = R.capacity;
-    R.cnt = int(R.flows.size());
-  }
-  // Flows slower than θ keep their rates (see the header).
+  // Flows slower than θ keep their rates (see the header); the margin keeps
+  // flows at θ up to rounding in the re-solved part.
   const double theta = theta_ * (1 - 1e-9);
   theta_ = std::numeric_limits<double>::infinity();
-  for (int f : comp_flows_) {
-    Flow& fl = flows_[f];
-    fl.frozen = false;
-    fl.next = 0;
-    if (!fl.fresh && fl.rate < theta) {
-      fl.frozen = true;
-      fl.next = fl.rate;
-      for (auto [q, pos] : fl.res) {
-        res_[q].rem -= fl.rate;
-        res_[q].cnt--;
+  reach_res_.clear();
+  comp_flows_.clear();
+  expand_q_.clear();
+  for (int f : fresh_list_)
+    if (active_[f] && fresh_[f] && fmark_[f] != epoch_) add_to_fill(f);
+  fresh_list_.clear();
+  for (int r : dirty_)
+    if (sat_[r]) expand_q_.push_back(r);
+  dirty_.clear();
+  for (;;) {
+    for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta);
+    expand_q_.clear();
+    // Residual capacity of a reached resource: its capacity minus the rates
+    // of the flows kept out of the fill.
+    for (int r : reach_res_) {
+      rem_[r] = cap_[r] - load_[r];
+      cnt_[r] = 0;
+    }
+    for (int f : comp_flows_) {
+      const int* p = path(f);
+      for (int k = 0; k < plen_[f]; ++k) {
+        rem_[p[k]] += rate_[f];
+        cnt_[p[k]]++;
       }
     }
+    live_res_.clear();
+    for (int r : reach_res_)
+      if (cnt_[r] > 0) live_res_.push_back(r);
+    ++fill_epoch_;
+    const int wrong = live_res_.size() <= 256 ? fill_by_scan() : fill_by_heap();
+    if (wrong < 0) break;
+    expand_q_.push_back(wrong);
   }
-  if (comp_res_.size() <= 512)
-    fill_by_scan();
-  else
-    fill_by_heap();
-  size_t first_changed = changed->size();
+  visited_total_ += comp_flows_.size();
   for (int f : comp_flows_) {
-    Flow& fl = flows_[f];
     // A rate within 1e-12 (relative) of the old one is numerical noise of the
     // re-solve, not a change: keeping it avoids re-arming the flow's event.
-    if (fl.fresh || std::abs(fl.next - fl.rate) > 1e-12 * fl.rate) {
+    if (fresh_[f] || std::abs(next_[f] - rate_[f]) > 1e-12 * rate_[f]) {
       changed->push_back(f);
-      fl.rate = fl.next;
+      rate_[f] = next_[f];
     }
-    fl.fresh = false;
+    fresh_[f] = 0;
   }
-  // Every flow on a component resource was frozen (or pre-frozen) and
-  // subtracted its rate from rem, so the load is what is left unused.
-  for (int r : comp_res_) {
-    Resource& R = res_[r];
-    R.load = R.flows.empty() ? 0.0 : std::max(0.0, R.capacity - R.rem);
+  // Every flow on a reached resource is either kept or frozen (subtracted by
+  // freeze()), so the load is what is left unused.
+  for (int r : reach_res_) {
+    load_[r] = rflows_[r].empty() ? 0.0 : std::max(0.0, cap_[r] - rem_[r]);
+    sat_[r] = !rflows_[r].empty() && rem_[r] <= 1e-9 * cap_[r];
   }
-  (void)first_changed;
 }
 
 }  // namespace paralab::sim

@@ -7,14 +7,26 @@
 // unfrozen flows rise at the same rate; when a resource saturates, the flows
 // crossing it freeze at its share; repeat (Bertsekas & Gallager §6.5.2).
 //
-// Incremental: add_flow / remove_flow only mark resources dirty; solve()
-// re-solves just the connected component (flows linked through shared
-// resources) of what changed, and inside it keeps every flow whose old rate
-// is below a threshold θ fixed: removing a flow of rate r leaves all flows
-// slower than r unchanged, and adding a flow g leaves all flows slower than
-// min over g's resources of capacity/flows unchanged (water-filling is
-// identical below those levels). Changes made at one instant are solved
-// once.
+// Incremental: add_flow / remove_flow only mark resources dirty and lower a
+// threshold θ; solve() then re-solves only what can change. Removing a flow
+// of rate r leaves every flow slower than r unchanged; adding a flow g leaves
+// every flow slower than min over g's resources of capacity/flows unchanged
+// (water-filling is identical below those levels). Above θ the problem is
+// the same water-filling on the residual capacities (capacity minus the
+// rates of the flows below θ), and only flows coupled to a change can move.
+// Two flows are coupled through a resource only while it is saturated: an
+// unsaturated one binds nobody. So solve() starts from the fresh flows and
+// the dirty saturated resources, expands every saturated resource it reaches
+// (adding its flows at or above θ) and re-fills just those flows; an
+// unsaturated resource it crosses only lends its residual capacity. If the
+// re-fill saturates such a resource below the rate of a flow kept on it, the
+// guess was wrong there: that resource is expanded and the fill redone. The
+// result is checked against a from-scratch solver in the tests. Changes made
+// at one instant are solved once.
+//
+// Layout: structure of arrays. A flow's resources (and its position in each
+// resource's flow list) sit in a fixed-stride pool, so a solve touches
+// contiguous ints and one double per flow.
 //
 // Invariants:
 //  1. After solve(), every resource's load <= capacity (up to rounding) and
@@ -35,70 +47,73 @@ namespace paralab::sim {
 class MaxMinSolver {
  public:
   int add_resource(double capacity_bytes_per_s);
-  size_t num_resources() const { return res_.size(); }
-  double capacity(int r) const { return res_[r].capacity; }
+  size_t num_resources() const { return cap_.size(); }
+  double capacity(int r) const { return cap_[r]; }
   // Sum of the current rates of the flows crossing r (valid after solve()).
-  double load(int r) const { return res_[r].load; }
-  int flows_on(int r) const { return int(res_[r].flows.size()); }
+  double load(int r) const { return load_[r]; }
+  int flows_on(int r) const { return int(rflows_[r].size()); }
 
   // REQUIRES: resources distinct and non-empty. Rate is 0 until solve().
   int add_flow(std::span<const int> resources);
   void remove_flow(int f);
-  bool active(int f) const { return f >= 0 && size_t(f) < flows_.size() && flows_[f].active; }
-  double rate(int f) const { return flows_[f].rate; }
+  bool active(int f) const { return f >= 0 && size_t(f) < active_.size() && active_[f]; }
+  double rate(int f) const { return rate_[f]; }
   size_t num_active_flows() const { return num_active_; }
 
   bool dirty() const { return !dirty_.empty(); }
   // Re-solves what changed since the last call; appends the ids of active
   // flows whose rate changed to *changed (in a deterministic order: the
-  // breadth-first order of the re-solved component).
+  // breadth-first order of the re-solved part).
   void solve(std::vector<int>* changed);
 
   // Resources whose flows were re-solved by the last solve().
-  const std::vector<int>& touched() const { return comp_res_; }
+  const std::vector<int>& touched() const { return reach_res_; }
 
-  // Statistics for benchmarks: flows visited by solve() so far.
+  // Statistics for benchmarks: flows re-filled by solve() so far.
   uint64_t flows_visited() const { return visited_total_; }
 
  private:
-  struct Resource {
-    double capacity = 0;
-    double load = 0;
-    std::vector<int> flows;  // active flows crossing it
-    // scratch for solve()
-    double rem = 0;
-    int cnt = 0;
-    uint32_t stamp = 0, epoch = 0;
-  };
-  struct Flow {
-    std::vector<std::pair<int, int>> res;  // (resource, position in its flow list)
-    double rate = 0;
-    double next = 0;     // scratch: the rate being computed
-    bool active = false;
-    bool fresh = false;  // added since the last solve()
-    bool frozen = false;
-    uint32_t epoch = 0;
-  };
-  void mark_dirty(int r, double theta);
-  void fill_by_heap();
-  void fill_by_scan();
+  int* path(int f) { return &path_[size_t(f) * stride_]; }
+  int* slot(int f) { return &slot_[size_t(f) * stride_]; }
+  void grow_stride(int need);
+  void freeze(int f, double share);
+  void reach(int r);
+  void expand(int r, double theta);
+  void add_to_fill(int f);
+  bool binds_kept_flow(int r, double share) const;
+  int fill_by_scan();
+  int fill_by_heap();
 
-  std::vector<Resource> res_;
-  std::vector<Flow> flows_;
+  // Resources.
+  std::vector<double> cap_, load_, rem_;
+  std::vector<int> cnt_;
+  std::vector<uint32_t> rmark_, xmark_;  // reached / expanded in this solve
+  std::vector<uint8_t> sat_;             // saturated after the last solve
+  std::vector<std::vector<int>> rflows_;  // active flows crossing each resource
+  // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
+  // that resource's rflows_ list.
+  int stride_ = 8;
+  std::vector<int> path_, slot_;
+  std::vector<int> plen_;
+  std::vector<double> rate_, next_;
+  std::vector<uint32_t> fmark_, frozen_;  // walked in this solve / frozen in this fill
+  std::vector<uint8_t> active_, fresh_;
   std::vector<int> free_slots_;  // kept as a min-heap: lowest id reused first
   size_t num_active_ = 0;
+
   std::vector<int> dirty_;
   double theta_ = std::numeric_limits<double>::infinity();
-  uint32_t epoch_ = 0;
+  uint32_t epoch_ = 0, fill_epoch_ = 0;
   uint64_t visited_total_ = 0;
-  // scratch
-  std::vector<int> comp_flows_, comp_res_;
+  // scratch of solve()
+  std::vector<int> fresh_list_, comp_flows_, reach_res_, live_res_, expand_q_;
   struct HeapEntry {
     double share;
     int r;
     uint32_t stamp;
   };
   std::vector<HeapEntry> heap_;
+  std::vector<uint32_t> stamp_;
 };
 
 }  // namespace paralab::sim

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 namespace paralab::sim {
 namespace {
 
@@ -94,6 +97,96 @@ TEST(MaxMinSolver, IncrementalMatchesFromScratch) {
     ++k;
   }
   for (int r = 0; r < 5; ++r) EXPECT_LE(inc.load(r), caps[r] * (1 + 1e-12));
+}
+
+
+// Textbook progressive filling from scratch (Bertsekas & Gallager §6.5.2),
+// O(flows x resources) per level: the reference the incremental solver must
+// agree with.
+std::vector<double> reference_max_min(const std::vector<double>& caps, const std::vector<std::vector<int>>& flows) {
+  std::vector<double> rate(flows.size(), 0), rem = caps;
+  std::vector<bool> frozen(flows.size(), false);
+  for (;;) {
+    int best = -1;
+    double best_share = 0;
+    for (size_t r = 0; r < caps.size(); ++r) {
+      int n = 0;
+      for (size_t f = 0; f < flows.size(); ++f)
+        if (!frozen[f] && std::find(flows[f].begin(), flows[f].end(), int(r)) != flows[f].end()) ++n;
+      if (n == 0) continue;
+      double share = std::max(rem[r], 0.0) / n;
+      if (best < 0 || share < best_share) {
+        best = int(r);
+        best_share = share;
+      }
+    }
+    if (best < 0) return rate;
+    for (size_t f = 0; f < flows.size(); ++f)
+      if (!frozen[f] && std::find(flows[f].begin(), flows[f].end(), best) != flows[f].end()) {
+        frozen[f] = true;
+        rate[f] = best_share;
+        for (int q : flows[f]) rem[q] -= best_share;
+      }
+  }
+}
+
+TEST(MaxMinSolver, RandomAddsAndRemovesMatchTheReference) {
+  // 40 resources of random capacity, up to 120 live flows over 1-5 random
+  // resources each; after every batch of changes the incremental rates must
+  // equal the reference's, and every change the solver does not report must
+  // leave the rate where it was.
+  std::mt19937 rng(7);
+  std::vector<double> caps;
+  MaxMinSolver s;
+  for (int r = 0; r < 40; ++r) {
+    caps.push_back(double(1 + rng() % 20));
+    s.add_resource(caps.back());
+  }
+  std::vector<std::vector<int>> paths;  // by solver id; empty when not live
+  std::vector<int> live, changed;
+  for (int step = 0; step < 600; ++step) {
+    int changes = 1 + int(rng() % 3);
+    for (int c = 0; c < changes; ++c) {
+      if (!live.empty() && (live.size() >= 120 || rng() % 2 == 0)) {
+        size_t k = rng() % live.size();
+        s.remove_flow(live[k]);
+        paths[live[k]].clear();
+        live.erase(live.begin() + long(k));
+      } else {
+        std::vector<int> p;
+        int len = 1 + int(rng() % 5);
+        while (int(p.size()) < len) {
+          int r = int(rng() % 40);
+          if (std::find(p.begin(), p.end(), r) == p.end()) p.push_back(r);
+        }
+        int f = s.add_flow(p);
+        if (size_t(f) >= paths.size()) paths.resize(f + 1);
+        paths[f] = p;
+        live.push_back(f);
+      }
+    }
+    std::vector<double> before(paths.size(), -1);
+    for (int f : live) before[f] = s.rate(f);
+    changed.clear();
+    s.solve(&changed);
+    std::vector<std::vector<int>> flows;
+    for (int f : live) flows.push_back(paths[f]);
+    std::vector<double> want = reference_max_min(caps, flows);
+    for (size_t i = 0; i < live.size(); ++i) {
+      int f = live[i];
+      ASSERT_NEAR(s.rate(f), want[i], 1e-9 * std::max(1.0, want[i])) << "step " << step << " flow " << f;
+      if (std::find(changed.begin(), changed.end(), f) == changed.end()) {
+        ASSERT_EQ(s.rate(f), before[f]) << "step " << step << ": flow " << f << " changed unreported";
+      }
+    }
+    for (int r = 0; r < 40; ++r) {
+      double load = 0;
+      for (int f : live)
+        if (std::find(paths[f].begin(), paths[f].end(), r) != paths[f].end()) load += s.rate(f);
+      ASSERT_NEAR(s.load(r), load, 1e-9 * caps[r]) << "step " << step << " resource " << r;
+      ASSERT_LE(load, caps[r] * (1 + 1e-9));
+    }
+  }
 }
 
 }  // namespace
