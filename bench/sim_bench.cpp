@@ -4,6 +4,11 @@
 //  BM_FlowSolverFatTree  ~1,000 concurrent transfers over a 64-host two-level
 //                        fat tree (8 leaves x 8 hosts, 8 spines, 25 GB/s
 //                        links): flow start+finish events/s (target >= 200 k/s).
+//  BM_FlowSolverCollectives  the same fat tree carrying what the simulator
+//                        actually generates: 16 concurrent ring all-reduces,
+//                        each over all 64 hosts in its own random order with
+//                        its own size (1,024 concurrent flows; a ring step's
+//                        flows often end together): flow events/s.
 //  BM_Gpt3OneF1B         one 1F1B iteration of a GPT-3-175B-like model on
 //                        1,024 GPUs (dgx-a100-80gb x 128; TP 8, PP 8, DP 16,
 //                        96 micro-batches, all ranks explicit, ~7.9 M ops),
@@ -13,6 +18,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -96,15 +102,49 @@ void BM_FlowSolverFatTree(benchmark::State& state) {
         g.add_transfer(h, s, {TierKind::kDevice, h}, {TierKind::kDevice, dst}, bytes);
       }
   uint64_t flow_events = 0;
+  SimResult r;
   for (auto _ : state) {
-    SimResult r = simulate(c, g);
+    r = simulate(c, g);
     flow_events += 2 * r.flows;  // each flow starts and finishes once
     benchmark::DoNotOptimize(r.makespan_ns);
   }
+  const double solves = double(std::max<uint64_t>(r.flow_solves, 1));
+  state.counters["solves"] = double(r.flow_solves);
+  state.counters["visited_per_solve"] = double(r.flows_visited) / solves;
+  state.counters["changed_per_solve"] = double(r.rate_changes) / solves;
   state.counters["concurrent_flows"] = 64.0 * chains_per_host;
   state.counters["flow_events_per_s"] = benchmark::Counter(double(flow_events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FlowSolverFatTree)->Arg(20)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+void BM_FlowSolverCollectives(benchmark::State& state) {
+  Cluster c = fat_tree_64();
+  const int rings = 16;
+  std::mt19937_64 rng(42);
+  TaskGraph g;
+  for (int k = 0; k < rings; ++k) {
+    std::vector<int> order(64);
+    for (int h = 0; h < 64; ++h) order[h] = h;
+    std::shuffle(order.begin(), order.end(), rng);
+    int group = g.add_group(order);
+    for (int rep = 0; rep < int(state.range(0)); ++rep)
+      g.add_collective(CollectiveKind::kAllReduce, group, k, 64e6 * (1 + 0.1 * k), CollectiveAlgo::kRing);
+  }
+  uint64_t flow_events = 0;
+  SimResult r;
+  for (auto _ : state) {
+    r = simulate(c, g);
+    flow_events += 2 * r.flows;
+    benchmark::DoNotOptimize(r.makespan_ns);
+  }
+  const double solves = double(std::max<uint64_t>(r.flow_solves, 1));
+  state.counters["flows"] = double(r.flows);
+  state.counters["solves"] = double(r.flow_solves);
+  state.counters["visited_per_solve"] = double(r.flows_visited) / solves;
+  state.counters["changed_per_solve"] = double(r.rate_changes) / solves;
+  state.counters["flow_events_per_s"] = benchmark::Counter(double(flow_events), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FlowSolverCollectives)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // GPT-3 175B: 96 layers, hidden 12288, sequence 2048, micro-batch 1.
 TaskGraph gpt3_1f1b(const Cluster& c, int tp, int pp, int dp, int micro) {

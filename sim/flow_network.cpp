@@ -263,6 +263,8 @@ void FlowNetwork::resolve(TimeNs now) {
   }
   changed_.clear();
   solver_.solve(&changed_);
+  ++solves_;
+  rate_changes_ += changed_.size();
   for (int sid : changed_) {
     int f = by_solver_id_[sid];
     Flow& fl = flows_[f];
@@ -273,6 +275,7 @@ void FlowNetwork::resolve(TimeNs now) {
     fh_set(f, now + static_cast<TimeNs>(std::min(dt, 4e18)));
   }
   arm();
+  if (!track_loads_) return;
   if (last_load_.size() < solver_.num_resources()) last_load_.resize(solver_.num_resources(), 0.0);
   for (int r : solver_.touched()) {
     double l = solver_.load(r);

@@ -70,13 +70,17 @@ class FlowNetwork {
   void resolve(TimeNs now);
 
   // Directed-link (and other resource) loads that changed in the last
-  // resolve(), as (resource, bytes_per_s) — for trace counters.
+  // resolve(), as (resource, bytes_per_s) — for trace counters; collected
+  // only after track_loads(true).
+  void track_loads(bool on) { track_loads_ = on; }
   const std::vector<std::pair<int, double>>& load_changes() const { return load_changes_; }
   std::string resource_name(int r) const;
   bool is_disk_resource(int r) const { return r >= disk_first_ && r < disk_first_ + 2 * c_.num_nodes; }
   std::vector<ResourceUsage> usage() const;  // resources that carried bytes, by id
   uint64_t flows_started() const { return flows_started_; }
   uint64_t flows_finished() const { return flows_finished_; }
+  uint64_t solves() const { return solves_; }
+  uint64_t rate_changes() const { return rate_changes_; }
   const MaxMinSolver& solver() const { return solver_; }
 
  private:
@@ -129,7 +133,8 @@ class FlowNetwork {
   std::vector<size_t> disk_head_;
   std::vector<int> changed_;
   std::vector<std::pair<int, double>> load_changes_;
-  uint64_t flows_started_ = 0, flows_finished_ = 0;
+  bool track_loads_ = false;
+  uint64_t flows_started_ = 0, flows_finished_ = 0, solves_ = 0, rate_changes_ = 0;
 };
 
 }  // namespace paralab::sim

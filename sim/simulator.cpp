@@ -124,6 +124,7 @@ void Engine::init() {
   active_kernels_.assign(D, 0);
   busy_since_.assign(D, 0);
   busy_ns_.assign(D, 0);
+  net_.track_loads(o_.trace);
   if (o_.trace) {
     start_ns_.assign(n, 0);
     pid_links_ = D;
@@ -346,6 +347,9 @@ SimResult Engine::run() {
   r.events = events_;
   r.ops_done = done_;
   r.flows = net_.flows_started();
+  r.flow_solves = net_.solves();
+  r.flows_visited = net_.solver().flows_visited();
+  r.rate_changes = net_.rate_changes();
   fill_record(&r);
   if (o_.trace) r.trace_json = trace_.finish();
   return r;

@@ -49,6 +49,9 @@ struct SimResult {
   uint64_t events = 0;     // events popped from the queue
   uint64_t ops_done = 0;
   uint64_t flows = 0;
+  // Flow-solver statistics: re-solves, flows visited by them, and flows
+  // whose rate they changed.
+  uint64_t flow_solves = 0, flows_visited = 0, rate_changes = 0;
 };
 
 SimResult simulate(const Cluster& cluster, const TaskGraph& graph, const SimOptions& options = {});
