@@ -192,6 +192,10 @@ void MaxMinSolver::reach(int r) {
   if (rmark_[r] == epoch_) return;
   rmark_[r] = epoch_;
   reach_res_.push_back(r);
+  // Residual capacity: the capacity minus the rates of the flows kept out of
+  // the fill (add_to_fill gives back the rates of those it takes in).
+  rem_[r] = cap_[r] - load_[r];
+  cnt_[r] = 0;
   if (sat_[r]) expand_q_.push_back(r);
 }
 
@@ -207,7 +211,11 @@ void MaxMinSolver::add_to_fill(int f) {
   fmark_[f] = epoch_;
   comp_flows_.push_back(f);
   const int* p = path(f);
-  for (int k = 0; k < plen_[f]; ++k) reach(p[k]);
+  for (int k = 0; k < plen_[f]; ++k) {
+    reach(p[k]);
+    rem_[p[k]] += rate_[f];
+    cnt_[p[k]]++;
+  }
 }
 
 void MaxMinSolver::solve(std::vector<int>* changed) {
@@ -229,8 +237,13 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
   for (;;) {
     for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta);
     expand_q_.clear();
-    // Residual capacity of a reached resource: its capacity minus the rates
-    // of the flows kept out of the fill.
+    live_res_.clear();
+    for (int r : reach_res_)
+      if (cnt_[r] > 0) live_res_.push_back(r);
+    ++fill_epoch_;
+    const int wrong = live_res_.size() <= 256 ? fill_by_scan() : fill_by_heap();
+    if (wrong < 0) break;
+    // Redo: restore the residual capacities the failed fill consumed.
     for (int r : reach_res_) {
       rem_[r] = cap_[r] - load_[r];
       cnt_[r] = 0;
@@ -242,12 +255,6 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
         cnt_[p[k]]++;
       }
     }
-    live_res_.clear();
-    for (int r : reach_res_)
-      if (cnt_[r] > 0) live_res_.push_back(r);
-    ++fill_epoch_;
-    const int wrong = live_res_.size() <= 256 ? fill_by_scan() : fill_by_heap();
-    if (wrong < 0) break;
     expand_q_.push_back(wrong);
   }
   visited_total_ += comp_flows_.size();
