@@ -1,9 +1,11 @@
 // Simulator benchmarks (issue 3):
 //  BM_EventCoreChain     a chain of compute ops on one stream: events/s of
 //                        the event core (target >= 10 M/s).
-//  BM_FlowSolverFatTree  ~1,000 concurrent transfers over a 64-host two-level
-//                        fat tree (8 leaves x 8 hosts, 8 spines, 25 GB/s
-//                        links): flow start+finish events/s (target >= 200 k/s).
+//  BM_FlowSolverFatTree  ~1,000 concurrent transfers between random hosts over
+//                        a 64-host two-level fat tree (8 leaves x 8 hosts;
+//                        second argument: 8 spines of 25 GB/s, or 1 spine
+//                        with 200 GB/s trunks): flow start+finish events/s
+//                        (target >= 200 k/s).
 //  BM_FlowSolverCollectives  the same fat tree carrying what the simulator
 //                        actually generates: 16 concurrent ring all-reduces,
 //                        each over all 64 hosts in its own random order with
@@ -69,15 +71,20 @@ void BM_EventCoreChain(benchmark::State& state) {
 }
 BENCHMARK(BM_EventCoreChain)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
-Cluster fat_tree_64() {
+// spines = 8: eight 25 GB/s spines (routes take the lowest-id spine, so
+// inter-leaf traffic shares one uplink per leaf: 8:1 oversubscribed).
+// spines = 1: one spine reached by a 200 GB/s trunk per leaf, as the cluster
+// loader builds fat trees (non-blocking).
+Cluster fat_tree_64(int spines_n = 8) {
   Cluster c;
   c.name = "fat-tree-64";
   c.num_nodes = 64;
   std::vector<int> leaves, spines;
-  for (int s = 0; s < 8; ++s) spines.push_back(c.add_vertex({"spine" + std::to_string(s), "spine", "switch", -1, s}));
+  for (int s = 0; s < spines_n; ++s)
+    spines.push_back(c.add_vertex({"spine" + std::to_string(s), "spine", "switch", -1, s}));
   for (int l = 0; l < 8; ++l) {
     leaves.push_back(c.add_vertex({"leaf" + std::to_string(l), "leaf", "switch", -1, l}));
-    for (int s : spines) c.add_link(leaves.back(), s, "network", 25e9, 1e-6);
+    for (int s : spines) c.add_link(leaves.back(), s, "network", 200e9 / spines_n, 1e-6);
   }
   for (int h = 0; h < 64; ++h) {
     std::string name = "n" + std::to_string(h) + ".gpu0";
@@ -89,7 +96,7 @@ Cluster fat_tree_64() {
 }
 
 void BM_FlowSolverFatTree(benchmark::State& state) {
-  Cluster c = fat_tree_64();
+  Cluster c = fat_tree_64(int(state.range(1)));
   const int chains_per_host = 16, per_chain = int(state.range(0));
   std::mt19937_64 rng(42);
   TaskGraph g;
@@ -115,10 +122,10 @@ void BM_FlowSolverFatTree(benchmark::State& state) {
   state.counters["concurrent_flows"] = 64.0 * chains_per_host;
   state.counters["flow_events_per_s"] = benchmark::Counter(double(flow_events), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_FlowSolverFatTree)->Arg(20)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FlowSolverFatTree)->Args({20, 8})->Args({20, 1})->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void BM_FlowSolverCollectives(benchmark::State& state) {
-  Cluster c = fat_tree_64();
+  Cluster c = fat_tree_64(int(state.range(1)));
   const int rings = 16;
   std::mt19937_64 rng(42);
   TaskGraph g;
@@ -144,7 +151,7 @@ void BM_FlowSolverCollectives(benchmark::State& state) {
   state.counters["changed_per_solve"] = double(r.rate_changes) / solves;
   state.counters["flow_events_per_s"] = benchmark::Counter(double(flow_events), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_FlowSolverCollectives)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FlowSolverCollectives)->Args({2, 8})->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // GPT-3 175B: 96 layers, hidden 12288, sequence 2048, micro-batch 1.
 TaskGraph gpt3_1f1b(const Cluster& c, int tp, int pp, int dp, int micro) {
