@@ -42,6 +42,11 @@ double DeviceSpec::gemm_efficiency_at(double flops) const {
   return interpolate_log(gemm_efficiency_curve, flops, gemm_efficiency);
 }
 
+double DeviceSpec::gemm_efficiency_for(double m, double n, double k, double flops) const {
+  if (!gemm_efficiency_grid.empty() && m > 0 && n > 0 && k > 0) return gemm_efficiency_grid.at(m, n, k);
+  return gemm_efficiency_at(flops);
+}
+
 double DeviceSpec::memory_efficiency_at(double bytes) const {
   return interpolate_log(memory_efficiency_curve, bytes, memory_efficiency);
 }
@@ -68,6 +73,7 @@ bool parse_tier_kind(const std::string& name, TierKind* out) {
 
 Cluster::Cluster(const Cluster& o)
     : name(o.name), description(o.description), source(o.source), num_nodes(o.num_nodes),
+      cpu_cores_per_node(o.cpu_cores_per_node),
       devices_(o.devices_), vertices_(o.vertices_), links_(o.links_), adjacency_(o.adjacency_),
       vertex_by_name_(o.vertex_by_name_), host_memory_(o.host_memory_), disks_(o.disks_) {}
 
@@ -248,6 +254,7 @@ Json Cluster::to_json() const {
   j["description"] = description;
   j["source"] = source;
   j["nodes"] = num_nodes;
+  j["cpu_cores_per_node"] = cpu_cores_per_node;
   Json devs = Json::array();
   for (const auto& d : devices_) {
     devs.push_back({{"id", d.id},

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/gemm_efficiency_grid.h"
 #include "core/json_reader.h"
 #include "core/units.h"
 
@@ -47,9 +48,15 @@ struct DeviceSpec {
   // GEMM curve: size = FLOPs of one GEMM; memory curve: size = bytes touched.
   std::vector<std::pair<double, double>> gemm_efficiency_curve;
   std::vector<std::pair<double, double>> memory_efficiency_curve;
+  // Optional calibrated GEMM efficiency by shape (core/gemm_efficiency_grid.h);
+  // when present it is used for ops with a GEMM shape instead of the curve.
+  GemmEfficiencyGrid gemm_efficiency_grid;
   std::string source;
 
   double gemm_efficiency_at(double flops) const;
+  // Efficiency of one GEMM of shape (m, n, k) and `flops` FLOPs: the grid
+  // when present and m, n, k > 0, else gemm_efficiency_at(flops).
+  double gemm_efficiency_for(double m, double n, double k, double flops) const;
   double memory_efficiency_at(double bytes) const;
 
   // Peak for a dtype; falls back fp16 <-> bf16 and tf32 -> fp32; 0 if unknown.
@@ -125,6 +132,10 @@ class Cluster {
   std::string description;
   std::string source;
   int num_nodes = 1;
+  // CPU cores per node that the node's CPU devices (host workers, one thread
+  // per stream) share; 0 = not modelled (every CPU device has a core of its
+  // own and shares it only among its own streams). File key: node.cpu_cores.
+  int cpu_cores_per_node = 0;
 
   const std::vector<Device>& devices() const { return devices_; }
   const Device& device(int id) const { return devices_.at(id); }

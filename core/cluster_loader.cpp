@@ -115,6 +115,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
   if (nodes_override > 0) c.num_nodes = nodes_override;
 
   JsonReader node = j.at("node");
+  c.cpu_cores_per_node = static_cast<int>(node.integer_or("cpu_cores", 0, 0));
   JsonReader comps = node.at("components");
   comps.require_array();
   std::vector<Component> components;

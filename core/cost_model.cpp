@@ -28,13 +28,16 @@ CostModel::CostModel(const Cluster& c, const std::vector<double>& slowdown_overr
   }
 }
 
-ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, double bytes, DType dtype) const {
+ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, double bytes, DType dtype,
+                               const GemmShape* shape) const {
   const Dev& v = devs_[device];
   double ge = v.gemm_eff, me = v.mem_eff;
   if (v.curves) {
     ge = v.spec->gemm_efficiency_at(flops);
     me = v.spec->memory_efficiency_at(bytes);
   }
+  if (shape && !v.spec->gemm_efficiency_grid.empty())
+    ge = v.spec->gemm_efficiency_for(double(shape->m), double(shape->n), double(shape->k), flops);
   double peak = v.peak[static_cast<int>(dtype)];
   double t_flops = (flops > 0 && peak > 0) ? flops / (peak * ge) : 0.0;
   double t_bytes = (bytes > 0 && v.mem_bw > 0) ? bytes / (v.mem_bw * me) : 0.0;

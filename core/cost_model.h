@@ -6,7 +6,8 @@
 //   launch  = launch_overhead
 //   time    = (work + launch) * slowdown
 // eff_gemm / eff_mem are DeviceSpec's calibrated curves when present, else
-// its constants. An unknown dtype falls back to the device's fp32 peak (then
+// its constants; for an op with a GEMM shape and a device with a calibrated
+// shape grid, eff_gemm is the grid's value at (m, n, k). An unknown dtype falls back to the device's fp32 peak (then
 // to its largest peak). The two parts are returned separately because the
 // simulator shares a device's throughput among concurrently running streams
 // (work is shared, launch overhead is not).
@@ -37,8 +38,12 @@ class CostModel {
   // factors replacing DeviceSpec::slowdown where > 0.
   explicit CostModel(const Cluster& c, const std::vector<double>& slowdown_override = {});
 
-  ComputeTime compute(int device, ComputeKind kind, double flops, double bytes, DType dtype) const;
-  ComputeTime compute(const Op& o) const { return compute(o.device, o.compute_kind(), o.flops, o.bytes, o.dtype()); }
+  // `shape` (may be null): the op's GEMM shape, for the device's shape grid.
+  ComputeTime compute(int device, ComputeKind kind, double flops, double bytes, DType dtype,
+                      const GemmShape* shape = nullptr) const;
+  ComputeTime compute(const Op& o, const GemmShape* shape = nullptr) const {
+    return compute(o.device, o.compute_kind(), o.flops, o.bytes, o.dtype(), shape);
+  }
   double slowdown(int device) const { return devs_[device].slowdown; }
 
  private:

@@ -31,6 +31,36 @@ EfficiencyCurve parse_curve(const JsonReader& j, const char* key) {
   return c;
 }
 
+Json grid_json(const GemmEfficiencyGrid& g) {
+  return {{"m", g.m}, {"n", g.n}, {"k", g.k}, {"efficiency", g.efficiency}};
+}
+
+std::vector<double> parse_numbers(const JsonReader& g, const char* key) {
+  JsonReader a = g.at(key);
+  a.require_array();
+  std::vector<double> v;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const Json& x = a.at(i).json();
+    if (!x.is_number()) a.at(i).fail("expected a number, got " + json_brief(x));
+    v.push_back(x.get<double>());
+  }
+  return v;
+}
+
+GemmEfficiencyGrid parse_grid(const JsonReader& d) {
+  GemmEfficiencyGrid g;
+  auto r = d.find("gemm_efficiency_grid");
+  if (!r || r->json().is_null()) return g;
+  r->require_object();
+  g.m = parse_numbers(*r, "m");
+  g.n = parse_numbers(*r, "n");
+  g.k = parse_numbers(*r, "k");
+  g.efficiency = parse_numbers(*r, "efficiency");
+  if (std::string e = g.check(); !e.empty())
+    r->fail(e + " (expected ascending positive axes m, n, k and m x n x k efficiencies in (0, 1], m-major)");
+  return g;
+}
+
 std::string calibrated(const HardwareProfile& p) { return "calibrated:" + p.name; }
 
 }  // namespace
@@ -43,6 +73,7 @@ Json HardwareProfile::to_json() const {
                     {"model", d.model},
                     {"peak_flops_per_s", d.peak_flops_per_s},
                     {"gemm_efficiency_curve", curve_json(d.gemm_efficiency_curve)},
+                    {"gemm_efficiency_grid", d.gemm_efficiency_grid.empty() ? Json() : grid_json(d.gemm_efficiency_grid)},
                     {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
                     {"memory_efficiency_curve", curve_json(d.memory_efficiency_curve)},
                     {"launch_overhead_seconds", d.launch_overhead_seconds}});
@@ -73,6 +104,7 @@ Json HardwareProfile::to_json() const {
           {"backend", backend},
           {"created_at", created_at},
           {"machine", machine},
+          {"host_cores", host_cores},
           {"devices", devs},
           {"host_memory",
            {{"bandwidth_bytes_per_s", host_memory.bandwidth_bytes_per_s},
@@ -101,6 +133,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     m->require_object();
     p.machine = m->json();
   }
+  p.host_cores = static_cast<int>(j.integer_or("host_cores", 0, 0));  // absent in profiles before it existed
   if (auto ds = j.find("devices")) {
     ds->require_array();
     for (size_t i = 0; i < ds->size(); ++i) {
@@ -121,6 +154,9 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
       dp.gemm_efficiency_curve = parse_curve(d, "gemm_efficiency_curve");
       if (!dp.gemm_efficiency_curve.empty() && dp.peak_flops_per_s.empty())
         d.fail_field("peak_flops_per_s", "the peak a gemm_efficiency_curve is relative to");
+      dp.gemm_efficiency_grid = parse_grid(d);
+      if (!dp.gemm_efficiency_grid.empty() && dp.peak_flops_per_s.empty())
+        d.fail_field("peak_flops_per_s", "the peak a gemm_efficiency_grid is relative to");
       dp.memory_bandwidth_bytes_per_s = d.number_or("memory_bandwidth_bytes_per_s", 0, 0);
       dp.memory_efficiency_curve = parse_curve(d, "memory_efficiency_curve");
       if (!dp.memory_efficiency_curve.empty() && dp.memory_bandwidth_bytes_per_s <= 0)
@@ -201,7 +237,9 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
   c.description = old.description;
   c.source = old.source;
   c.num_nodes = old.num_nodes;
+  c.cpu_cores_per_node = old.cpu_cores_per_node;
   int changed = 0;
+  if (p.host_cores > 0 && c.cpu_cores_per_node != p.host_cores) c.cpu_cores_per_node = p.host_cores, ++changed;
   const std::string src = calibrated(p);
   for (const auto& v : old.vertices()) c.add_vertex(v);
   for (const auto& l : old.links()) {
@@ -226,6 +264,7 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
         s.gemm_efficiency_curve = dp.gemm_efficiency_curve;
         s.gemm_efficiency = dp.gemm_efficiency_curve.back().second;
       }
+      if (!dp.gemm_efficiency_grid.empty()) s.gemm_efficiency_grid = dp.gemm_efficiency_grid;
       if (dp.memory_bandwidth_bytes_per_s > 0) s.memory_bandwidth_bytes_per_s = dp.memory_bandwidth_bytes_per_s;
       if (!dp.memory_efficiency_curve.empty()) {
         s.memory_efficiency_curve = dp.memory_efficiency_curve;

@@ -2,7 +2,9 @@
 // `paralab calibrate`, in a JSON file the simulator loads with `--profile`.
 //
 // A profile holds what the micro-benchmarks in real/ measured — per device
-// kind: peak FLOP/s by dtype and GEMM / memory efficiency curves; host memory
+// kind: peak FLOP/s by dtype, GEMM efficiency by FLOPs (curve) and by shape
+// (an (m, n, k) grid, optional), memory efficiency curve; the host's core
+// count (shared by its CPU devices, optional); host memory
 // bandwidth and pageable copy rate; per link kind: bandwidth and latency (an
 // alpha-beta fit); disk read rate, latency and queue depth; collective busbw
 // by size. apply_hardware_profile() writes these figures into a Cluster so
@@ -39,6 +41,7 @@ struct DeviceProfile {
   std::string model;      // what was measured, e.g. "Intel Xeon (1 core)"
   std::map<std::string, double> peak_flops_per_s;  // by dtype; the curve is relative to it
   EfficiencyCurve gemm_efficiency_curve;          // size = FLOPs of one GEMM
+  GemmEfficiencyGrid gemm_efficiency_grid;        // by shape, relative to the same peak; empty = none
   double memory_bandwidth_bytes_per_s = 0;
   EfficiencyCurve memory_efficiency_curve;  // size = bytes touched
   double launch_overhead_seconds = -1;      // < 0 = not measured
@@ -85,6 +88,7 @@ struct HardwareProfile {
   std::string backend;  // host | cuda
   std::string created_at;
   Json machine = Json::object();  // hostname, cpu model, nproc, gpu name, notes
+  int host_cores = 0;  // CPU cores the host's workers share (Cluster::cpu_cores_per_node); 0 = not measured
   std::vector<DeviceProfile> devices;
   HostMemoryProfile host_memory;
   std::vector<LinkProfile> links;

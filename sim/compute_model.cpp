@@ -2,70 +2,103 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <cstdint>
 
 #include "sim/sim_events.h"
 
 namespace paralab::sim {
 
-void ComputeModel::advance(Dev& d, TimeNs now) {
-  if (d.ops.size() == 1) {  // alone: works from its launch end on
-    Running& r = d.ops[0];
-    TimeNs from = std::max(d.last_ns, r.launch_end_ns);
-    if (now > from) r.remaining_ns -= double(now - from);
-  } else if (now > d.last_ns && !d.ops.empty()) {
-    int k = 0;
-    for (const Running& r : d.ops) k += r.launch_end_ns <= d.last_ns;
-    if (k > 0) {
-      double step = double(now - d.last_ns) / k;
-      for (Running& r : d.ops)
-        if (r.launch_end_ns <= d.last_ns) r.remaining_ns -= step;
+ComputeModel::ComputeModel(const Cluster& c, EventQueue& q) : q_(q) {
+  std::map<int, int> node_pool;
+  for (const Device& d : c.devices()) {
+    if (d.spec.kind == "cpu" && c.cpu_cores_per_node > 0) {
+      auto [it, fresh] = node_pool.emplace(d.node, int(pools_.size()));
+      if (fresh) {
+        pools_.emplace_back();
+        pools_.back().cores = c.cpu_cores_per_node;
+      }
+      pool_of_.push_back(it->second);
+    } else {
+      pool_of_.push_back(int(pools_.size()));
+      pools_.emplace_back();
     }
   }
-  d.last_ns = now;
 }
 
-void ComputeModel::arm(Dev& d, int device, TimeNs now) {
-  d.version++;
-  if (d.ops.empty()) return;
+ComputeModel::ComputeModel(int num_devices, EventQueue& q) : pools_(num_devices), q_(q) {
+  for (int d = 0; d < num_devices; ++d) pool_of_.push_back(d);
+}
+
+int ComputeModel::active(int device) const {
+  int n = 0;
+  for (const Running& r : pools_[pool_of_[device]].ops) n += r.device == device;
+  return n;
+}
+
+void ComputeModel::advance(Pool& p, TimeNs now) {
+  if (p.ops.size() == 1) {  // alone: works from its launch end on
+    Running& r = p.ops[0];
+    TimeNs from = std::max(p.last_ns, r.launch_end_ns);
+    if (now > from) r.remaining_ns -= double(now - from);
+  } else if (now > p.last_ns && !p.ops.empty()) {
+    int k = 0;
+    for (const Running& r : p.ops) k += r.launch_end_ns <= p.last_ns;
+    if (k > 0) {
+      // dt * min(1, cores / k), written so that one core gives exactly dt / k.
+      double step = k <= p.cores ? double(now - p.last_ns) : double(now - p.last_ns) * p.cores / k;
+      for (Running& r : p.ops)
+        if (r.launch_end_ns <= p.last_ns) r.remaining_ns -= step;
+    }
+  }
+  p.last_ns = now;
+}
+
+void ComputeModel::arm(Pool& p, int pool, TimeNs now) {
+  p.version++;
+  if (p.ops.empty()) return;
   int k = 0;
-  for (const Running& r : d.ops) k += r.launch_end_ns <= now;
+  for (const Running& r : p.ops) k += r.launch_end_ns <= now;
   TimeNs next = INT64_MAX;
-  for (const Running& r : d.ops) {
-    TimeNs t = r.launch_end_ns > now ? r.launch_end_ns
-                                     : now + static_cast<TimeNs>(std::ceil(std::max(r.remaining_ns, 0.0) * k));
+  for (const Running& r : p.ops) {
+    // Wall time of the remaining work at min(1, cores / k) of a processor.
+    double left = std::max(r.remaining_ns, 0.0);
+    double wall = k <= p.cores ? left : (p.cores == 1 ? left * k : left * k / p.cores);
+    TimeNs t = r.launch_end_ns > now ? r.launch_end_ns : now + static_cast<TimeNs>(std::ceil(wall));
     next = std::min(next, t);
   }
-  q_.push(next, kComputeTick, device, d.version);
+  q_.push(next, kComputeTick, pool, p.version);
 }
 
 void ComputeModel::start(TimeNs now, int device, int op, ComputeTime t) {
-  Dev& d = devs_[device];
-  if (d.ops.empty()) {  // fast path: alone on the device
-    d.last_ns = now;
-    d.ops.push_back({op, now + t.launch_ns, double(t.work_ns)});
-    d.version++;
-    q_.push(now + t.total_ns(), kComputeTick, device, d.version);
+  int pool = pool_of_[device];
+  Pool& p = pools_[pool];
+  if (p.ops.empty()) {  // fast path: alone in the pool
+    p.last_ns = now;
+    p.ops.push_back({op, device, now + t.launch_ns, double(t.work_ns)});
+    p.version++;
+    q_.push(now + t.total_ns(), kComputeTick, pool, p.version);
     return;
   }
-  advance(d, now);
-  d.ops.push_back({op, now + t.launch_ns, double(t.work_ns)});
-  arm(d, device, now);
+  advance(p, now);
+  p.ops.push_back({op, device, now + t.launch_ns, double(t.work_ns)});
+  arm(p, pool, now);
 }
 
-void ComputeModel::on_tick(TimeNs now, int device, uint32_t version, std::vector<int>* done) {
-  Dev& d = devs_[device];
-  if (version != d.version) return;
-  advance(d, now);
+void ComputeModel::on_tick(TimeNs now, int pool, uint32_t version, std::vector<int>* done) {
+  Pool& p = pools_[pool];
+  if (version != p.version) return;
+  advance(p, now);
   size_t w = 0;
-  for (size_t i = 0; i < d.ops.size(); ++i) {
-    const Running& r = d.ops[i];
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const Running& r = p.ops[i];
     if (r.launch_end_ns <= now && r.remaining_ns <= 1e-6)
       done->push_back(r.op);
     else
-      d.ops[w++] = r;
+      p.ops[w++] = r;
   }
-  d.ops.resize(w);
-  arm(d, device, now);
+  p.ops.resize(w);
+  arm(p, pool, now);
 }
 
 }  // namespace paralab::sim

@@ -33,7 +33,7 @@ struct CollectiveStats {
 class Engine {
  public:
   Engine(const Cluster& c, const TaskGraph& g, const SimOptions& o)
-      : c_(c), g_(g), o_(o), cost_(c, o.slowdown), compute_(c.num_devices(), q_), net_(c, q_), mem_(c) {}
+      : c_(c), g_(g), o_(o), cost_(c, o.slowdown), compute_(c, q_), net_(c, q_), mem_(c) {}
 
   SimResult run();
 
@@ -165,7 +165,7 @@ void Engine::start_op(int i) {
   switch (o.type) {
     case OpType::kCompute:
       kernel_begin(o.device);
-      compute_.start(now_, o.device, i, cost_.compute(o));
+      compute_.start(now_, o.device, i, cost_.compute(o, g_.gemm_shape(o)));
       break;
     case OpType::kTransfer:
       net_.start_transfer(now_, o.src_place(), o.dst_place(), o.bytes, FlowOwner{i, -1});

@@ -108,3 +108,64 @@ TEST(HardwareProfile, GpuEntryLeavesCpuDevicesAlone) {
 
 }  // namespace
 }  // namespace paralab
+
+namespace paralab {
+namespace {
+
+HardwareProfile with_grid() {
+  HardwareProfile p = sample();
+  p.host_cores = 3;
+  GemmEfficiencyGrid& g = p.devices[0].gemm_efficiency_grid;
+  g.m = {64, 256};
+  g.n = {64, 256};
+  g.k = {64};
+  g.efficiency = {0.5, 0.6, 0.7, 0.8};
+  return p;
+}
+
+TEST(HardwareProfile, GridAndHostCoresRoundTripAndApply) {
+  HardwareProfile p = with_grid();
+  Json j = p.to_json();
+  HardwareProfile q = hardware_profile_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(q.to_json(), j);
+  EXPECT_EQ(q.host_cores, 3);
+  EXPECT_EQ(q.devices[0].gemm_efficiency_grid, p.devices[0].gemm_efficiency_grid);
+  Cluster c = load_cluster("localhost-cpu");
+  EXPECT_EQ(c.cpu_cores_per_node, 2);  // the catalog's node.cpu_cores
+  apply_hardware_profile(q, &c);
+  EXPECT_EQ(c.cpu_cores_per_node, 3);
+  // Grid point (m 256, n 64, k 64) = index (1 * 2 + 0) * 1 + 0 = 2 -> 0.7; an op without a shape uses the curve.
+  EXPECT_DOUBLE_EQ(c.device(1).spec.gemm_efficiency_for(256, 64, 64, 1e6), 0.7);
+  EXPECT_NEAR(c.device(1).spec.gemm_efficiency_for(0, 0, 0, 1e6), 0.2, 1e-12);
+}
+
+TEST(HardwareProfile, ProfilesWithoutGridOrHostCoresStillLoad) {
+  Json j = with_grid().to_json();
+  j.erase("host_cores");
+  j["devices"][0].erase("gemm_efficiency_grid");
+  HardwareProfile q = hardware_profile_from_json(JsonReader(j, "old.json"));
+  EXPECT_EQ(q.host_cores, 0);
+  EXPECT_TRUE(q.devices[0].gemm_efficiency_grid.empty());
+  Cluster c = load_cluster("localhost-cpu");
+  apply_hardware_profile(q, &c);
+  EXPECT_EQ(c.cpu_cores_per_node, 2);  // unchanged: not measured
+}
+
+TEST(HardwareProfile, RejectsABadGridWithPath) {
+  Json j = with_grid().to_json();
+  j["devices"][0]["gemm_efficiency_grid"]["efficiency"] = Json::array({0.5, 0.6, 0.7});
+  try {
+    hardware_profile_from_json(JsonReader(j, "p.json"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "p.json: $.devices[0].gemm_efficiency_grid: efficiency has 3 values, expected m x n x k = 4 (expected "
+              "ascending positive axes m, n, k and m x n x k efficiencies in (0, 1], m-major)");
+  }
+  j = with_grid().to_json();
+  j["devices"][0]["gemm_efficiency_grid"]["m"] = "64";
+  EXPECT_THROW(hardware_profile_from_json(JsonReader(j, "p.json")), InputError);
+}
+
+}  // namespace
+}  // namespace paralab
