@@ -54,7 +54,7 @@ struct BenchResult {
   double seconds_median = 0, seconds_min = 0, seconds_max = 0, seconds_mean = 0;
   double bytes_per_s = 0;  // bytes / median
   double flops_per_s = 0;  // flops / median
-  double best_bytes_per_s = 0;  // bytes / min (what calibration fits: robust to other jobs' noise)
+  double best_bytes_per_s = 0;  // bytes / min (reported; the host calibration fits median rates)
   double best_flops_per_s = 0;  // flops / min
   bool check_ok = true;
   std::string check_message;

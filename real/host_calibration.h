@@ -2,13 +2,21 @@
 // runs, and the profile it writes.
 //
 // Each sweep runs its points through run_benchmark (real/bench_runner.h):
-//  - SGEMM (OpenBLAS, one thread) over square and skinny shapes, optionally
-//    with every other core running the same GEMM (the condition the host
-//    executor runs in) -> peak (best achieved) and the efficiency curve by FLOPs;
+//  - SGEMM (OpenBLAS, one thread) over square and skinny shapes and over a
+//    grid of (m, n, k), optionally with every other core running the same
+//    GEMM (the condition the host executor runs in) -> peak (the highest
+//    median rate), the efficiency curve by FLOPs and the grid by shape;
 //  - memory sweep (read + write) by bytes -> bandwidth and curve;
 //  - memcpy between pinned (mlock) and pageable buffers by size -> alpha-beta;
-//  - O_DIRECT reads of a scratch file by block size and queue depth;
-//  - MPI collectives by size (in an mpirun child, real/mpi_collectives.h).
+//  - O_DIRECT reads of a scratch file by block size and queue depth -> the
+//    rate of one reader (queue depth 1) at the largest block, which is how the
+//    host executor reads (one synchronous read per transfer op) and what the
+//    simulator gives a transfer alone on the disk;
+//  - MPI collectives by size (in an mpirun child, real/mpi_collectives.h);
+//  - the core count (nproc), which the host's workers share.
+// Every rate is taken from the median repetition (robust to a few slow
+// repetitions when other jobs share the machine; the validation compares
+// against the median of its real runs too).
 // Invariants: 1. every BenchResult keeps its check verdict (a failed check is
 // reported, never silently dropped); 2. the profile's GEMM curve is relative
 // to its peak_flops_per_s["fp32"], the memory curve to its bandwidth.
@@ -39,6 +47,18 @@ struct HostCalibrationConfig {
 };
 
 std::vector<GemmShape> default_gemm_shapes(bool quick);
+// Axes of the (m, n, k) grid the GEMM efficiency-by-shape is measured on
+// (the same values on each axis, spaced by a constant factor).
+std::vector<int64_t> default_gemm_grid_axis(bool quick);
+// Efficiency grid from grid results: rate (flops / median seconds) / peak,
+// clamped into (0, 1]. REQUIRES: results[i] is the point (m[a], n[b], k[c])
+// with i = (a * n.size() + b) * k.size() + c; peak > 0.
+GemmEfficiencyGrid gemm_grid_from_results(const std::vector<int64_t>& axis, const std::vector<BenchResult>& results,
+                                          double peak);
+// Per point i, the result of the pass with the median seconds_median (the
+// lower middle for an even count); a failed check in any pass marks it.
+// REQUIRES: every pass has the same points in the same order.
+std::vector<BenchResult> median_of_passes(const std::vector<std::vector<BenchResult>>& passes);
 std::vector<BenchResult> bench_sgemm(const std::vector<GemmShape>& shapes, const RunnerConfig& cfg, int busy_cores);
 std::vector<BenchResult> bench_memory_sweep(const std::vector<size_t>& bytes, const RunnerConfig& cfg, int busy_cores);
 // Copies between a pinned and a pageable buffer (pinned = both mlock-ed).

@@ -82,9 +82,10 @@ std::vector<CollectiveProfile> mpi_collective_sweep(const std::vector<size_t>& s
         };
       BenchResult r = run_benchmark(b, cfg);
       
-      cp.points.push_back(CollectivePoint{r.bytes, r.seconds_min, r.bytes / r.seconds_min, r.bytes / r.seconds_min * busbw_factor(kind, n)});
+      cp.points.push_back(CollectivePoint{r.bytes, r.seconds_median, r.bytes / r.seconds_median,
+                                          r.bytes / r.seconds_median * busbw_factor(kind, n)});
       // Fit T = alpha + (factor * S) / busbw.
-      fit_pts.emplace_back(r.bytes * busbw_factor(kind, n), r.seconds_min);
+      fit_pts.emplace_back(r.bytes * busbw_factor(kind, n), r.seconds_median);
     }
     if (fit_pts.size() >= 2) {
       AlphaBeta ab = fit_alpha_beta(fit_pts);

@@ -33,6 +33,9 @@ Json ValidationReport::to_json() const {
                       {"status", v.measured.status},
                       {"message", v.measured.message},
                       {"measured_seconds", v.measured_seconds},
+                      {"measured_min_seconds", v.measured_min_seconds},
+                      {"measured_max_seconds", v.measured_max_seconds},
+                      {"measured_samples_seconds", v.measured_samples_seconds},
                       {"simulated_seconds", v.simulated_seconds},
                       {"relative_error", v.relative_error},
                       {"per_kind", v.per_kind}});
@@ -42,21 +45,68 @@ Json ValidationReport::to_json() const {
           {"error_runs", error_runs}};
 }
 
+namespace {
+
+// Runs `g` for real `runs` times; keeps the record (and ranks) of the median
+// run, or of the first failed run. Fills the spread fields of *v.
+void measure(const ValidationGraph& vg, const Cluster& c, const RunGraphOptions& o, int runs, ValidationRun* v,
+             std::vector<RankResult>* kept_ranks) {
+  struct Sample {
+    RunRecord rec;
+    std::vector<RankResult> ranks;
+  };
+  std::vector<Sample> samples;
+  for (int i = 0; i < std::max(1, runs); ++i) {
+    Sample s;
+    s.rec = run_graph(vg.graph, c, o, &s.ranks);
+    bool failed = s.rec.status != "ok";
+    samples.push_back(std::move(s));
+    if (failed) {
+      v->measured = std::move(samples.back().rec);
+      *kept_ranks = std::move(samples.back().ranks);
+      return;
+    }
+  }
+  std::vector<size_t> order(samples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return samples[a].rec.step_seconds < samples[b].rec.step_seconds; });
+  for (const auto& s : samples) v->measured_samples_seconds.push_back(s.rec.step_seconds);
+  v->measured_min_seconds = samples[order.front()].rec.step_seconds;
+  v->measured_max_seconds = samples[order.back()].rec.step_seconds;
+  size_t mid = order[(order.size() - 1) / 2];
+  v->measured = std::move(samples[mid].rec);
+  *kept_ranks = std::move(samples[mid].ranks);
+}
+
+}  // namespace
+
 ValidationReport validate_graphs(std::vector<ValidationGraph>& graphs, const Cluster& calibrated,
-                                 const RunGraphOptions& base, const SimulateFn& simulate) {
+                                 const RunGraphOptions& base, const SimulateFn& simulate,
+                                 const ValidationOptions& opt) {
   ValidationReport rep;
   for (auto& vg : graphs) {
     ValidationRun v;
     v.name = vg.name;
     RunGraphOptions o = base;
     o.ranks = vg.ranks;
-    v.measured = run_graph(vg.graph, calibrated, o, nullptr);
+    std::vector<RankResult> ranks;
+    measure(vg, calibrated, o, opt.real_runs, &v, &ranks);
     v.measured.experiment = "validate";
     v.measured.strategy = vg.name;
-    v.simulated = simulate(calibrated, vg.graph);
+    std::string sim_trace;
+    v.simulated = simulate(calibrated, vg.graph, opt.keep_traces ? &sim_trace : nullptr);
+    if (opt.keep_traces) {
+      v.measured_trace = trace_json(ranks, vg.graph);
+      if (!sim_trace.empty()) v.simulated_trace = Json::parse(sim_trace);
+    }
     v.simulated.experiment = "validate";
     v.simulated.strategy = vg.name;
     v.measured_seconds = v.measured.step_seconds;
+    v.measured.metrics["validation_real_runs"] = {{"samples_seconds", v.measured_samples_seconds},
+                                                  {"min_seconds", v.measured_min_seconds},
+                                                  {"median_seconds", v.measured_seconds},
+                                                  {"max_seconds", v.measured_max_seconds}};
     v.simulated_seconds = v.simulated.step_seconds;
     v.relative_error = relative_error(v.simulated_seconds, v.measured_seconds);
     // Per op class: the real run's busy seconds against the simulator's, when it reports them.

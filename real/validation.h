@@ -5,9 +5,14 @@
 // and per op class (busy seconds of gemm, compute_other, transfer, ssd_read,
 // collective). The simulator is passed in as a function so real/ does not
 // fix which simulator options are used.
+// Each graph runs for real `real_runs` times (each a fresh launch with its
+// own warm-up); the measured time is the median makespan, and the spread
+// (min, max) is reported beside it. The record and trace kept are those of
+// the run whose makespan is the median (the lower middle one for even counts).
 // Invariants: 1. a run whose real execution failed is reported with its
 // status and excluded from the median/max (error_runs counts it); 2. median
-// and max are over the successful runs only.
+// and max are over the successful runs only; 3. measured_min_seconds <=
+// measured_seconds <= measured_max_seconds.
 // Thread-safety: one validation at a time (it loads every core).
 #pragma once
 
@@ -22,16 +27,26 @@
 
 namespace paralab::real {
 
-using SimulateFn = std::function<RunRecord(const Cluster&, const TaskGraph&)>;
+// Simulates a graph; writes the Chrome trace into *trace_json when it is not null.
+using SimulateFn = std::function<RunRecord(const Cluster&, const TaskGraph&, std::string* trace_json)>;
+
+struct ValidationOptions {
+  int real_runs = 5;         // real executions per graph (median kept)
+  bool keep_traces = false;  // fill ValidationRun::measured_trace / simulated_trace
+};
 
 struct ValidationRun {
   std::string name;
   RunRecord measured;
   RunRecord simulated;
-  double measured_seconds = 0;
+  double measured_seconds = 0;      // median over the real runs
+  double measured_min_seconds = 0;  // spread of the real runs
+  double measured_max_seconds = 0;
+  std::vector<double> measured_samples_seconds;
   double simulated_seconds = 0;
   double relative_error = 0;
   Json per_kind = Json::object();  // class -> {measured_seconds, simulated_seconds, relative_error}
+  Json measured_trace, simulated_trace;  // null unless ValidationOptions::keep_traces
 };
 
 struct ValidationReport {
@@ -48,6 +63,7 @@ double relative_error(double simulated, double measured);
 void summarize(ValidationReport* r);
 
 ValidationReport validate_graphs(std::vector<ValidationGraph>& graphs, const Cluster& calibrated,
-                                 const RunGraphOptions& real_options, const SimulateFn& simulate);
+                                 const RunGraphOptions& real_options, const SimulateFn& simulate,
+                                 const ValidationOptions& options = {});
 
 }  // namespace paralab::real

@@ -2,6 +2,7 @@
 // on this machine, written as a hardware profile (core/hardware_profile.h)
 // that `paralab simulate --profile` and `paralab validate` load.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,10 +27,21 @@ namespace {
 
 void print_profile(const HardwareProfile& p) {
   fmt::print("hardware profile {} ({} backend, {})\n", p.name, p.backend, p.created_at);
+  if (p.host_cores > 0) fmt::print("  host cores shared by the CPU workers: {}\n", p.host_cores);
   for (const auto& d : p.devices) {
     for (const auto& [dt, peak] : d.peak_flops_per_s)
       fmt::print("  {} {}: best GEMM {}\n", d.kind, dt, human_rate(peak, "FLOP/s"));
     for (const auto& [f, e] : d.gemm_efficiency_curve) fmt::print("    GEMM of {:>10} FLOPs: {:5.1f}%\n", human_count(f), 100 * e);
+    const GemmEfficiencyGrid& g = d.gemm_efficiency_grid;
+    if (!g.empty()) {
+      fmt::print("    GEMM efficiency by shape (m, n, k on axes {}):\n", fmt::join(g.m, " "));
+      for (size_t i = 0; i < g.m.size(); ++i)
+        for (size_t j = 0; j < g.n.size(); ++j) {
+          fmt::print("      m={:<5} n={:<5} k=", g.m[i], g.n[j]);
+          for (size_t l = 0; l < g.k.size(); ++l) fmt::print(" {:5.1f}%", 100 * g.efficiency[g.index(i, j, l)]);
+          fmt::print("\n");
+        }
+    }
     fmt::print("  memory sweep: {}\n", human_rate(d.memory_bandwidth_bytes_per_s, "B/s"));
   }
   for (const auto& l : p.links)

@@ -24,13 +24,18 @@ namespace {
 void register_validate(CLI::App& app) {
   auto* cmd = app.add_subcommand("validate", "Measured vs simulated: run TaskGraphs both ways and record the error");
   auto& o = add_common(cmd);
-  static std::string backend = "host", profile, cluster_arg, scratch, graphs_dir;
+  static std::string backend = "host", profile, cluster_arg, scratch, graphs_dir, trace_dir;
   static bool quick = false, no_store = false;
+  static int runs = 0;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--profile", profile, "Hardware profile (default: calibrate now and write results/profile-<backend>.json)");
   cmd->add_option("--cluster", cluster_arg, "Cluster (default localhost-cpu for host)");
   cmd->add_option("--scratch-dir", scratch, "Directory for scratch files");
   cmd->add_option("--write-graphs", graphs_dir, "Also write the validation TaskGraphs as JSON into this directory");
+  cmd->add_option("--trace-dir", trace_dir,
+                  "Write each graph's measured (<graph>.measured.json) and simulated (<graph>.simulated.json) traces here");
+  cmd->add_option("--runs", runs, "Real executions per graph, each with its own warm-up; the median is compared (default 5, --quick 2)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--quick", quick, "Smaller graphs and calibration (CI smoke test)");
   cmd->add_flag("--no-store", no_store, "Do not record the runs");
   cmd->callback([&o] {
@@ -72,8 +77,12 @@ void register_validate(CLI::App& app) {
     ro.paralab_binary = self_binary();
     ro.exec.scratch_dir = scratch;
     ro.exec.collective_timeout_seconds = 60;
-    ro.exec.repetitions = quick ? 2 : 3;
-    auto simulate = [](const Cluster& cl, const TaskGraph& g) {
+    ro.exec.warmup_runs = 1;
+    ro.exec.repetitions = 1;  // the spread comes from separate launches (ValidationOptions::real_runs)
+    real::ValidationOptions vo;
+    vo.real_runs = runs > 0 ? runs : (quick ? 2 : 5);
+    vo.keep_traces = !trace_dir.empty();
+    auto simulate = [](const Cluster& cl, const TaskGraph& g, std::string* trace_out) {
       sim::SimOptions so;
       so.trace = true;
       sim::SimResult sr = sim::simulate(cl, g, so);
@@ -88,9 +97,17 @@ void register_validate(CLI::App& app) {
       }
       if (busy.contains("collective")) busy["collective"] = busy["collective"].get<double>() / 2;  // 2-member groups
       sr.record.metrics["busy_seconds_by_kind"] = busy;
+      if (trace_out) *trace_out = std::move(sr.trace_json);
       return sr.record;
     };
-    real::ValidationReport rep = real::validate_graphs(graphs, c, ro, simulate);
+    real::ValidationReport rep = real::validate_graphs(graphs, c, ro, simulate, vo);
+    if (!trace_dir.empty()) {
+      std::filesystem::create_directories(trace_dir);
+      for (const auto& v : rep.runs) {
+        write_json_file(trace_dir + "/" + v.name + ".measured.json", v.measured_trace);
+        write_json_file(trace_dir + "/" + v.name + ".simulated.json", v.simulated_trace);
+      }
+    }
     Json j = rep.to_json();
     j["profile"] = profile;
     j["cluster"] = cluster_arg;
@@ -107,10 +124,12 @@ void register_validate(CLI::App& app) {
     }
     emit(o, j, [&] {
       fmt::print("validation on {} ({} backend, profile {})\n", cluster_arg, backend, profile);
-      fmt::print("  {:<26} {:>12} {:>12} {:>9}\n", "graph", "measured s", "simulated s", "error");
+      fmt::print("  {:<26} {:>12} {:>19} {:>12} {:>9}\n", "graph", "measured s", "(min - max)", "simulated s", "error");
       for (const auto& v : rep.runs)
-        fmt::print("  {:<26} {:>12.5f} {:>12.5f} {:>8.1f}%{}\n", v.name, v.measured_seconds, v.simulated_seconds,
-                   100 * v.relative_error, v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
+        fmt::print("  {:<26} {:>12.5f} ({:.5f} - {:.5f}) {:>12.5f} {:>8.1f}%{}\n", v.name, v.measured_seconds,
+                   v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error,
+                   v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
+      fmt::print("  (measured = median of {} runs)\n", vo.real_runs);
       fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
     });
   });
