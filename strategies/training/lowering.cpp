@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 #include "strategies/training/layer_ops.h"
 #include "strategies/training/memory_model.h"
@@ -39,6 +40,9 @@ class Lowerer {
              : plan_.precision == Precision::kFp16 ? DType::kFp16 : DType::kBf16;
     mb_ = int(plan_.micro_batches);
     int ns = int(plan_.stages.size());
+    single_ = opt_.symmetric && opt_.one_rank_per_stage;
+    replica_size_.assign(p_, 0);
+    for (int i = 0; i < p_; ++i) replica_size_[i] = explicit_devices(i);
     step_first_.assign(ns, {});
     step_last_.assign(ns, {});
     for (int j = 0; j < ns; ++j) {
@@ -53,7 +57,7 @@ class Lowerer {
     out_.stage_of_device.assign(c_.num_devices(), -1);
     for (int i = 0; i < p_; ++i)
       for (int d : plan_.stages[i].devices) {
-        out_.representative[d] = opt_.symmetric ? plan_.stages[i].devices[0] : d;
+        out_.representative[d] = rep_of(i, d);
         out_.stage_of_device[d] = i;
       }
     for (int i = 0; i < p_; ++i) emit_physical_stage(i);
@@ -64,8 +68,33 @@ class Lowerer {
   }
 
  private:
-  // Active devices of stage j: all, or the first with `symmetric`.
-  int active(int j) const { return opt_.symmetric ? 1 : int(plan_.stages[j].devices.size()); }
+  // Active devices of stage j (the first active(j) of its device list): all;
+  // with `symmetric` those of the first data-parallel replica; with
+  // `one_rank_per_stage` the first device.
+  int active(int j) const { return replica_size_[j % p_]; }
+
+  // Devices of physical stage i lowered explicitly: its device count over
+  // the gcd of the dp degrees of its layers (all chunks) when symmetric. A
+  // layer's device index is k = di*fsdp*tp + fi*tp + ti, so the first
+  // count/g devices hold replicas di < dp/g of every layer, and device k
+  // mirrors device k mod (count/g).
+  int explicit_devices(int i) const {
+    int count = int(plan_.stages[i].devices.size());
+    if (!opt_.symmetric) return count;
+    if (opt_.one_rank_per_stage) return 1;
+    int g = 0;
+    for (int ch = 0; ch < v_; ++ch) {
+      const PipelineStage& st = plan_.stages[ch * p_ + i];
+      for (int l = st.first_layer; l < st.end_layer; ++l) g = std::gcd(g, plan_.layers[l].dp);
+    }
+    return g > 0 ? count / g : count;
+  }
+
+  int rep_of(int i, int device) const {
+    if (!opt_.symmetric) return device;
+    const auto& d = plan_.stages[i].devices;
+    return d[size_t(std::find(d.begin(), d.end(), device) - d.begin()) % size_t(replica_size_[i])];
+  }
   int dev(int j, int k) const { return plan_.stages[j].devices[k]; }
   int64_t samples(int l) const { return plan_.micro_batch_samples() / plan_.layers[l].batch_split(); }
 
@@ -123,7 +152,7 @@ class Lowerer {
       int lab = labels[oi];
       if (o.kind == OpSpec::kTpCollective) {
         for (int k = 0; k < n; ++k) {
-          if (k % plan_.layers[l].tp != 0 && !opt_.symmetric) continue;  // one op per TP group
+          if (k % plan_.layers[l].tp != 0 && !single_) continue;  // one op per TP group
           int id = g_.add_collective(o.collective, axis_group(j, l, k, 't'), kComputeStream, o.bytes,
                                      CollectiveAlgo::kAuto, lab);
           tag(id, CommClass::kTensor);
@@ -200,7 +229,7 @@ class Lowerer {
     const LayerStrategy& s = plan_.layers[l];
     double full = double(m_.layer(l).params) / s.tp * weight_bytes_per_param();
     for (int k = 0; k < active(j); ++k) {
-      if (!opt_.symmetric && (k / s.tp) % s.fsdp != 0) continue;  // one op per fsdp group
+      if (!single_ && (k / s.tp) % s.fsdp != 0) continue;  // one op per fsdp group
       int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 'f'), kDataStream, full,
                                  CollectiveAlgo::kAuto, label(fmt::format("L{} {} zero3 gather", l, phase)));
       tag(id, CommClass::kData);
@@ -239,14 +268,14 @@ class Lowerer {
     if (!rs && !ar) return;
     for (int k = 0; k < active(j); ++k) {
       int di = k / (s.fsdp * s.tp), fi = (k / s.tp) % s.fsdp;
-      if (rs && (opt_.symmetric || fi == 0)) {
+      if (rs && (single_ || fi == 0)) {
         int id = g_.add_collective(CollectiveKind::kReduceScatter, axis_group(j, l, k, 'f'), kDataStream, full,
                                    CollectiveAlgo::kAuto, label(fmt::format("L{} grad reduce-scatter", l)));
         tag(id, CommClass::kData);
         add_member_deps(j, id);
         sync_ops_.push_back(id);
       }
-      if (ar && (opt_.symmetric || di == 0)) {
+      if (ar && (single_ || di == 0)) {
         int id = g_.add_collective(CollectiveKind::kAllReduce, axis_group(j, l, k, 'd'), kDataStream,
                                    s.fsdp > 1 ? full / s.fsdp : full, CollectiveAlgo::kAuto,
                                    label(fmt::format("L{} grad all-reduce", l)));
@@ -257,15 +286,16 @@ class Lowerer {
     }
   }
 
-  // Collective `id` waits for the last op of each of its active members.
+  // Collective `id` waits for the last op of each of its active members
+  // (a mirrored member's stand-in is the active member of the same group).
   void add_member_deps(int j, int id) {
-    if (opt_.symmetric) {
+    if (single_) {
       g_.add_dep(last_[0], id);
       return;
     }
     for (int r : g_.group(g_.op(id).group())) {
       int kk = index_in_stage(j, r);
-      if (kk >= 0) g_.add_dep(last_[kk], id);
+      if (kk >= 0 && kk < active(j)) g_.add_dep(last_[kk], id);
     }
   }
 
@@ -280,7 +310,7 @@ class Lowerer {
     const LayerStrategy& s = plan_.layers[l];
     if (s.tp <= 1 || s.sequence_parallel) return;
     double bytes = m_.layer(l).output_bytes(plan_.seq_len) * double(samples(l));
-    for (int k = 0; k < active(j); k += opt_.symmetric ? 1 : s.tp) {
+    for (int k = 0; k < active(j); k += single_ ? 1 : s.tp) {
       int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, bytes,
                                  CollectiveAlgo::kAuto, label(backward ? "p2p bwd gather" : "p2p fwd gather"));
       tag(id, CommClass::kPipeline);
@@ -375,7 +405,7 @@ class Lowerer {
     if (gather_bytes > 0) {
       const LayerStrategy& s = plan_.layers[zero_group_layer];
       for (int k = 0; k < n; ++k) {
-        if (!opt_.symmetric && (k / s.tp) % s.fsdp != 0) continue;
+        if (!single_ && (k / s.tp) % s.fsdp != 0) continue;
         int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(i, zero_group_layer, k, 'f'), kDataStream,
                                    gather_bytes, CollectiveAlgo::kAuto, label("zero weight all-gather"));
         tag(id, CommClass::kData);
@@ -473,6 +503,8 @@ class Lowerer {
   LoweredPlan& out_;
   TaskGraph& g_;
   int p_ = 1, v_ = 1, mb_ = 1;
+  bool single_ = false;            // symmetric with one_rank_per_stage
+  std::vector<int> replica_size_;  // per physical stage: active devices
   DType dtype_ = DType::kBf16;
   std::vector<int> last_;        // last compute-stream op per active device of the current stage
   std::vector<int> sync_ops_;    // gradient collectives of the current physical stage

@@ -21,11 +21,23 @@
 // per link direction, so a stream never mixes two neighbours), 8 the
 // tied-embedding gradient all-reduce between the first and last stage.
 //
-// Symmetry: with `symmetric` set, only the first device of each stage (dp,
-// fsdp and tp index 0) gets compute, alloc and free ops; collectives still
-// span their whole groups, so timing is unchanged (all ranks of a stage do
-// identical work) while the graph is tp*dp*fsdp times smaller. The
-// representative of each device is recorded for per-device metrics.
+// Symmetry: with `symmetric` set, only the first data-parallel replica of
+// each stage (its first count/g devices, g = gcd of the stage's layers' dp)
+// is lowered: its compute, alloc/free, TP and ZeRO collectives, pipeline
+// messages and tied-embedding all-reduces; the data-parallel all-reduces
+// still span their whole groups. The other replicas do identical work at
+// identical times, so they are mirrored: device k of a stage stands for
+// every device k + r*(count/g). The graph is g times smaller and the timing
+// is unchanged: exactly with analytic collectives; with flow-level
+// collectives the mirrored replicas' own messages are absent from the
+// network, which matters only where they would share a link with a flow
+// that is present (see tests/strategies/symmetric_lowering_test.cpp).
+// With `one_rank_per_stage` as well, only the first device of each stage
+// is lowered (tp*fsdp times smaller again): still exact with analytic
+// collectives, but in flow mode the other TP ranks' inter-node traffic
+// (which shares PCIe switches and NICs with the representative's) is
+// missing, so communication is underestimated. The representative of each
+// device is recorded for per-device metrics.
 //
 // Invariants: 1. ops are created so that stream order plus dependencies is
 // acyclic (every collective is created once all its members' earlier ops
@@ -48,7 +60,8 @@ enum class CommClass : uint8_t { kNone, kTensor, kPipeline, kData };
 const char* comm_class_name(CommClass c);
 
 struct LoweringOptions {
-  bool symmetric = true;
+  bool symmetric = true;            // mirror data-parallel replicas (see above)
+  bool one_rank_per_stage = false;  // with symmetric: one device per stage
 };
 
 struct LoweredPlan {

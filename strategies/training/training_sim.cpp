@@ -141,6 +141,7 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   auto t0 = std::chrono::steady_clock::now();
   LoweringOptions lo;
   lo.symmetric = o.symmetric;
+  lo.one_rank_per_stage = o.one_rank_per_stage;
   LoweredPlan lp = lower_plan(plan, m, c, lo);
   r.lower_seconds = seconds_since(t0);
   r.ops = lp.graph.size();
@@ -153,6 +154,8 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   r.status = sr.record.status;
   r.message = sr.record.message;
   r.iteration_seconds = sr.record.step_seconds;
+  r.events = sr.events;
+  r.flows = sr.flows;
   // Per device: the representative's figures.
   std::vector<double> peak(c.num_devices(), 0.0);
   for (const MemoryPeak& p : sr.record.peak_memory) {
@@ -197,6 +200,8 @@ Json training_result_json(const TrainingResult& r) {
           {"analytic_peak_memory_bytes", r.analytic_peak_memory_bytes},
           {"memory", r.memory},
           {"ops", r.ops},
+          {"events", r.events},
+          {"flows", r.flows},
           {"lower_seconds", r.lower_seconds},
           {"simulate_seconds", r.simulate_seconds}};
 }

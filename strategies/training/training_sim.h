@@ -36,7 +36,8 @@
 namespace paralab {
 
 struct TrainingSimOptions {
-  bool symmetric = true;
+  bool symmetric = true;            // LoweringOptions::symmetric
+  bool one_rank_per_stage = false;  // LoweringOptions::one_rank_per_stage
   bool detailed = true;     // bubble and exposed communication (needs the trace)
   bool keep_trace = false;  // return the Chrome trace
   sim::CollectiveMode collectives = sim::CollectiveMode::kFlow;
@@ -57,6 +58,7 @@ struct TrainingResult {
   std::vector<double> peak_memory_bytes;        // simulated, per device id
   std::vector<double> analytic_peak_memory_bytes;
   size_t ops = 0;
+  uint64_t events = 0, flows = 0;  // simulator events popped, flows started
   double lower_seconds = 0, simulate_seconds = 0;  // wall-clock cost of paralab itself
   std::string trace_json;
   Json memory = Json::array();  // per stage breakdown
