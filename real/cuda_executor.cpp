@@ -75,17 +75,23 @@ struct DeviceState {
   cudaEvent_t t0 = nullptr;
 };
 
+// One SSD request, run on the stream by cudaLaunchHostFunc: a read into or a
+// write from pinned host memory.
 struct SsdRead {
   const ScratchFile* file;
   size_t offset, bytes;
-  char* dst;
+  char* buf;
   std::string* error;
+  bool write = false;
 };
 
 void CUDART_CB do_ssd_read(void* p) {
   auto* r = static_cast<SsdRead*>(p);
   try {
-    r->file->read(r->offset, r->bytes, r->dst);
+    if (r->write)
+      r->file->write(r->offset, r->bytes, r->buf);
+    else
+      r->file->read(r->offset, r->bytes, r->buf);
   } catch (const std::exception& e) {
     if (r->error->empty()) *r->error = e.what();
   }
@@ -171,7 +177,7 @@ class CudaRun {
           double b = std::min<double>(o.bytes, kArenaCap);
           if (p.tier == TierKind::kDevice) arena_need[p.location] = std::max(arena_need[p.location], b);
           if (p.tier == TierKind::kPinnedHost) pinned_need = std::max(pinned_need, double(round_page(b)));
-          if (p.tier == TierKind::kPageableHost) pageable_need = std::max(pageable_need, b);
+          if (p.tier == TierKind::kPageableHost) pageable_need = std::max(pageable_need, double(round_page(b)));
           if (p.tier == TierKind::kSsd) ssd_total += o.bytes;
         }
       }
@@ -477,7 +483,20 @@ class CudaRun {
       }
       return;
     }
-    if (dp.tier == TierKind::kSsd) throw RealError("writes to the SSD tier are not supported by the cuda backend yet");
+    if (dp.tier == TierKind::kSsd) {
+      if (sp.tier != TierKind::kPinnedHost && sp.tier != TierKind::kPageableHost)
+        throw RealError("SSD writes come from host memory (pinned or pageable), after a copy from the device");
+      size_t left = round_page(o.bytes);
+      while (left > 0) {
+        size_t chunk = std::min(left, scap);
+        if (*cursor + chunk > ssd_->size()) *cursor = 0;
+        reads->push_back(SsdRead{ssd_.get(), *cursor, chunk, static_cast<char*>(src), io_error, true});
+        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_read, &reads->back()));
+        *cursor += chunk;
+        left -= chunk;
+      }
+      return;
+    }
     size_t left = size_t(o.bytes), cap = std::min(scap, dcap);
     if (cap == 0) throw RealError("transfer between unsized arenas");
     while (left > 0) {

@@ -148,7 +148,7 @@ class HostRun {
       if (remaining_[id] == 0) continue;
       if (o.type == OpType::kTransfer) {
         Place s = o.src_place(), t = o.dst_place();
-        if (s.tier != TierKind::kSsd) arena_need[{int(s.tier), s.location}] = std::max(arena_need[{int(s.tier), s.location}], o.bytes);
+        if (s.tier != TierKind::kSsd) arena_need[{int(s.tier), s.location}] = std::max(arena_need[{int(s.tier), s.location}], page_round(o.bytes) * 1.0);
         if (t.tier != TierKind::kSsd) arena_need[{int(t.tier), t.location}] = std::max(arena_need[{int(t.tier), t.location}], page_round(o.bytes) * 1.0);
         if (s.tier == TierKind::kSsd || t.tier == TierKind::kSsd) {
           ssd_total += o.bytes;
@@ -353,7 +353,19 @@ class HostRun {
       }
       return;
     }
-    if (t.tier == TierKind::kSsd) throw RealError("writes to the SSD tier are not supported by the host backend yet");
+    if (t.tier == TierKind::kSsd) {
+      size_t cap = 0;
+      const char* src = arena(s, bytes, &cap);
+      size_t left = page_round(o.bytes);
+      while (left > 0) {
+        size_t chunk = std::min(left, cap);
+        if (lane.ssd_cursor + chunk > ssd_->size()) lane.ssd_cursor = 0;
+        ssd_->write(lane.ssd_cursor, chunk, src);
+        lane.ssd_cursor += chunk;
+        left -= chunk;
+      }
+      return;
+    }
     size_t scap = 0, dcap = 0;
     char* src = arena(s, bytes, &scap);
     char* dst = arena(t, bytes, &dcap);

@@ -88,12 +88,13 @@ ScratchFile::ScratchFile(const std::string& path, size_t bytes, bool keep) : pat
   }
   ::fsync(wfd);
   ::close(wfd);
-  fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECT);
+  fd_ = ::open(path.c_str(), O_RDWR | O_DIRECT);
   if (fd_ >= 0) {
     o_direct_ = true;
   } else {
-    note_ = std::string("O_DIRECT refused (") + std::strerror(errno) + "); buffered reads after posix_fadvise(DONTNEED)";
-    fd_ = ::open(path.c_str(), O_RDONLY);
+    note_ = std::string("O_DIRECT refused (") + std::strerror(errno) +
+            "); buffered reads after posix_fadvise(DONTNEED), buffered writes with fdatasync";
+    fd_ = ::open(path.c_str(), O_RDWR);
     if (fd_ < 0) throw InputError(path + ": cannot open scratch file: " + std::strerror(errno));
   }
   drop_cache();
@@ -119,6 +120,23 @@ void ScratchFile::read(size_t offset, size_t bytes, char* dst) const {
                       " failed: " + (r == 0 ? std::string("end of file") : std::strerror(errno)));
     done += static_cast<size_t>(r);
   }
+}
+
+void ScratchFile::write(size_t offset, size_t bytes, const char* src) const {
+  size_t done = 0;
+  while (done < bytes) {
+    ssize_t r = ::pwrite(fd_, src + done, bytes - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EINVAL && o_direct_)
+      throw RealError(path_ + ": O_DIRECT write of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
+                      " rejected (unaligned offset, size or buffer)");
+    if (r <= 0)
+      throw RealError(path_ + ": write of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
+                      " failed: " + (r == 0 ? std::string("nothing written") : std::strerror(errno)));
+    done += static_cast<size_t>(r);
+  }
+  if (!o_direct_ && ::fdatasync(fd_) != 0)
+    throw RealError(path_ + ": fdatasync after a write failed: " + std::strerror(errno));
 }
 
 }  // namespace paralab::real

@@ -63,7 +63,7 @@ class ScratchFile {
  public:
   // Creates `path` of `bytes` (rounded up to a page) filled with a known
   // pattern (byte i of page p = (p + i) & 0xff), fsync-ed, and opens it for
-  // reading. InputError if the file cannot be created.
+  // reading and writing. InputError if the file cannot be created.
   ScratchFile(const std::string& path, size_t bytes, bool keep = false);
   ~ScratchFile();
   ScratchFile(const ScratchFile&) = delete;
@@ -73,6 +73,10 @@ class ScratchFile {
   // page-aligned when o_direct(); offset + bytes <= size(). Throws RealError
   // on a short or failed read.
   void read(size_t offset, size_t bytes, char* dst) const;
+  // Writes `bytes` from `src` at `offset`, to the device: O_DIRECT, or
+  // buffered followed by fdatasync. Same alignment rule as read(); throws
+  // RealError on a short or failed write. The pattern no longer holds there.
+  void write(size_t offset, size_t bytes, const char* src) const;
   // Drops the file's pages from the page cache (for buffered fallback).
   void drop_cache() const;
   bool o_direct() const { return o_direct_; }
