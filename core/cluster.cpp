@@ -75,6 +75,7 @@ Cluster::Cluster(const Cluster& o)
     : name(o.name), description(o.description), source(o.source), num_nodes(o.num_nodes),
       cpu_cores_per_node(o.cpu_cores_per_node),
       devices_(o.devices_), vertices_(o.vertices_), links_(o.links_), adjacency_(o.adjacency_),
+      endpoint_only_(o.endpoint_only_), host_memory_vertex_(o.host_memory_vertex_), disk_vertex_(o.disk_vertex_),
       vertex_by_name_(o.vertex_by_name_), host_memory_(o.host_memory_), disks_(o.disks_) {}
 
 Cluster& Cluster::operator=(const Cluster& o) {
@@ -104,15 +105,11 @@ int Cluster::vertex_id(const std::string& n) const {
 }
 
 int Cluster::host_memory_vertex(int node) const {
-  for (size_t i = 0; i < vertices_.size(); ++i)
-    if (vertices_[i].node == node && vertices_[i].kind == "memory") return static_cast<int>(i);
-  return -1;
+  return node >= 0 && size_t(node) < host_memory_vertex_.size() ? host_memory_vertex_[node] : -1;
 }
 
 int Cluster::disk_vertex(int node) const {
-  for (size_t i = 0; i < vertices_.size(); ++i)
-    if (vertices_[i].node == node && vertices_[i].kind == "disk") return static_cast<int>(i);
-  return -1;
+  return node >= 0 && size_t(node) < disk_vertex_.size() ? disk_vertex_[node] : -1;
 }
 
 const DiskSpec* Cluster::disk(int node) const {
@@ -124,6 +121,13 @@ int Cluster::add_vertex(Vertex v) {
   int id = static_cast<int>(vertices_.size());
   if (vertex_by_name_.count(v.name)) throw InputError("cluster " + name + ": duplicate component '" + v.name + "'");
   vertex_by_name_[v.name] = id;
+  endpoint_only_.push_back(v.kind == "gpu" || v.kind == "disk");
+  // Per-node lookups of the first host memory and disk (what a scan in id order finds).
+  if (v.node >= 0 && (v.kind == "memory" || v.kind == "disk")) {
+    auto& per_node = v.kind == "memory" ? host_memory_vertex_ : disk_vertex_;
+    if (per_node.size() <= size_t(v.node)) per_node.resize(size_t(v.node) + 1, -1);
+    if (per_node[v.node] < 0) per_node[v.node] = id;
+  }
   vertices_.push_back(std::move(v));
   adjacency_.emplace_back();
   return id;
@@ -176,8 +180,7 @@ std::vector<Hop> Cluster::route(int a, int b) const {
     for (auto [v, link] : adjacency_[u]) {
       if (seen[v]) continue;
       // Paths do not pass through a device or disk on the way elsewhere.
-      const std::string& k = vertices_[v].kind;
-      if (v != b && (k == "gpu" || k == "disk")) continue;
+      if (v != b && endpoint_only_[v]) continue;
       seen[v] = 1;
       prev[v] = u;
       prev_link[v] = link;

@@ -181,6 +181,8 @@ class Cluster {
   std::vector<Vertex> vertices_;
   std::vector<Link> links_;
   std::vector<std::vector<std::pair<int, int>>> adjacency_;  // vertex -> (neighbour, link)
+  std::vector<char> endpoint_only_;  // per vertex: a device or disk, never a route's transit vertex
+  std::vector<int> host_memory_vertex_, disk_vertex_;  // per node: first such vertex, -1 none
   std::unordered_map<std::string, int> vertex_by_name_;
   std::map<int, HostMemorySpec> host_memory_;
   std::map<int, DiskSpec> disks_;

@@ -83,6 +83,7 @@ class Engine {
   std::unordered_map<int, int> run_of_op_;
   std::unordered_map<int, TimeNs> coll_start_;
   std::map<std::tuple<int, int, int, double>, std::unique_ptr<CollectiveProgram>> programs_;
+  std::map<std::tuple<int, int, int, double>, TimeNs> analytic_ns_;
   std::map<int, CollectiveStats> coll_stats_;
   std::vector<int> done_scratch_;
   std::vector<FlowOwner> flows_done_;
@@ -217,8 +218,10 @@ const CollectiveProgram* Engine::program(const Op& o) {
 void Engine::start_collective(int i) {
   const Op& o = g_.op(i);
   if (o_.collectives == CollectiveMode::kAnalytic) {
-    q_.push(now_ + analytic_collective_ns(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo()), kOpDone,
-            i);
+    // Cached per (group, kind, algo, bytes): a 256-rank ring costs 256 route look-ups.
+    auto [it, fresh] = analytic_ns_.try_emplace(std::make_tuple(o.group(), int(o.sub), int(o.extra), o.bytes), 0);
+    if (fresh) it->second = analytic_collective_ns(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo());
+    q_.push(now_ + it->second, kOpDone, i);
     return;
   }
   const CollectiveProgram* p = program(o);
