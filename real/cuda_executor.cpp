@@ -322,6 +322,18 @@ class CudaRun {
       for (auto& [sid, s] : ds.streams)
         if (s != s0) CUDA_CHECK(cudaStreamWaitEvent(s, ds.t0, 0));
     }
+    // NVML's own utilization counter, sampled while the graph runs.
+    NvmlSampler nvml;
+    std::vector<std::string> pci;
+    std::vector<int> pci_device;
+    for (auto& [d, ds] : devs_) {
+      char bus[32] = {0};
+      if (cudaDeviceGetPCIBusId(bus, sizeof bus, ds.cuda_device) == cudaSuccess) {
+        pci.push_back(bus);
+        pci_device.push_back(d);
+      }
+    }
+    nvml.start(pci);
     struct Ev {
       int device, stream;
       cudaEvent_t start, end;
@@ -375,6 +387,12 @@ class CudaRun {
           std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
       }
+    for (NvmlUtilization u : nvml.stop()) {
+      for (size_t i = 0; i < pci.size(); ++i)
+        if (pci[i] == u.pci_bus_id) u.device = pci_device[i];
+      r->nvml.push_back(u);
+    }
+    if (!nvml.reason().empty()) r->notes.push_back(nvml.reason());
     if (!io_error.empty()) throw RealError(io_error);
     for (auto& [id, list] : evs)
       for (Ev& e : list) {

@@ -37,7 +37,15 @@ Json RankResult::to_json() const {
   for (const auto& x : timings) t.push_back({x.op, x.device, x.stream, x.start_seconds, x.end_seconds});
   Json p = Json::array();
   for (const auto& m : peak_memory) p.push_back({{"scope", m.scope}, {"tier", m.tier}, {"peak_bytes", m.peak_bytes}});
-  return {{"rank", rank}, {"status", status}, {"message", message}, {"timings", t}, {"peak_memory", p}, {"notes", notes}};
+  Json nv = Json::array();
+  for (const auto& u : nvml)
+    nv.push_back({{"device", u.device},
+                  {"pci_bus_id", u.pci_bus_id},
+                  {"mean_gpu_percent", u.mean_gpu_percent},
+                  {"mean_memory_percent", u.mean_memory_percent},
+                  {"samples", u.samples}});
+  return {{"rank", rank},       {"status", status}, {"message", message}, {"timings", t},
+          {"peak_memory", p}, {"notes", notes},   {"nvml", nv}};
 }
 
 RankResult RankResult::from_json(const Json& j) {
@@ -50,6 +58,11 @@ RankResult RankResult::from_json(const Json& j) {
   for (const auto& m : j.at("peak_memory"))
     r.peak_memory.push_back({m.at("scope").get<std::string>(), m.at("tier").get<std::string>(), m.at("peak_bytes").get<double>()});
   for (const auto& n : j.at("notes")) r.notes.push_back(n.get<std::string>());
+  if (j.contains("nvml"))
+    for (const auto& u : j.at("nvml"))
+      r.nvml.push_back({u.at("device").get<int>(), u.at("pci_bus_id").get<std::string>(),
+                        u.at("mean_gpu_percent").get<double>(), u.at("mean_memory_percent").get<double>(),
+                        u.at("samples").get<int>()});
   return r;
 }
 
@@ -111,7 +124,9 @@ RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGra
     }
     for (const auto& t : r.timings) {
       makespan = std::max(makespan, t.end_seconds);
-      if (g.op(t.op).type == OpType::kCompute) compute_iv[t.device].emplace_back(t.start_seconds, t.end_seconds);
+      OpType type = g.op(t.op).type;
+      if (type == OpType::kCompute || type == OpType::kCollective)
+        compute_iv[t.device].emplace_back(t.start_seconds, t.end_seconds);
     }
     rec.peak_memory.insert(rec.peak_memory.end(), r.peak_memory.begin(), r.peak_memory.end());
     for (const auto& n : r.notes)
@@ -131,6 +146,14 @@ RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGra
   rec.metrics["ranks"] = ranks.size();
   rec.metrics["busy_seconds_by_kind"] = busy_seconds_by_kind(ranks, g);
   rec.metrics["notes"] = notes;
+  Json nv = Json::array();
+  for (const auto& r : ranks)
+    for (const auto& u : r.nvml)
+      nv.push_back({{"device", u.device},
+                    {"mean_gpu_percent", u.mean_gpu_percent},
+                    {"mean_memory_percent", u.mean_memory_percent},
+                    {"samples", u.samples}});
+  if (!nv.empty()) rec.metrics["nvml_utilization"] = nv;
   return rec;
 }
 

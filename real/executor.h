@@ -28,6 +28,7 @@
 #include "core/cluster.h"
 #include "core/run_record.h"
 #include "core/task_graph.h"
+#include "real/nvml_sampler.h"
 
 namespace paralab::real {
 
@@ -56,13 +57,16 @@ struct RankResult {
   std::vector<OpTiming> timings;
   std::vector<MemoryPeak> peak_memory;
   std::vector<std::string> notes;
+  std::vector<NvmlUtilization> nvml;  // cuda backend, where NVML is present
   Json to_json() const;
   static RankResult from_json(const Json& j);
 };
 
 // Merges per-rank results into a record for `backend` ("real-host",
 // "real-cuda"): step_seconds = the latest end, per-device utilization = the
-// union of compute intervals over the makespan, metrics per op kind.
+// union of kernel intervals (compute and collective ops, as the simulator
+// counts them) over the makespan, metrics per op kind, and NVML's mean
+// utilization per device where it was sampled (metrics.nvml_utilization).
 RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGraph& g, const Cluster& c,
                              const std::string& backend);
 

@@ -397,7 +397,6 @@ class HostRun {
   }
 
   void collective(Lane& lane, int id) {
-    const Op& o = g_.op(id);
     auto members = g_.devices_of(id);
     int n = int(members.size());
     if (o_.fail_rank == rank_) {
