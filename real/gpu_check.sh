@@ -65,6 +65,10 @@ j = json.load(open(sys.argv[1]))
 for r in j["runs"]:
     print(f'{r["name"]}: measured {r["measured_seconds"]:.6f} s, simulated {r["simulated_seconds"]:.6f} s, '
           f'error {100*r["relative_error"]:.1f}% [{r["status"]}] {r.get("message","")}')
+    util = ", ".join(f"{100*u:.0f}%" for u in r.get("measured_device_utilization", []))
+    nvml = ", ".join(f'dev {u["device"]}: {u["mean_gpu_percent"]:.0f}% ({u["samples"]} samples)'
+                     for u in r.get("nvml_utilization", []))
+    print(f'  utilization: kernel intervals {util or "-"}; NVML {nvml or "not sampled (see notes)"}')
 print(f'median error {100*j["median_relative_error"]:.1f}%, max {100*j["max_relative_error"]:.1f}%')
 PY
   else

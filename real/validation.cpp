@@ -28,7 +28,7 @@ void summarize(ValidationReport* r) {
 
 Json ValidationReport::to_json() const {
   Json runs_j = Json::array();
-  for (const auto& v : runs)
+  for (const auto& v : runs) {
     runs_j.push_back({{"name", v.name},
                       {"status", v.measured.status},
                       {"message", v.measured.message},
@@ -38,7 +38,12 @@ Json ValidationReport::to_json() const {
                       {"measured_samples_seconds", v.measured_samples_seconds},
                       {"simulated_seconds", v.simulated_seconds},
                       {"relative_error", v.relative_error},
-                      {"per_kind", v.per_kind}});
+                      {"per_kind", v.per_kind},
+                      {"measured_device_utilization", v.measured.device_utilization},
+                      {"simulated_device_utilization", v.simulated.device_utilization}});
+    if (v.measured.metrics.contains("nvml_utilization"))
+      runs_j.back()["nvml_utilization"] = v.measured.metrics["nvml_utilization"];
+  }
   return {{"runs", runs_j},
           {"median_relative_error", median_relative_error},
           {"max_relative_error", max_relative_error},
