@@ -55,11 +55,14 @@ class Lowerer {
   void run() {
     out_.representative.assign(c_.num_devices(), -1);
     out_.stage_of_device.assign(c_.num_devices(), -1);
-    for (int i = 0; i < p_; ++i)
-      for (int d : plan_.stages[i].devices) {
-        out_.representative[d] = rep_of(i, d);
-        out_.stage_of_device[d] = i;
+    for (int i = 0; i < p_; ++i) {
+      const std::vector<int>& devs = plan_.stages[i].devices;
+      for (size_t k = 0; k < devs.size(); ++k) {
+        // Device k stands for itself, or mirrors device k mod active(i).
+        out_.representative[devs[k]] = devs[k % size_t(active(i))];
+        out_.stage_of_device[devs[k]] = i;
       }
+    }
     for (int i = 0; i < p_; ++i) emit_physical_stage(i);
     emit_messages();
     tied_embedding_sync();
@@ -88,12 +91,6 @@ class Lowerer {
       for (int l = st.first_layer; l < st.end_layer; ++l) g = std::gcd(g, plan_.layers[l].dp);
     }
     return g > 0 ? count / g : count;
-  }
-
-  int rep_of(int i, int device) const {
-    if (!opt_.symmetric) return device;
-    const auto& d = plan_.stages[i].devices;
-    return d[size_t(std::find(d.begin(), d.end(), device) - d.begin()) % size_t(replica_size_[i])];
   }
   int dev(int j, int k) const { return plan_.stages[j].devices[k]; }
   int64_t samples(int l) const { return plan_.micro_batch_samples() / plan_.layers[l].batch_split(); }
