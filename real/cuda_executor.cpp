@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -32,6 +33,9 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include "kernels/qmatmul_cuda.h"
+#include "kernels/rtn.h"
+#include "kernels/synthetic.h"
 #include "real/cuda_kernels.h"
 #endif
 
@@ -61,6 +65,11 @@ size_t round_page(double b) { return (size_t(b) + kPageBytes - 1) / kPageBytes *
 
 struct DeviceState {
   int cuda_device = 0;
+  // INT4 weight-only GEMMs: an RTN-quantized synthetic weight per (rows, cols)
+  // and the dequantization workspace of the prefill path.
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<kernels::DeviceQuantizedMatrix>> qweights;
+  void* qwork = nullptr;
+  size_t qwork_bytes = 0;
   cublasHandle_t blas = nullptr;
   std::map<int, cudaStream_t> streams;
   void* arena = nullptr;  // device-tier arena
@@ -213,15 +222,62 @@ class CudaRun {
                                            std::max(round_page(std::min(ssd_total, 1024.0 * kMiB)), pinned_bytes_));
       if (!ssd_->o_direct()) notes_.push_back("ssd: " + ssd_->note());
     }
+    setup_int4();
     for (const auto& o : g_.ops())
-      if (o.type == OpType::kCompute &&
-          (o.dtype() == DType::kInt8 || o.dtype() == DType::kInt4 || o.dtype() == DType::kFp8)) {
-        notes_.push_back("int8/int4/fp8 GEMMs run as fp16 cuBLAS GEMMs of the same shape");
+      if (o.type == OpType::kCompute && (o.dtype() == DType::kInt8 || o.dtype() == DType::kFp8)) {
+        notes_.push_back("int8/fp8 GEMMs run as fp16 cuBLAS GEMMs of the same shape");
         break;
       }
     setup_nccl();
     topo_sort();
     (void)r;
+  }
+
+  // Group size of the INT4 format for a reduction length: the largest of
+  // 128, 64, 32 dividing it (the kernels' requirement), 0 if none does.
+  static int int4_group(int64_t k) {
+    for (int g : {128, 64, 32})
+      if (k % g == 0) return g;
+    return 0;
+  }
+
+  // INT4 compute ops with a GEMM shape (m tokens, n output rows, k input
+  // columns) run the project's kernels: the fused dequantize-GEMV for
+  // m <= 32 (decode), dequantize + cuBLAS for more tokens (prefill), on an
+  // RTN 4-bit copy of synthetic weights of that shape.
+  void setup_int4() {
+    bool fallback = false;
+    for (int id = 0; id < int(g_.size()); ++id) {
+      const Op& o = g_.op(id);
+      if (o.type != OpType::kCompute || o.dtype() != DType::kInt4) continue;
+      GemmShape sh = shape(id);
+      if (sh.m <= 0) continue;
+      int group = int4_group(sh.k);
+      if (group == 0) {
+        fallback = true;
+        continue;
+      }
+      for (int d : g_.devices_of(id)) {
+        if (!local(d)) continue;
+        DeviceState& ds = devs_.at(d);
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        auto key = std::make_pair(sh.n, sh.k);
+        if (!ds.qweights.count(key)) {
+          std::vector<float> w = kernels::synthetic_weights(sh.n, sh.k, uint64_t(sh.n * 131 + sh.k));
+          kernels::QuantFormat f;
+          f.bits = 4;
+          f.group = group;
+          ds.qweights[key] = std::make_unique<kernels::DeviceQuantizedMatrix>(kernels::quantize_rtn(w.data(), sh.n, sh.k, f));
+        }
+        if (sh.m > 32) ds.qwork_bytes = std::max(ds.qwork_bytes, size_t(sh.n * sh.k * 4));
+      }
+    }
+    for (auto& [d, ds] : devs_)
+      if (ds.qwork_bytes > 0) {
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        CUDA_CHECK(cudaMalloc(&ds.qwork, ds.qwork_bytes));
+      }
+    if (fallback) notes_.push_back("int4 GEMMs whose k is not a multiple of 32 run as fp16 cuBLAS GEMMs");
   }
 
   void setup_nccl() {
@@ -447,7 +503,15 @@ class CudaRun {
     switch (o.type) {
       case OpType::kCompute: {
         GemmShape sh = shape(id);
-        if (sh.m > 0) {
+        if (sh.m > 0 && o.dtype() == DType::kInt4 && ds.qweights.count({sh.n, sh.k})) {
+          const kernels::QuantizedMatrixView& q = ds.qweights.at({sh.n, sh.k})->view();
+          const float* x = static_cast<const float*>(ds.a);
+          float* y = static_cast<float*>(ds.c);
+          if (sh.m <= 32)
+            kernels::qgemv_cuda(q, x, int(sh.m), y, s);
+          else
+            kernels::qgemm_cuda(q, x, sh.m, y, static_cast<float*>(ds.qwork), s);
+        } else if (sh.m > 0) {
           cudaDataType_t dt;
           cublasComputeType_t ct = compute_type(o.dtype(), &dt);
           float alpha = 1, beta = 0;
@@ -610,8 +674,9 @@ class CudaRun {
     for (auto& [d, ds] : devs_) {
       cudaSetDevice(ds.cuda_device);
       cudaDeviceSynchronize();
-      for (void* p : {ds.arena, ds.a, ds.b, ds.c, ds.coll_send, ds.coll_recv})
+      for (void* p : {ds.arena, ds.a, ds.b, ds.c, ds.coll_send, ds.coll_recv, ds.qwork})
         if (p) cudaFree(p);
+      ds.qweights.clear();
       if (ds.blas) cublasDestroy(ds.blas);
       for (auto& [sid, s] : ds.streams) cudaStreamDestroy(s);
       if (ds.t0) cudaEventDestroy(ds.t0);
