@@ -40,12 +40,18 @@ struct Builder {
 using Deps = std::vector<std::vector<int>>;  // per rank: flows it must wait for
 
 // `steps` ring steps over `ranks`, chunk bytes each; returns each rank's exit
-// dependencies (the last flow it received and the last it sent).
-Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chunk, const Deps& entry) {
+// dependencies (the last flow it received and the last it sent). With
+// max_steps > 0 and steps > max_steps, runs of q = ceil(steps / max_steps)
+// consecutive steps are merged into one flow of q chunks (the last run
+// takes the remainder).
+Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chunk, const Deps& entry,
+                int max_steps = 0) {
   const int n = int(ranks.size());
   if (steps <= 0 || n < 2) return entry;
+  const int q = max_steps > 0 && steps > max_steps ? (steps + max_steps - 1) / max_steps : 1;
   std::vector<int> prev(n, -1), cur(n, -1);
-  for (int s = 0; s < steps; ++s) {
+  for (int s = 0; s * q < steps; ++s) {
+    const double bytes = chunk * std::min(q, steps - s * q);
     for (int i = 0; i < n; ++i) {
       std::vector<int> d;
       if (s == 0) {
@@ -53,7 +59,7 @@ Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chu
       } else {
         d = {prev[(i + n - 1) % n], prev[i]};
       }
-      cur[i] = b.add(ranks[i], ranks[(i + 1) % n], chunk, std::move(d));
+      cur[i] = b.add(ranks[i], ranks[(i + 1) % n], bytes, std::move(d));
     }
     std::swap(prev, cur);
   }
@@ -153,7 +159,7 @@ CollectiveAlgo resolve_algo(const Cluster& c, CollectiveKind kind, std::span<con
 }
 
 CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::span<const int> ranks_in, double bytes,
-                                   CollectiveAlgo algo, int chunks) {
+                                   CollectiveAlgo algo, int chunks, int max_ring_steps) {
   Builder b;
   std::vector<int> ranks(ranks_in.begin(), ranks_in.end());
   const int n = int(ranks.size());
@@ -167,7 +173,8 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
         auto nodes = ranks_by_node(c, ranks);
         const int n1 = int(nodes[0].size()), n2 = int(nodes.size());
         std::vector<Deps> after_rs(n2);
-        for (int k = 0; k < n2; ++k) after_rs[k] = ring_steps(b, nodes[k], n1 - 1, bytes / n1, Deps(n1));
+        for (int k = 0; k < n2; ++k)
+          after_rs[k] = ring_steps(b, nodes[k], n1 - 1, bytes / n1, Deps(n1), max_ring_steps);
         std::vector<Deps> after_ar(n2, Deps(n1));
         for (int i = 0; i < n1; ++i) {
           std::vector<int> rail;
@@ -176,21 +183,21 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
             rail.push_back(nodes[k][i]);
             entry.push_back(after_rs[k][i]);
           }
-          Deps exit = ring_steps(b, rail, 2 * (n2 - 1), bytes / (double(n1) * n2), entry);
+          Deps exit = ring_steps(b, rail, 2 * (n2 - 1), bytes / (double(n1) * n2), entry, max_ring_steps);
           for (int k = 0; k < n2; ++k) after_ar[k][i] = exit[k];
         }
-        for (int k = 0; k < n2; ++k) ring_steps(b, nodes[k], n1 - 1, bytes / n1, after_ar[k]);
+        for (int k = 0; k < n2; ++k) ring_steps(b, nodes[k], n1 - 1, bytes / n1, after_ar[k], max_ring_steps);
       } else if (algo == CollectiveAlgo::kTree) {
         std::vector<int> rev(ranks.rbegin(), ranks.rend());
         tree_all_reduce(b, ranks, bytes / 2, chunks);
         tree_all_reduce(b, rev, bytes / 2, chunks);
       } else {
-        ring_steps(b, ranks, 2 * (n - 1), bytes / n, none);
+        ring_steps(b, ranks, 2 * (n - 1), bytes / n, none, max_ring_steps);
       }
       break;
     case CollectiveKind::kAllGather:
     case CollectiveKind::kReduceScatter:
-      ring_steps(b, ranks, n - 1, bytes / n, none);
+      ring_steps(b, ranks, n - 1, bytes / n, none, max_ring_steps);
       break;
     case CollectiveKind::kAllToAll:
       for (int i = 0; i < n; ++i)

@@ -19,6 +19,14 @@
 //            Requires the same number of ranks on every node, else ring.
 //  broadcast ring: a chain from the first rank, pipelined in `chunks`.
 //  all-to-all: every ordered pair sends S/n at once. send/recv: one flow.
+//  max_ring_steps > 0 coarsens long rings (each ring phase above: reduce-
+//            scatter, all-gather, the 2(n-1) steps of a ring all-reduce):
+//            q = ceil(steps / max_ring_steps) consecutive steps become one
+//            flow of q chunks. Flows fall by q; the bandwidth term of an
+//            uncontended ring is unchanged, its latency term falls from
+//            steps x alpha to ceil(steps / q) x alpha. For rings of hundreds
+//            of ranks (data parallelism over 256 nodes: 2 x 255 steps x 256
+//            flows per all-reduce) in flow mode.
 //
 // Analytic (α = largest route latency between ring neighbours, B = smallest
 // route bandwidth between them; hierarchical uses α1,B1 inside a node and
@@ -59,7 +67,7 @@ struct CollectiveProgram {
 CollectiveAlgo resolve_algo(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, CollectiveAlgo algo);
 
 CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
-                                   CollectiveAlgo algo, int chunks = 4);
+                                   CollectiveAlgo algo, int chunks = 4, int max_ring_steps = 0);
 
 TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
                               CollectiveAlgo algo);

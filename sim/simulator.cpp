@@ -211,7 +211,8 @@ const CollectiveProgram* Engine::program(const Op& o) {
   auto& slot = programs_[key];
   if (!slot)
     slot = std::make_unique<CollectiveProgram>(
-        build_collective(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo(), o_.chunks));
+        build_collective(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo(), o_.chunks,
+                         o_.max_ring_steps));
   return slot.get();
 }
 
@@ -364,6 +365,7 @@ void Engine::fill_record(SimResult* r) {
   rec.cluster = c_.name;
   rec.step_seconds = ns_to_seconds(now_);
   rec.config = {{"collectives", collective_mode_name(o_.collectives)}, {"chunks", o_.chunks}};
+  if (o_.max_ring_steps > 0) rec.config["max_ring_steps"] = o_.max_ring_steps;
   if (!o_.slowdown.empty()) rec.config["slowdown"] = o_.slowdown;
   if (oom_) {
     rec.status = "oom";

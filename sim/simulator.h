@@ -40,6 +40,7 @@ struct SimOptions {
   std::vector<double> slowdown;  // per device id; > 0 overrides DeviceSpec::slowdown
   bool trace = false;
   int chunks = 4;  // pipelining chunks of tree / broadcast collectives
+  int max_ring_steps = 0;  // flow mode: > 0 merges ring steps (collectives.h); 0 = every step a flow
 };
 
 struct SimResult {

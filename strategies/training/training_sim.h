@@ -41,6 +41,7 @@ struct TrainingSimOptions {
   bool detailed = true;     // bubble and exposed communication (needs the trace)
   bool keep_trace = false;  // return the Chrome trace
   sim::CollectiveMode collectives = sim::CollectiveMode::kFlow;
+  int max_ring_steps = 0;  // sim::SimOptions::max_ring_steps (flow mode; 0 = exact rings)
 };
 
 struct TrainingResult {

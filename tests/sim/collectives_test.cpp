@@ -44,6 +44,31 @@ TEST(Collectives, RingAllReduceMatchesAlphaBeta) {
   EXPECT_NEAR(analytic, expected, 1e-6 * expected);
 }
 
+TEST(Collectives, CoarsenedRingMergesStepsAndKeepsTheBandwidthTerm) {
+  // The ring all-reduce above (n = 8, alpha = 2 us, B = 100 GB/s, S = 1 GiB,
+  // 2(n-1) = 14 steps of S/8) with max_ring_steps m: q = ceil(14 / m) steps
+  // per flow, ceil(14 / q) rounds of n concurrent flows on disjoint links.
+  //  m = 2: q = 7, 2 rounds of 7S/8:        T = 2 alpha + 1.75 S/B, 16 flows;
+  //  m = 4: q = 4, rounds of 4, 4, 4, 2:    T = 4 alpha + 1.75 S/B, 32 flows.
+  SwitchClusterSpec s;
+  s.gpus = 8;
+  Cluster c = switch_cluster(s);
+  const double S = 1024.0 * 1024 * 1024;
+  std::vector<int> ranks(8);
+  std::iota(ranks.begin(), ranks.end(), 0);
+  for (auto [m, rounds] : {std::pair{2, 2}, std::pair{4, 4}}) {
+    TaskGraph g;
+    g.add_collective(CollectiveKind::kAllReduce, g.add_group(ranks), 0, S, CollectiveAlgo::kRing);
+    SimOptions o;
+    o.max_ring_steps = m;
+    SimResult r = simulate(c, g, o);
+    ASSERT_EQ(r.record.status, "ok");
+    const double expected = rounds * 2e-6 + 1.75 * S / 100e9;
+    EXPECT_NEAR(ns_to_seconds(r.makespan_ns), expected, 1e-6 * expected) << "max_ring_steps " << m;
+    EXPECT_EQ(r.flows, uint64_t(8 * rounds)) << "max_ring_steps " << m;
+  }
+}
+
 TEST(Collectives, RingAllGatherAndReduceScatter) {
   // n = 4: T = (n-1) alpha + (n-1)/n S/B = 3 * 2 us + 0.75 * 4e9 / 1e11 = 30.006 ms.
   SwitchClusterSpec s;
