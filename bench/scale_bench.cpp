@@ -3,21 +3,23 @@
 // other replicas mirrored; data-parallel collectives span whole groups) and
 // simulated.
 //
-//  BM_Gpt3Symmetric/dp/micro/flow/one_rank  dgx-a100-80gb x (dp * 8) nodes,
+//  BM_Gpt3Symmetric/dp/micro/flow/one_rank/ring_cap  dgx-a100-80gb x (dp * 8) nodes,
 //      Megatron TP 8, PP 8, DP dp, micro-batch 1, `micro` micro-batches per
 //      pipeline (global batch dp * micro), selective recomputation with
 //      sequence parallelism; flow 0 = analytic collectives, 1 = flow mode;
 //      one_rank 1 = LoweringOptions::one_rank_per_stage (one device per
 //      stage: 8x fewer ops and data-parallel rings, flow mode then misses the
-//      other TP ranks' NIC contention, see symmetric_lowering_test.cpp).
+//      other TP ranks' NIC contention, see symmetric_lowering_test.cpp);
+//      ring_cap > 0 = SimOptions::max_ring_steps (flow mode: at most that
+//      many flows per rank per ring phase, see sim/collectives.h).
 //      Cases: 1,024 GPUs (DP 16, 96 micro-batches: the global batch 1536 of
 //      GPT-3) and 16,384 GPUs (DP 256, 32 micro-batches = 4 x PP, global
 //      batch 8192), the latter also with 96 micro-batches so that the two
 //      scales differ in DP only. Target at 16 k GPUs: under a minute and a
-//      few GB. The last case (16 k GPUs, flow mode, replicas mirrored) runs
-//      ~1e8 flows — 8 rings of 256 ranks x 2*255 steps per layer's gradient
-//      all-reduce — and takes minutes; filter it out for a quick run
-//      (--benchmark_filter='-.*dp:256/micro:32/flow:1/one_rank:0').
+//      few GB. The last case (16 k GPUs, flow mode, replicas mirrored,
+//      exact rings) runs ~1e8 flows — 8 rings of 256 ranks x 2*255 steps
+//      per layer's gradient all-reduce — and takes minutes; leave it out
+//      with --benchmark_filter='-dp:256/micro:32/flow:1/one_rank:0/ring_cap:0'.
 //
 // Counters: ops, events, flows, cluster_s (building the 2,048-node cluster),
 // lower_s, simulate_s, total_s (check + memory model + lowering +
@@ -69,6 +71,7 @@ void BM_Gpt3Symmetric(benchmark::State& state) {
   const int dp = int(state.range(0)), micro = int(state.range(1));
   const auto mode = state.range(2) == 0 ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
   const bool one_rank = state.range(3) != 0;
+  const int ring_cap = int(state.range(4));
   reset_peak_rss();
   ModelGraph m = load_model("gpt3-175b");
   auto t0 = std::chrono::steady_clock::now();
@@ -85,6 +88,7 @@ void BM_Gpt3Symmetric(benchmark::State& state) {
   TrainingSimOptions so;
   so.symmetric = true;
   so.one_rank_per_stage = one_rank;
+  so.max_ring_steps = ring_cap;
   so.detailed = false;
   so.collectives = mode;
   TrainingResult r;
@@ -115,14 +119,15 @@ void BM_Gpt3Symmetric(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Gpt3Symmetric)
-    ->ArgNames({"dp", "micro", "flow", "one_rank"})
-    ->Args({16, 96, 0, 0})
-    ->Args({16, 96, 1, 0})
-    ->Args({16, 96, 1, 1})
-    ->Args({256, 32, 0, 0})
-    ->Args({256, 96, 0, 0})
-    ->Args({256, 32, 1, 1})
-    ->Args({256, 32, 1, 0})
+    ->ArgNames({"dp", "micro", "flow", "one_rank", "ring_cap"})
+    ->Args({16, 96, 0, 0, 0})
+    ->Args({16, 96, 1, 0, 0})
+    ->Args({16, 96, 1, 1, 0})
+    ->Args({256, 32, 0, 0, 0})
+    ->Args({256, 96, 0, 0, 0})
+    ->Args({256, 32, 1, 1, 0})
+    ->Args({256, 32, 1, 0, 32})
+    ->Args({256, 32, 1, 0, 0})
     ->Unit(benchmark::kSecond)
     ->Iterations(1);
 
