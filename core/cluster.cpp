@@ -148,10 +148,12 @@ int Cluster::add_link(int a, int b, std::string kind, double bw, double latency,
   insert_sorted(adjacency_[a], {b, l.id});
   insert_sorted(adjacency_[b], {a, l.id});
   cache_->routes.clear();
+  cache_->home_nic_ready = false;
   return l.id;
 }
 
 void Cluster::add_device(Device d) {
+  cache_->home_nic_ready = false;
   d.id = static_cast<int>(devices_.size());
   devices_.push_back(std::move(d));
 }
@@ -159,14 +161,7 @@ void Cluster::add_device(Device d) {
 void Cluster::set_host_memory(int node, HostMemorySpec s) { host_memory_[node] = std::move(s); }
 void Cluster::set_disk(int node, DiskSpec s) { disks_[node] = std::move(s); }
 
-std::vector<Hop> Cluster::route(int a, int b) const {
-  if (a == b) return {};
-  int64_t key = int64_t(a) * int64_t(vertices_.size() + 1) + b;
-  {
-    std::lock_guard<std::mutex> lock(cache_->mu);
-    auto it = cache_->routes.find(key);
-    if (it != cache_->routes.end()) return it->second;
-  }
+std::vector<Hop> Cluster::shortest_path(int a, int b) const {
   // BFS from a; neighbours visited in ascending vertex order so ties break
   // toward the lowest vertex id (invariant 3).
   std::vector<int> prev_link(vertices_.size(), -1), prev(vertices_.size(), -1);
@@ -194,6 +189,72 @@ std::vector<Hop> Cluster::route(int a, int b) const {
     path.push_back(Hop{l.id, l.a == prev[v]});
   }
   std::reverse(path.begin(), path.end());
+  return path;
+}
+
+const std::vector<int>& Cluster::home_nics() const {
+  std::lock_guard<std::mutex> lock(cache_->mu);
+  if (cache_->home_nic_ready) return cache_->home_nic;
+  std::vector<int>& home = cache_->home_nic;
+  home.assign(vertices_.size(), -1);
+  std::vector<int> taken(vertices_.size(), 0), dist(vertices_.size(), -1);
+  for (const Device& d : devices_) {
+    // Hops from the device to every vertex of its node (not through other
+    // devices or disks); the nearest NICs are the candidates.
+    std::vector<int> seen{d.vertex};
+    dist[d.vertex] = 0;
+    int best = -1;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      int u = seen[i];
+      if (vertices_[u].kind == "nic") {
+        if (best >= 0 && dist[u] > dist[best]) break;
+        if (best < 0 || taken[u] < taken[best] || (taken[u] == taken[best] && u < best)) best = u;
+        continue;  // a NIC leads out of the node
+      }
+      if (u != d.vertex && endpoint_only_[u]) continue;
+      for (auto [v, link] : adjacency_[u])
+        if (dist[v] < 0 && vertices_[v].node == d.node) {
+          dist[v] = dist[u] + 1;
+          seen.push_back(v);
+        }
+    }
+    for (int v : seen) dist[v] = -1;
+    if (best >= 0) {
+      home[d.vertex] = best;
+      taken[best]++;
+    }
+  }
+  cache_->home_nic_ready = true;
+  return home;
+}
+
+std::vector<Hop> Cluster::route(int a, int b) const {
+  if (a == b) return {};
+  int64_t key = int64_t(a) * int64_t(vertices_.size() + 1) + b;
+  {
+    std::lock_guard<std::mutex> lock(cache_->mu);
+    auto it = cache_->routes.find(key);
+    if (it != cache_->routes.end()) return it->second;
+  }
+  std::vector<Hop> path;
+  const int na = vertices_[a].node, nb = vertices_[b].node;
+  if (na >= 0 && nb >= 0 && na != nb) {
+    // Between nodes: out through a's home NIC, in through b's (invariant 3).
+    const std::vector<int>& home = home_nics();
+    const int x = home[a] >= 0 ? home[a] : a, y = home[b] >= 0 ? home[b] : b;
+    if (x != a || y != b) {
+      for (auto [from, to] : {std::pair{a, x}, std::pair{x, y}, std::pair{y, b}}) {
+        if (from == to) continue;
+        std::vector<Hop> seg = shortest_path(from, to);
+        if (seg.empty()) {
+          path.clear();
+          break;
+        }
+        path.insert(path.end(), seg.begin(), seg.end());
+      }
+    }
+  }
+  if (path.empty()) path = shortest_path(a, b);
   std::lock_guard<std::mutex> lock(cache_->mu);
   cache_->routes[key] = path;
   return path;

@@ -14,7 +14,13 @@
 //  2. Every device, memory, disk and NIC has a topology vertex; the topology
 //     is connected (validated at load).
 //  3. route(a, b) is a shortest path by hop count with ties broken by lowest
-//     vertex id — deterministic.
+//     vertex id — deterministic — except that traffic between two nodes
+//     leaves and enters a node through each device's home NIC: a device's
+//     home is the NIC nearest to it (hops inside its node) that the fewest
+//     devices before it (by id) have taken, ties to the lowest vertex id. On
+//     a DGX this pairs GPU i with NIC i behind their PCIe switch, as NCCL's
+//     GPU-NIC affinity does; without it both GPUs of a switch would share
+//     its first NIC and the other NIC would idle.
 // Thread-safety: immutable after load except the route cache, which is
 // guarded by a mutex.
 #pragma once
@@ -189,7 +195,12 @@ class Cluster {
   struct RouteCache {
     std::mutex mu;
     std::unordered_map<int64_t, std::vector<Hop>> routes;
+    std::vector<int> home_nic;  // per vertex, -1 none; filled on first use
+    bool home_nic_ready = false;
   };
+  // Shortest path by hops (BFS, lowest-id ties), uncached; empty if none.
+  std::vector<Hop> shortest_path(int a, int b) const;
+  const std::vector<int>& home_nics() const;
   // Owned; a copy of the cluster starts with an empty cache.
   std::unique_ptr<RouteCache> cache_ = std::make_unique<RouteCache>();
 };

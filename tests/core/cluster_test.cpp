@@ -1,6 +1,9 @@
 // Cluster loading, expansion to N nodes, routing, and bad-input messages.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "core/catalog.h"
 #include "core/error.h"
 
@@ -36,6 +39,28 @@ TEST(Cluster, InterNodeRouteIsLimitedByTheNic) {
   ASSERT_EQ(r.size(), 6u);
   EXPECT_DOUBLE_EQ(c.route_bandwidth_bytes_per_s(r), 25e9);
   EXPECT_NEAR(c.route_latency_seconds(r), 5e-6, 1e-12);
+}
+
+TEST(Cluster, EachGpuLeavesItsNodeThroughItsOwnNic) {
+  // DGX A100 / H100: 8 GPUs, 8 NICs, two GPUs and two NICs per PCIe switch.
+  // GPU i's traffic to another node goes out through NIC i (NCCL's GPU-NIC
+  // affinity), so the 8 GPUs use 8 distinct NICs and a route is still 6 hops.
+  for (const char* name : {"dgx-a100-80gb", "dgx-h100"}) {
+    SCOPED_TRACE(name);
+    Cluster c = load_cluster(name, 2);
+    std::set<std::string> out_nics;
+    for (int g = 0; g < 8; ++g) {
+      auto r = c.route(c.device(g).vertex, c.device(8 + g).vertex);
+      ASSERT_EQ(r.size(), 6u) << "gpu " << g;
+      const Link& l = c.links()[r[1].link];  // pcie_switch -> nic
+      std::string nic = c.vertices()[r[1].forward ? l.b : l.a].name;
+      EXPECT_EQ(nic, "n0.nic" + std::to_string(g));
+      const Link& in = c.links()[r[4].link];  // n1.nic -> n1.pcie_switch
+      EXPECT_EQ(c.vertices()[r[4].forward ? in.a : in.b].name, "n1.nic" + std::to_string(g));
+      out_nics.insert(nic);
+    }
+    EXPECT_EQ(out_nics.size(), 8u);
+  }
 }
 
 TEST(Cluster, HostMemoryAndDiskAreReachable) {
