@@ -86,7 +86,7 @@ struct DeviceState {
 
 // One SSD request, run on the stream by cudaLaunchHostFunc: a read into or a
 // write from pinned host memory.
-struct SsdRead {
+struct SsdRequest {
   const ScratchFile* file;
   size_t offset, bytes;
   char* buf;
@@ -94,8 +94,8 @@ struct SsdRead {
   bool write = false;
 };
 
-void CUDART_CB do_ssd_read(void* p) {
-  auto* r = static_cast<SsdRead*>(p);
+void CUDART_CB do_ssd_request(void* p) {
+  auto* r = static_cast<SsdRequest*>(p);
   try {
     if (r->write)
       r->file->write(r->offset, r->bytes, r->buf);
@@ -395,7 +395,7 @@ class CudaRun {
       cudaEvent_t start, end;
     };
     std::map<int, std::vector<Ev>> evs;
-    std::deque<SsdRead> reads;
+    std::deque<SsdRequest> reads;
     std::string io_error;
     size_t ssd_cursor = 0;
     for (int id : order_) {
@@ -494,7 +494,7 @@ class CudaRun {
     }
   }
 
-  void issue(int id, const std::vector<int>& members, std::deque<SsdRead>* reads, std::string* io_error,
+  void issue(int id, const std::vector<int>& members, std::deque<SsdRequest>* reads, std::string* io_error,
              size_t* ssd_cursor) {
     const Op& o = g_.op(id);
     DeviceState& ds = devs_.at(members.front());
@@ -545,35 +545,27 @@ class CudaRun {
     return nullptr;
   }
 
-  void transfer(const Op& o, DeviceState& ds, cudaStream_t s, std::deque<SsdRead>* reads, std::string* io_error,
+  void transfer(const Op& o, DeviceState& ds, cudaStream_t s, std::deque<SsdRequest>* reads, std::string* io_error,
                 size_t* cursor) {
     Place sp = o.src_place(), dp = o.dst_place();
     size_t scap = 0, dcap = 0;
     void* src = place_ptr(sp, ds, &scap);
     void* dst = place_ptr(dp, ds, &dcap);
-    if (sp.tier == TierKind::kSsd) {
-      if (dp.tier != TierKind::kPinnedHost && dp.tier != TierKind::kPageableHost)
-        throw RealError("SSD reads go to host memory (pinned or pageable), then to the device");
-      size_t left = round_page(o.bytes);
-      while (left > 0) {
-        size_t chunk = std::min(left, dcap);
+    if (sp.tier == TierKind::kSsd || dp.tier == TierKind::kSsd) {
+      // SSD requests between the file and host memory, run in stream order
+      // by cudaLaunchHostFunc, page-rounded, at the run's cursor.
+      const bool write = dp.tier == TierKind::kSsd;
+      const Place host = write ? sp : dp;
+      if (host.tier != TierKind::kPinnedHost && host.tier != TierKind::kPageableHost)
+        throw RealError(write ? "SSD writes come from host memory (pinned or pageable), after a copy from the device"
+                              : "SSD reads go to host memory (pinned or pageable), then to the device");
+      const size_t cap = write ? scap : dcap;
+      char* buf = static_cast<char*>(write ? src : dst);
+      for (size_t left = round_page(o.bytes); left > 0;) {
+        size_t chunk = std::min(left, cap);
         if (*cursor + chunk > ssd_->size()) *cursor = 0;
-        reads->push_back(SsdRead{ssd_.get(), *cursor, chunk, static_cast<char*>(dst), io_error});
-        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_read, &reads->back()));
-        *cursor += chunk;
-        left -= chunk;
-      }
-      return;
-    }
-    if (dp.tier == TierKind::kSsd) {
-      if (sp.tier != TierKind::kPinnedHost && sp.tier != TierKind::kPageableHost)
-        throw RealError("SSD writes come from host memory (pinned or pageable), after a copy from the device");
-      size_t left = round_page(o.bytes);
-      while (left > 0) {
-        size_t chunk = std::min(left, scap);
-        if (*cursor + chunk > ssd_->size()) *cursor = 0;
-        reads->push_back(SsdRead{ssd_.get(), *cursor, chunk, static_cast<char*>(src), io_error, true});
-        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_read, &reads->back()));
+        reads->push_back(SsdRequest{ssd_.get(), *cursor, chunk, buf, io_error, write});
+        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_request, &reads->back()));
         *cursor += chunk;
         left -= chunk;
       }

@@ -340,27 +340,19 @@ class HostRun {
   void transfer(Lane& lane, const Op& o) {
     Place s = o.src_place(), t = o.dst_place();
     size_t bytes = static_cast<size_t>(o.bytes);
-    if (s.tier == TierKind::kSsd) {
+    if (s.tier == TierKind::kSsd || t.tier == TierKind::kSsd) {
+      // SSD requests of up to the host arena's size, page-rounded, at the
+      // lane's cursor into the scratch file (wrapping at its end).
+      const bool write = t.tier == TierKind::kSsd;
       size_t cap = 0;
-      char* dst = arena(t, bytes, &cap);
-      size_t left = page_round(o.bytes);
-      while (left > 0) {
+      char* buf = arena(write ? s : t, bytes, &cap);
+      for (size_t left = page_round(o.bytes); left > 0;) {
         size_t chunk = std::min(left, cap);
         if (lane.ssd_cursor + chunk > ssd_->size()) lane.ssd_cursor = 0;
-        ssd_->read(lane.ssd_cursor, chunk, dst);
-        lane.ssd_cursor += chunk;
-        left -= chunk;
-      }
-      return;
-    }
-    if (t.tier == TierKind::kSsd) {
-      size_t cap = 0;
-      const char* src = arena(s, bytes, &cap);
-      size_t left = page_round(o.bytes);
-      while (left > 0) {
-        size_t chunk = std::min(left, cap);
-        if (lane.ssd_cursor + chunk > ssd_->size()) lane.ssd_cursor = 0;
-        ssd_->write(lane.ssd_cursor, chunk, src);
+        if (write)
+          ssd_->write(lane.ssd_cursor, chunk, buf);
+        else
+          ssd_->read(lane.ssd_cursor, chunk, buf);
         lane.ssd_cursor += chunk;
         left -= chunk;
       }
