@@ -81,13 +81,15 @@ void print_result(const TrainingResult& r) {
 
 // The plan path of `simulate`: shared with tools/cmd_simulate.cpp.
 int simulate_plan_command(const CommonOptions& o, const std::string& model, const std::string& cluster, int nodes,
-                          const std::string& plan_path, const std::string& trace_path, bool analytic) {
+                          const std::string& plan_path, const std::string& trace_path, bool analytic,
+                          int max_ring_steps) {
   TrainingPlan p = load_plan(plan_path);
   ModelGraph m = load_model(model.empty() ? p.model : model);
   Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes);
   TrainingSimOptions so;
   so.keep_trace = !trace_path.empty();
   so.collectives = analytic ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
+  so.max_ring_steps = max_ring_steps;
   TrainingResult r = simulate_training(p, m, c, so);
   if (!trace_path.empty()) {
     std::ofstream f(trace_path);

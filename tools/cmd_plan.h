@@ -12,6 +12,7 @@
 namespace paralab::cli {
 
 int simulate_plan_command(const CommonOptions& o, const std::string& model, const std::string& cluster, int nodes,
-                          const std::string& plan_path, const std::string& trace_path, bool analytic);
+                          const std::string& plan_path, const std::string& trace_path, bool analytic,
+                          int max_ring_steps = 0);
 
 }  // namespace paralab::cli

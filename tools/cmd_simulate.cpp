@@ -27,6 +27,7 @@ struct SimulateArgs {
   std::string graph;
   std::string trace;
   std::string collectives = "flow";
+  int max_ring_steps = 0;
   std::vector<std::string> slowdowns;  // "device:factor"
   std::string model, plan;             // training plan path (tools/cmd_plan.h)
 };
@@ -86,6 +87,7 @@ void run_simulate(const SimulateArgs& a, const CommonOptions& o) {
   g.validate(c, a.graph.empty() ? "task graph" : a.graph);
   sim::SimOptions opt;
   opt.collectives = a.collectives == "analytic" ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
+  opt.max_ring_steps = a.max_ring_steps;
   opt.slowdown = parse_slowdowns(a.slowdowns, c);
   opt.trace = !a.trace.empty();
   sim::SimResult r = sim::simulate(c, g, opt);
@@ -118,12 +120,17 @@ void register_simulate(CLI::App& app) {
   cmd->add_option("--trace", a.trace, "Write a Chrome trace-event JSON (Perfetto) here");
   cmd->add_option("--collectives", a.collectives, "Collectives as flows or closed-form alpha-beta")
       ->check(CLI::IsMember({"flow", "analytic"}));
+  cmd->add_option("--max-ring-steps", a.max_ring_steps,
+                  "Flow mode: merge consecutive ring steps so a ring phase has at most N flows per rank "
+                  "(0 = every step its own flow; for rings of hundreds of ranks)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--slowdown", a.slowdowns, "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5");
   cmd->add_option("--model", a.model, "Model of a training plan (default: the plan's)");
   cmd->add_option("--plan", a.plan, "Training plan JSON: lowered to a TaskGraph and simulated (paralab plan megatron)");
   cmd->callback([&o] {
     if (!a.plan.empty()) {
-      simulate_plan_command(o, a.model, a.cluster, a.nodes, a.plan, a.trace, a.collectives == "analytic");
+      simulate_plan_command(o, a.model, a.cluster, a.nodes, a.plan, a.trace, a.collectives == "analytic",
+                            a.max_ring_steps);
       return;
     }
     run_simulate(a, o);

@@ -29,6 +29,29 @@ TEST(CliSimulate, SendRecvOverNvlinkAndTrace) {
   std::remove(trace.c_str());
 }
 
+TEST(CliSimulate, MaxRingStepsMergesRingStepsIntoFewerFlows) {
+  // 8-rank ring all-reduce of S = 3e9 B inside one DGX A100: each ring hop is
+  // gpu -> nvswitch -> gpu, alpha = 2 x 1 us, B = 300 GB/s, no two flows
+  // share a directed link. Exact: 2(n-1) = 14 steps, 14 alpha + 2(n-1)/n S/B
+  // = 28 us + 17.5 ms. --max-ring-steps 2 merges the all-reduce's 14 steps
+  // (one ring phase, sim/collectives.h) into 2 flows per rank of 7 chunks
+  // each: the same bytes, the latency paid twice: 4 us + 17.5 ms.
+  for (auto [cap, want] : {std::pair{0, 0.017528}, std::pair{2, 0.017504}}) {
+    std::string db = "/tmp/paralab_sim_ring_" + std::to_string(::getpid()) + ".db";
+    auto r = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA "/sim/ring8.json --json --db " +
+                         db + " --max-ring-steps " + std::to_string(cap));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_NEAR(j["step_seconds"].get<double>(), want, 2e-9) << "cap " << cap;
+    EXPECT_EQ(j["config"].contains("max_ring_steps"), cap > 0);
+    std::remove(db.c_str());
+  }
+  auto bad = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA
+                         "/sim/ring8.json --max-ring-steps -1 --db /tmp/unused.db");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--max-ring-steps"), std::string::npos) << bad.err;
+}
+
 TEST(CliSimulate, BadGraphNamesTheOp) {
   auto r = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA "/sim/bad_device.json --db /tmp/unused.db");
   EXPECT_EQ(r.exit_code, 2);
