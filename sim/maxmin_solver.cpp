@@ -18,11 +18,12 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   cap_.push_back(capacity_bytes_per_s);
   load_.push_back(0);
   rem_.push_back(0);
+  share_.push_back(kNoShare);
   cnt_.push_back(0);
   rmark_.push_back(0);
   xmark_.push_back(0);
+  fullmark_.push_back(0);
   sat_.push_back(0);
-  stamp_.push_back(0);
   rflows_.emplace_back();
   return int(cap_.size() - 1);
 }
@@ -119,15 +120,16 @@ void MaxMinSolver::freeze(int f, double share) {
   next_[f] = share;
   const int* p = path(f);
   for (int i = 0; i < plen_[f]; ++i) {
-    rem_[p[i]] -= share;
-    cnt_[p[i]]--;
+    const int q = p[i];
+    rem_[q] -= share;
+    share_[q] = --cnt_[q] > 0 ? std::max(rem_[q], 0.0) / cnt_[q] : kNoShare;
   }
 }
 
 // True if `share` would bind a flow kept out of the fill on resource r at a
 // higher rate: the fill's guess that r binds nobody was wrong.
 bool MaxMinSolver::binds_kept_flow(int r, double share) const {
-  if (xmark_[r] == epoch_) return false;  // expanded: every flow it binds is in the fill
+  if (fullmark_[r] == epoch_) return false;  // every flow at or above θ is in the fill
   for (int f : rflows_[r])
     if (fmark_[f] != epoch_ && rate_[f] > share * (1 + 1e-9)) return true;
   return false;
@@ -136,18 +138,19 @@ bool MaxMinSolver::binds_kept_flow(int r, double share) const {
 // Few resources: a linear scan for the smallest share beats heap upkeep.
 // Returns -1, or an unexpanded resource that binds a kept flow.
 int MaxMinSolver::fill_by_scan() {
+  for (int r : live_res_) share_[r] = std::max(rem_[r], 0.0) / cnt_[r];
   for (;;) {
     int best = -1;
-    double best_share = 0;
+    double best_share = kNoShare;
     for (size_t i = 0; i < live_res_.size();) {
       const int r = live_res_[i];
-      if (cnt_[r] <= 0) {  // all its flows frozen: drop it
+      const double share = share_[r];
+      if (share == kNoShare) {  // all its flows frozen: drop it
         live_res_[i] = live_res_.back();
         live_res_.pop_back();
         continue;
       }
-      const double share = std::max(rem_[r], 0.0) / cnt_[r];
-      if (best < 0 || share < best_share || (share == best_share && r < best)) {
+      if (share < best_share || (share == best_share && r < best)) {
         best = r;
         best_share = share;
       }
@@ -158,31 +161,33 @@ int MaxMinSolver::fill_by_scan() {
     for (int f : rflows_[best])
       if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, best_share);
     cnt_[best] = 0;
+    share_[best] = kNoShare;
   }
 }
 
+// Many resources: a heap of shares. Progressive filling only raises a
+// resource's share (rem - l over cnt - 1 >= rem / cnt when l is the smallest
+// share), so a stored share is a lower bound of the current one: a popped
+// entry whose share has grown is pushed back with the new value, and one
+// that has not is the true minimum. Ties break by resource id.
 int MaxMinSolver::fill_by_heap() {
   heap_.clear();
-  for (int r : live_res_) heap_.push_back({std::max(rem_[r], 0.0) / cnt_[r], r, ++stamp_[r]});
+  for (int r : live_res_) heap_.push_back({std::max(rem_[r], 0.0) / cnt_[r], r});
   std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
   while (!heap_.empty()) {
     std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
     const HeapEntry e = heap_.back();
     heap_.pop_back();
-    if (e.stamp != stamp_[e.r] || cnt_[e.r] <= 0) continue;
-    if (binds_kept_flow(e.r, e.share)) return e.r;
-    for (int f : rflows_[e.r]) {
-      if (fmark_[f] != epoch_ || frozen_[f] == fill_epoch_) continue;
-      freeze(f, e.share);
-      const int* p = path(f);
-      for (int i = 0; i < plen_[f]; ++i) {
-        const int q = p[i];
-        if (q != e.r && cnt_[q] > 0) {
-          heap_.push_back({std::max(rem_[q], 0.0) / cnt_[q], q, ++stamp_[q]});
-          std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
-        }
-      }
+    if (cnt_[e.r] <= 0) continue;
+    const double share = std::max(rem_[e.r], 0.0) / cnt_[e.r];
+    if (share > e.share) {
+      heap_.push_back({share, e.r});
+      std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
+      continue;
     }
+    if (binds_kept_flow(e.r, share)) return e.r;
+    for (int f : rflows_[e.r])
+      if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, share);
     cnt_[e.r] = 0;
   }
   return -1;
@@ -199,12 +204,23 @@ void MaxMinSolver::reach(int r) {
   if (sat_[r]) expand_q_.push_back(r);
 }
 
-void MaxMinSolver::expand(int r, double theta) {
-  if (xmark_[r] == epoch_) return;
+// Partial expansion takes in the flows at r's level (the ones r binds) that
+// are at or above θ; a full one, every flow at or above θ. Flows below r's
+// level are bottlenecked elsewhere and stay out unless the fill would push
+// r's level under them (binds_kept_flow), which asks for a full expansion.
+void MaxMinSolver::expand(int r, double theta, bool full) {
+  if (fullmark_[r] == epoch_ || (!full && xmark_[r] == epoch_)) return;
   xmark_[r] = epoch_;
+  if (full) fullmark_[r] = epoch_;
   reach(r);
+  double cut = theta;
+  if (!full) {
+    double level = 0;
+    for (int f : rflows_[r]) level = std::max(level, rate_[f]);
+    cut = std::max(theta, level * (1 - 1e-9));
+  }
   for (int f : rflows_[r])
-    if (fmark_[f] != epoch_ && (fresh_[f] || rate_[f] >= theta)) add_to_fill(f);
+    if (fmark_[f] != epoch_ && (fresh_[f] || rate_[f] >= cut)) add_to_fill(f);
 }
 
 void MaxMinSolver::add_to_fill(int f) {
@@ -235,13 +251,13 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
     if (sat_[r]) expand_q_.push_back(r);
   dirty_.clear();
   for (;;) {
-    for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta);
+    for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta, false);
     expand_q_.clear();
     live_res_.clear();
     for (int r : reach_res_)
       if (cnt_[r] > 0) live_res_.push_back(r);
     ++fill_epoch_;
-    const int wrong = live_res_.size() <= 256 ? fill_by_scan() : fill_by_heap();
+    const int wrong = live_res_.size() <= scan_limit_ ? fill_by_scan() : fill_by_heap();
     if (wrong < 0) break;
     // Redo: restore the residual capacities the failed fill consumed.
     for (int r : reach_res_) {
@@ -255,7 +271,7 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
         cnt_[p[k]]++;
       }
     }
-    expand_q_.push_back(wrong);
+    expand(wrong, theta, true);
   }
   visited_total_ += comp_flows_.size();
   for (int f : comp_flows_) {

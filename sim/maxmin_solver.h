@@ -14,15 +14,19 @@
 // (water-filling is identical below those levels). Above θ the problem is
 // the same water-filling on the residual capacities (capacity minus the
 // rates of the flows below θ), and only flows coupled to a change can move.
-// Two flows are coupled through a resource only while it is saturated: an
-// unsaturated one binds nobody. So solve() starts from the fresh flows and
-// the dirty saturated resources, expands every saturated resource it reaches
-// (adding its flows at or above θ) and re-fills just those flows; an
-// unsaturated resource it crosses only lends its residual capacity. If the
-// re-fill saturates such a resource below the rate of a flow kept on it, the
-// guess was wrong there: that resource is expanded and the fill redone. The
-// result is checked against a from-scratch solver in the tests. Changes made
-// at one instant are solved once.
+// A resource couples flows only while it is saturated, and then only the
+// flows at its level (the ones it binds) move with it directly. So solve()
+// starts from the fresh flows and the dirty saturated resources; at every
+// saturated resource it reaches it takes in the flows at that resource's
+// level (and at or above θ); an unsaturated resource, or the flows below a
+// resource's level, only lend residual capacity. If the re-fill would
+// saturate a resource below the rate of a flow kept out on it, the guess was
+// wrong there: that resource is expanded fully (every flow at or above θ)
+// and the fill redone. The result is checked against a from-scratch solver
+// on random add/remove sequences in the tests. Changes made at one instant
+// are solved once. The fill picks the smallest share by a linear scan (a
+// heap of lazily re-pushed shares above 256 live resources: shares only
+// grow during a fill).
 //
 // Layout: structure of arrays. A flow's resources (and its position in each
 // resource's flow list) sit in a fixed-stride pool, so a solve touches
@@ -46,6 +50,8 @@ namespace paralab::sim {
 
 class MaxMinSolver {
  public:
+  // scan_limit: fills with more live resources than this use the heap.
+  explicit MaxMinSolver(size_t scan_limit = 256) : scan_limit_(scan_limit) {}
   int add_resource(double capacity_bytes_per_s);
   size_t num_resources() const { return cap_.size(); }
   double capacity(int r) const { return cap_[r]; }
@@ -78,16 +84,19 @@ class MaxMinSolver {
   void grow_stride(int need);
   void freeze(int f, double share);
   void reach(int r);
-  void expand(int r, double theta);
+  void expand(int r, double theta, bool full);
   void add_to_fill(int f);
   bool binds_kept_flow(int r, double share) const;
   int fill_by_scan();
   int fill_by_heap();
 
   // Resources.
+  size_t scan_limit_;
+  static constexpr double kNoShare = std::numeric_limits<double>::infinity();
   std::vector<double> cap_, load_, rem_;
+  std::vector<double> share_;  // rem_ / cnt_ during a fill; kNoShare when cnt_ is 0
   std::vector<int> cnt_;
-  std::vector<uint32_t> rmark_, xmark_;  // reached / expanded in this solve
+  std::vector<uint32_t> rmark_, xmark_, fullmark_;  // reached / expanded (at its level, fully) in this solve
   std::vector<uint8_t> sat_;             // saturated after the last solve
   std::vector<std::vector<int>> rflows_;  // active flows crossing each resource
   // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
@@ -110,10 +119,8 @@ class MaxMinSolver {
   struct HeapEntry {
     double share;
     int r;
-    uint32_t stamp;
   };
   std::vector<HeapEntry> heap_;
-  std::vector<uint32_t> stamp_;
 };
 
 }  // namespace paralab::sim

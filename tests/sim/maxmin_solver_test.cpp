@@ -130,14 +130,17 @@ std::vector<double> reference_max_min(const std::vector<double>& caps, const std
   }
 }
 
-TEST(MaxMinSolver, RandomAddsAndRemovesMatchTheReference) {
+class MaxMinRandom : public testing::TestWithParam<size_t> {};
+
+TEST_P(MaxMinRandom, AddsAndRemovesMatchTheReference) {
   // 40 resources of random capacity, up to 120 live flows over 1-5 random
   // resources each; after every batch of changes the incremental rates must
   // equal the reference's, and every change the solver does not report must
-  // leave the rate where it was.
+  // leave the rate where it was. Parameter: the fill's scan limit (0 = the
+  // heap always).
   std::mt19937 rng(7);
   std::vector<double> caps;
-  MaxMinSolver s;
+  MaxMinSolver s(GetParam());
   for (int r = 0; r < 40; ++r) {
     caps.push_back(double(1 + rng() % 20));
     s.add_resource(caps.back());
@@ -188,6 +191,8 @@ TEST(MaxMinSolver, RandomAddsAndRemovesMatchTheReference) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(ScanAndHeap, MaxMinRandom, testing::Values(size_t(256), size_t(0)));
 
 }  // namespace
 }  // namespace paralab::sim
