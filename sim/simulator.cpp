@@ -320,7 +320,7 @@ SimResult Engine::run() {
     now_ = q_.top().time_ns;
     while (!q_.empty() && q_.top().time_ns == now_ && !oom_) {
       Event e = q_.pop();
-      ++events_;
+      if ((++events_ & 0xffff) == 0 && o_.progress) o_.progress(done_, g_.size(), now_);
       switch (e.kind()) {
         case kComputeTick:
           done_scratch_.clear();

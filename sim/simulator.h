@@ -22,6 +22,8 @@
 // Thread-safety: simulate() is reentrant (no shared state).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,9 @@ struct SimOptions {
   bool trace = false;
   int chunks = 4;  // pipelining chunks of tree / broadcast collectives
   int max_ring_steps = 0;  // flow mode: > 0 merges ring steps (collectives.h); 0 = every step a flow
+  // Called about every 65,536 events with (ops done, ops in the graph,
+  // simulated time): for progress displays of long runs. Must not throw.
+  std::function<void(uint64_t, uint64_t, TimeNs)> progress;
 };
 
 struct SimResult {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <vector>
 
@@ -42,6 +45,39 @@ void emit(const CommonOptions& o, const Json& j, const std::function<void()>& hu
 }
 
 std::string db_path(const CommonOptions& o) { return o.db.empty() ? ResultsStore::default_path() : o.db; }
+
+ProgressLine::ProgressLine(std::string what)
+    : ProgressLine(std::move(what), stderr, ::isatty(STDERR_FILENO) == 1, std::chrono::seconds(1)) {}
+
+ProgressLine::ProgressLine(std::string what, std::FILE* out, bool enabled, std::chrono::milliseconds delay)
+    : what_(std::move(what)), out_(out), enabled_(enabled), delay_(delay), start_(std::chrono::steady_clock::now()) {}
+
+void ProgressLine::update(double fraction, const std::string& detail) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - start_ < delay_ || (drawn_ && now - last_ < std::chrono::milliseconds(200))) return;
+  last_ = now;
+  drawn_ = true;
+  double elapsed = std::chrono::duration<double>(now - start_).count();
+  int pct = int(std::floor(100 * std::clamp(fraction, 0.0, 1.0)));
+  std::fputs(fmt::format("\r\033[K{}: {:3d}% {} ({:.0f} s)", what_, pct, detail, elapsed).c_str(), out_);
+  std::fflush(out_);
+}
+
+void ProgressLine::done() {
+  if (!drawn_) return;
+  std::fputs("\r\033[K", out_);
+  std::fflush(out_);
+  drawn_ = false;
+}
+
+std::function<void(uint64_t, uint64_t, TimeNs)> simulation_progress(ProgressLine& bar) {
+  return [&bar](uint64_t done, uint64_t total, TimeNs now) {
+    bar.update(total ? double(done) / double(total) : 0.0,
+               fmt::format("{} of {} ops, {:.3f} s simulated", human_count(double(done)), human_count(double(total)),
+                           ns_to_seconds(now)));
+  };
+}
 
 std::string human_count(double n) {
   if (n >= 1e12) return fmt::format("{:.3g} T", n / 1e12);

@@ -8,11 +8,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <string>
 
 #include "core/json_reader.h"
+#include "core/units.h"
 
 namespace paralab::cli {
 
@@ -40,6 +43,34 @@ struct CommandRegistration {
   CommandRegistration(int order, RegisterFn fn);
 };
 void register_all_commands(CLI::App& app);
+
+// A one-line progress display for long jobs, on stderr: drawn only when
+// stderr is a terminal (so logs and pipes stay clean) and only once the job
+// has run `delay` (short jobs print nothing), redrawn at most 5 times a
+// second, erased by done() or the destructor.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string what);
+  // For tests: draw into `out` whenever `enabled`, after `delay`.
+  ProgressLine(std::string what, std::FILE* out, bool enabled, std::chrono::milliseconds delay);
+  ~ProgressLine() { done(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  // fraction in [0, 1]; detail e.g. "1.2 M of 2.9 M ops".
+  void update(double fraction, const std::string& detail);
+  void done();
+
+ private:
+  std::string what_;
+  std::FILE* out_;
+  bool enabled_, drawn_ = false;
+  std::chrono::milliseconds delay_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+// A sim::SimOptions::progress callback drawing into `bar`:
+// "simulate:  42% 1.2 M of 2.9 M ops, 3.412 s simulated (7 s)".
+std::function<void(uint64_t, uint64_t, TimeNs)> simulation_progress(ProgressLine& bar);
 
 // Human-readable numbers: 6.74e9 -> "6.74 B", 80e9 bytes -> "74.5 GiB".
 std::string human_count(double n);

@@ -90,7 +90,10 @@ int simulate_plan_command(const CommonOptions& o, const std::string& model, cons
   so.keep_trace = !trace_path.empty();
   so.collectives = analytic ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
   so.max_ring_steps = max_ring_steps;
+  ProgressLine bar("simulate");
+  so.progress = simulation_progress(bar);
   TrainingResult r = simulate_training(p, m, c, so);
+  bar.done();
   if (!trace_path.empty()) {
     std::ofstream f(trace_path);
     if (!f) throw InputError(fmt::format("--trace: cannot write {}", trace_path));

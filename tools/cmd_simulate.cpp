@@ -90,7 +90,10 @@ void run_simulate(const SimulateArgs& a, const CommonOptions& o) {
   opt.max_ring_steps = a.max_ring_steps;
   opt.slowdown = parse_slowdowns(a.slowdowns, c);
   opt.trace = !a.trace.empty();
+  ProgressLine bar("simulate");
+  opt.progress = simulation_progress(bar);
   sim::SimResult r = sim::simulate(c, g, opt);
+  bar.done();
   r.record.model = meta.model;
   r.record.strategy = meta.strategy;
   for (auto& [k, v] : meta.config.items()) r.record.config[k] = v;

@@ -148,6 +148,7 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   sim::SimOptions so;
   so.collectives = o.collectives;
   so.max_ring_steps = o.max_ring_steps;
+  so.progress = o.progress;
   so.trace = o.detailed || o.keep_trace;
   t0 = std::chrono::steady_clock::now();
   sim::SimResult sr = sim::simulate(c, lp.graph, so);

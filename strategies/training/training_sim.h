@@ -42,6 +42,7 @@ struct TrainingSimOptions {
   bool keep_trace = false;  // return the Chrome trace
   sim::CollectiveMode collectives = sim::CollectiveMode::kFlow;
   int max_ring_steps = 0;  // sim::SimOptions::max_ring_steps (flow mode; 0 = exact rings)
+  std::function<void(uint64_t, uint64_t, TimeNs)> progress;  // sim::SimOptions::progress
 };
 
 struct TrainingResult {
