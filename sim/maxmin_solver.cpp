@@ -19,6 +19,8 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   load_.push_back(0);
   rem_.push_back(0);
   share_.push_back(kNoShare);
+  level_.push_back(0);
+  kept_max_.push_back(0);
   cnt_.push_back(0);
   rmark_.push_back(0);
   xmark_.push_back(0);
@@ -130,6 +132,9 @@ void MaxMinSolver::freeze(int f, double share) {
 // higher rate: the fill's guess that r binds nobody was wrong.
 bool MaxMinSolver::binds_kept_flow(int r, double share) const {
   if (fullmark_[r] == epoch_) return false;  // every flow at or above θ is in the fill
+  // Expanded at its level: the fastest flow kept out then bounds every kept
+  // one (flows only join the fill later), so most checks need no scan.
+  if (xmark_[r] == epoch_ && kept_max_[r] <= share * (1 + 1e-9)) return false;
   for (int f : rflows_[r])
     if (fmark_[f] != epoch_ && rate_[f] > share * (1 + 1e-9)) return true;
   return false;
@@ -158,6 +163,7 @@ int MaxMinSolver::fill_by_scan() {
     }
     if (best < 0) return -1;
     if (binds_kept_flow(best, best_share)) return best;
+    level_[best] = best_share;
     for (int f : rflows_[best])
       if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, best_share);
     cnt_[best] = 0;
@@ -186,6 +192,7 @@ int MaxMinSolver::fill_by_heap() {
       continue;
     }
     if (binds_kept_flow(e.r, share)) return e.r;
+    level_[e.r] = share;
     for (int f : rflows_[e.r])
       if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, share);
     cnt_[e.r] = 0;
@@ -213,14 +220,19 @@ void MaxMinSolver::expand(int r, double theta, bool full) {
   xmark_[r] = epoch_;
   if (full) fullmark_[r] = epoch_;
   reach(r);
-  double cut = theta;
-  if (!full) {
-    double level = 0;
-    for (int f : rflows_[r]) level = std::max(level, rate_[f]);
-    cut = std::max(theta, level * (1 - 1e-9));
+  // r's level from the fill that last saturated it (0, i.e. every flow at or
+  // above θ, when unknown); a stale level only costs a redo, since
+  // binds_kept_flow checks the flows kept out exactly.
+  const double cut = full ? theta : std::max(theta, level_[r] * (1 - 1e-9));
+  double kept_max = 0;
+  for (int f : rflows_[r]) {
+    if (fmark_[f] == epoch_) continue;
+    if (fresh_[f] || rate_[f] >= cut)
+      add_to_fill(f);
+    else
+      kept_max = std::max(kept_max, rate_[f]);
   }
-  for (int f : rflows_[r])
-    if (fmark_[f] != epoch_ && (fresh_[f] || rate_[f] >= cut)) add_to_fill(f);
+  kept_max_[r] = kept_max;
 }
 
 void MaxMinSolver::add_to_fill(int f) {

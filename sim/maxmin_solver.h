@@ -95,6 +95,8 @@ class MaxMinSolver {
   static constexpr double kNoShare = std::numeric_limits<double>::infinity();
   std::vector<double> cap_, load_, rem_;
   std::vector<double> share_;  // rem_ / cnt_ during a fill; kNoShare when cnt_ is 0
+  std::vector<double> level_;     // share at which the last fill saturated the resource
+  std::vector<double> kept_max_;  // fastest flow kept out when expanded at its level
   std::vector<int> cnt_;
   std::vector<uint32_t> rmark_, xmark_, fullmark_;  // reached / expanded (at its level, fully) in this solve
   std::vector<uint8_t> sat_;             // saturated after the last solve
