@@ -141,7 +141,7 @@ bool MaxMinSolver::binds_kept_flow(int r, double share) const {
 }
 
 // Few resources: a linear scan for the smallest share beats heap upkeep.
-// Returns -1, or an unexpanded resource that binds a kept flow.
+// Returns -1, or a resource (not fully expanded) that binds a kept flow.
 int MaxMinSolver::fill_by_scan() {
   for (int r : live_res_) share_[r] = std::max(rem_[r], 0.0) / cnt_[r];
   for (;;) {
