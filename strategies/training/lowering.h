@@ -34,9 +34,11 @@
 // that is present (see tests/strategies/symmetric_lowering_test.cpp).
 // With `one_rank_per_stage` as well, only the first device of each stage
 // is lowered (tp*fsdp times smaller again): still exact with analytic
-// collectives, but in flow mode the other TP ranks' inter-node traffic
-// (which shares PCIe switches and NICs with the representative's) is
-// missing, so communication is underestimated. The representative of each
+// collectives, but in flow mode the other TP ranks' inter-node traffic is
+// missing, so communication is underestimated wherever it would share a
+// link with the representative's (a NIC serving several GPUs; on DGX
+// A100/H100 each GPU has its own NIC, and the 16 k-GPU GPT-3 iteration
+// comes out the same as with replicas mirrored). The representative of each
 // device is recorded for per-device metrics.
 //
 // Invariants: 1. ops are created so that stream order plus dependencies is
