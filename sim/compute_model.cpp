@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <cstdint>
+#include <map>
 
 #include "sim/sim_events.h"
 
@@ -26,16 +26,6 @@ ComputeModel::ComputeModel(const Cluster& c, EventQueue& q) : q_(q) {
   }
 }
 
-ComputeModel::ComputeModel(int num_devices, EventQueue& q) : pools_(num_devices), q_(q) {
-  for (int d = 0; d < num_devices; ++d) pool_of_.push_back(d);
-}
-
-int ComputeModel::active(int device) const {
-  int n = 0;
-  for (const Running& r : pools_[pool_of_[device]].ops) n += r.device == device;
-  return n;
-}
-
 void ComputeModel::advance(Pool& p, TimeNs now) {
   if (p.ops.size() == 1) {  // alone: works from its launch end on
     Running& r = p.ops[0];
@@ -45,7 +35,7 @@ void ComputeModel::advance(Pool& p, TimeNs now) {
     int k = 0;
     for (const Running& r : p.ops) k += r.launch_end_ns <= p.last_ns;
     if (k > 0) {
-      // dt * min(1, cores / k), written so that one core gives exactly dt / k.
+      // dt * min(1, cores / k): each working op gets a share of a processor.
       double step = k <= p.cores ? double(now - p.last_ns) : double(now - p.last_ns) * p.cores / k;
       for (Running& r : p.ops)
         if (r.launch_end_ns <= p.last_ns) r.remaining_ns -= step;
@@ -63,7 +53,7 @@ void ComputeModel::arm(Pool& p, int pool, TimeNs now) {
   for (const Running& r : p.ops) {
     // Wall time of the remaining work at min(1, cores / k) of a processor.
     double left = std::max(r.remaining_ns, 0.0);
-    double wall = k <= p.cores ? left : (p.cores == 1 ? left * k : left * k / p.cores);
+    double wall = k <= p.cores ? left : left * k / p.cores;
     TimeNs t = r.launch_end_ns > now ? r.launch_end_ns : now + static_cast<TimeNs>(std::ceil(wall));
     next = std::min(next, t);
   }
@@ -75,13 +65,13 @@ void ComputeModel::start(TimeNs now, int device, int op, ComputeTime t) {
   Pool& p = pools_[pool];
   if (p.ops.empty()) {  // fast path: alone in the pool
     p.last_ns = now;
-    p.ops.push_back({op, device, now + t.launch_ns, double(t.work_ns)});
+    p.ops.push_back({op, now + t.launch_ns, double(t.work_ns)});
     p.version++;
     q_.push(now + t.total_ns(), kComputeTick, pool, p.version);
     return;
   }
   advance(p, now);
-  p.ops.push_back({op, device, now + t.launch_ns, double(t.work_ns)});
+  p.ops.push_back({op, now + t.launch_ns, double(t.work_ns)});
   arm(p, pool, now);
 }
 

@@ -34,21 +34,14 @@ class ComputeModel {
  public:
   // Pools from the cluster's devices and cpu_cores_per_node.
   ComputeModel(const Cluster& c, EventQueue& q);
-  // Every device a pool of its own with one processor.
-  ComputeModel(int num_devices, EventQueue& q);
 
   void start(TimeNs now, int device, int op, ComputeTime t);
   // Handles a kComputeTick whose target is `pool`; appends finished ops to *done.
   void on_tick(TimeNs now, int pool, uint32_t version, std::vector<int>* done);
-  // Ops running on `device` (launching or working).
-  int active(int device) const;
-  int pool_of(int device) const { return pool_of_[device]; }
-  int cores(int pool) const { return pools_[pool].cores; }
 
  private:
   struct Running {
     int op;
-    int device;
     TimeNs launch_end_ns;
     double remaining_ns;  // of one processor's work
   };

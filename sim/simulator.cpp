@@ -82,8 +82,12 @@ class Engine {
   std::vector<int> free_runs_;
   std::unordered_map<int, int> run_of_op_;
   std::unordered_map<int, TimeNs> coll_start_;
-  std::map<std::tuple<int, int, int, double>, std::unique_ptr<CollectiveProgram>> programs_;
-  std::map<std::tuple<int, int, int, double>, TimeNs> analytic_ns_;
+  // Per (group, kind, algo, bytes): a collective's flow program, or its
+  // closed-form time (a 256-rank ring costs 256 route look-ups to price).
+  using CollectiveKey = std::tuple<int, int, int, double>;
+  static CollectiveKey collective_key(const Op& o) { return {o.group(), int(o.sub), int(o.extra), o.bytes}; }
+  std::map<CollectiveKey, std::unique_ptr<CollectiveProgram>> programs_;
+  std::map<CollectiveKey, TimeNs> analytic_ns_;
   std::map<int, CollectiveStats> coll_stats_;
   std::vector<int> done_scratch_;
   std::vector<FlowOwner> flows_done_;
@@ -207,8 +211,7 @@ void Engine::trace_memory(int scope) {
 }
 
 const CollectiveProgram* Engine::program(const Op& o) {
-  auto key = std::make_tuple(o.group(), int(o.sub), int(o.extra), o.bytes);
-  auto& slot = programs_[key];
+  auto& slot = programs_[collective_key(o)];
   if (!slot)
     slot = std::make_unique<CollectiveProgram>(
         build_collective(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo(), o_.chunks,
@@ -219,8 +222,7 @@ const CollectiveProgram* Engine::program(const Op& o) {
 void Engine::start_collective(int i) {
   const Op& o = g_.op(i);
   if (o_.collectives == CollectiveMode::kAnalytic) {
-    // Cached per (group, kind, algo, bytes): a 256-rank ring costs 256 route look-ups.
-    auto [it, fresh] = analytic_ns_.try_emplace(std::make_tuple(o.group(), int(o.sub), int(o.extra), o.bytes), 0);
+    auto [it, fresh] = analytic_ns_.try_emplace(collective_key(o), 0);
     if (fresh) it->second = analytic_collective_ns(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo());
     q_.push(now_ + it->second, kOpDone, i);
     return;
