@@ -32,18 +32,23 @@ std::string op_class(const TaskGraph& g, int id) {
   }
 }
 
+namespace {
+Json nvml_json(const NvmlUtilization& u) {
+  return {{"device", u.device},
+          {"pci_bus_id", u.pci_bus_id},
+          {"mean_gpu_percent", u.mean_gpu_percent},
+          {"mean_memory_percent", u.mean_memory_percent},
+          {"samples", u.samples}};
+}
+}  // namespace
+
 Json RankResult::to_json() const {
   Json t = Json::array();
   for (const auto& x : timings) t.push_back({x.op, x.device, x.stream, x.start_seconds, x.end_seconds});
   Json p = Json::array();
   for (const auto& m : peak_memory) p.push_back({{"scope", m.scope}, {"tier", m.tier}, {"peak_bytes", m.peak_bytes}});
   Json nv = Json::array();
-  for (const auto& u : nvml)
-    nv.push_back({{"device", u.device},
-                  {"pci_bus_id", u.pci_bus_id},
-                  {"mean_gpu_percent", u.mean_gpu_percent},
-                  {"mean_memory_percent", u.mean_memory_percent},
-                  {"samples", u.samples}});
+  for (const auto& u : nvml) nv.push_back(nvml_json(u));
   return {{"rank", rank},       {"status", status}, {"message", message}, {"timings", t},
           {"peak_memory", p}, {"notes", notes},   {"nvml", nv}};
 }
@@ -148,11 +153,7 @@ RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGra
   rec.metrics["notes"] = notes;
   Json nv = Json::array();
   for (const auto& r : ranks)
-    for (const auto& u : r.nvml)
-      nv.push_back({{"device", u.device},
-                    {"mean_gpu_percent", u.mean_gpu_percent},
-                    {"mean_memory_percent", u.mean_memory_percent},
-                    {"samples", u.samples}});
+    for (const auto& u : r.nvml) nv.push_back(nvml_json(u));
   if (!nv.empty()) rec.metrics["nvml_utilization"] = nv;
   return rec;
 }
