@@ -33,9 +33,8 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include "kernels/half.h"
 #include "kernels/qmatmul_cuda.h"
-#include "kernels/rtn.h"
-#include "kernels/synthetic.h"
 #include "real/cuda_kernels.h"
 #endif
 
@@ -241,10 +240,25 @@ class CudaRun {
     return 0;
   }
 
+  // An RTN INT4 matrix of rows x cols in the exact stored layout, built
+  // directly (the kernels' time depends on the bytes, not on the values, so
+  // nothing is quantized: a billion-weight layer costs one fill, not a
+  // quantization pass on the host).
+  static kernels::QuantizedMatrix int4_weights(int64_t rows, int64_t cols, int group) {
+    kernels::QuantizedMatrix q;
+    q.format.bits = 4;
+    q.format.group = group;
+    q.rows = rows;
+    q.cols = cols;
+    q.codes.assign(size_t(rows * q.words_per_row()), 0x89abcdefu);
+    q.scale_fp16.assign(size_t(q.num_groups()), kernels::float_to_half(0.01f));
+    q.zero_fp16.assign(size_t(q.num_groups()), kernels::float_to_half(8.0f));
+    return q;
+  }
+
   // INT4 compute ops with a GEMM shape (m tokens, n output rows, k input
   // columns) run the project's kernels: the fused dequantize-GEMV for
-  // m <= 32 (decode), dequantize + cuBLAS for more tokens (prefill), on an
-  // RTN 4-bit copy of synthetic weights of that shape.
+  // m <= 32 (decode), dequantize + cuBLAS for more tokens (prefill).
   void setup_int4() {
     bool fallback = false;
     for (int id = 0; id < int(g_.size()); ++id) {
@@ -262,13 +276,8 @@ class CudaRun {
         DeviceState& ds = devs_.at(d);
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
         auto key = std::make_pair(sh.n, sh.k);
-        if (!ds.qweights.count(key)) {
-          std::vector<float> w = kernels::synthetic_weights(sh.n, sh.k, uint64_t(sh.n * 131 + sh.k));
-          kernels::QuantFormat f;
-          f.bits = 4;
-          f.group = group;
-          ds.qweights[key] = std::make_unique<kernels::DeviceQuantizedMatrix>(kernels::quantize_rtn(w.data(), sh.n, sh.k, f));
-        }
+        if (!ds.qweights.count(key))
+          ds.qweights[key] = std::make_unique<kernels::DeviceQuantizedMatrix>(int4_weights(sh.n, sh.k, group));
         if (sh.m > 32) ds.qwork_bytes = std::max(ds.qwork_bytes, size_t(sh.n * sh.k * 4));
       }
     }
