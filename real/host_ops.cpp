@@ -107,34 +107,35 @@ ScratchFile::~ScratchFile() {
 
 void ScratchFile::drop_cache() const { ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED); }
 
-void ScratchFile::read(size_t offset, size_t bytes, char* dst) const {
+// The retry loop of read() and write(): `step(done)` moves the next part
+// (pread / pwrite at offset + done); errors name the file, the size and the
+// offset.
+template <typename Step>
+void ScratchFile::io(const char* what, size_t offset, size_t bytes, Step step) const {
   size_t done = 0;
   while (done < bytes) {
-    ssize_t r = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(offset + done));
+    ssize_t r = step(done);
     if (r < 0 && errno == EINTR) continue;
+    const std::string where = std::to_string(bytes) + " bytes at " + std::to_string(offset);
     if (r < 0 && errno == EINVAL && o_direct_)
-      throw RealError(path_ + ": O_DIRECT read of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
-                      " rejected (unaligned offset, size or buffer)");
+      throw RealError(path_ + ": O_DIRECT " + what + " of " + where + " rejected (unaligned offset, size or buffer)");
     if (r <= 0)
-      throw RealError(path_ + ": read of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
-                      " failed: " + (r == 0 ? std::string("end of file") : std::strerror(errno)));
+      throw RealError(path_ + ": " + what + " of " + where + " failed: " +
+                      (r == 0 ? std::string("end of file") : std::strerror(errno)));
     done += static_cast<size_t>(r);
   }
 }
 
+void ScratchFile::read(size_t offset, size_t bytes, char* dst) const {
+  io("read", offset, bytes, [&](size_t done) {
+    return ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(offset + done));
+  });
+}
+
 void ScratchFile::write(size_t offset, size_t bytes, const char* src) const {
-  size_t done = 0;
-  while (done < bytes) {
-    ssize_t r = ::pwrite(fd_, src + done, bytes - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && errno == EINVAL && o_direct_)
-      throw RealError(path_ + ": O_DIRECT write of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
-                      " rejected (unaligned offset, size or buffer)");
-    if (r <= 0)
-      throw RealError(path_ + ": write of " + std::to_string(bytes) + " bytes at " + std::to_string(offset) +
-                      " failed: " + (r == 0 ? std::string("nothing written") : std::strerror(errno)));
-    done += static_cast<size_t>(r);
-  }
+  io("write", offset, bytes, [&](size_t done) {
+    return ::pwrite(fd_, src + done, bytes - done, static_cast<off_t>(offset + done));
+  });
   if (!o_direct_ && ::fdatasync(fd_) != 0)
     throw RealError(path_ + ": fdatasync after a write failed: " + std::strerror(errno));
 }

@@ -85,6 +85,8 @@ class ScratchFile {
   const std::string& path() const { return path_; }
 
  private:
+  template <typename Step>
+  void io(const char* what, size_t offset, size_t bytes, Step step) const;
   std::string path_;
   size_t bytes_ = 0;
   int fd_ = -1;
