@@ -128,6 +128,16 @@ void MaxMinSolver::freeze(int f, double share) {
   }
 }
 
+// Resource r saturates at `share`: every unfrozen flow of the fill on it
+// freezes there, and `share` is its level.
+void MaxMinSolver::saturate(int r, double share) {
+  level_[r] = share;
+  for (int f : rflows_[r])
+    if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, share);
+  cnt_[r] = 0;
+  share_[r] = kNoShare;
+}
+
 // True if `share` would bind a flow kept out of the fill on resource r at a
 // higher rate: the fill's guess that r binds nobody was wrong.
 bool MaxMinSolver::binds_kept_flow(int r, double share) const {
@@ -163,11 +173,7 @@ int MaxMinSolver::fill_by_scan() {
     }
     if (best < 0) return -1;
     if (binds_kept_flow(best, best_share)) return best;
-    level_[best] = best_share;
-    for (int f : rflows_[best])
-      if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, best_share);
-    cnt_[best] = 0;
-    share_[best] = kNoShare;
+    saturate(best, best_share);
   }
 }
 
@@ -192,10 +198,7 @@ int MaxMinSolver::fill_by_heap() {
       continue;
     }
     if (binds_kept_flow(e.r, share)) return e.r;
-    level_[e.r] = share;
-    for (int f : rflows_[e.r])
-      if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, share);
-    cnt_[e.r] = 0;
+    saturate(e.r, share);
   }
   return -1;
 }

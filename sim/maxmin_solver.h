@@ -83,6 +83,7 @@ class MaxMinSolver {
   int* slot(int f) { return &slot_[size_t(f) * stride_]; }
   void grow_stride(int need);
   void freeze(int f, double share);
+  void saturate(int r, double share);
   void reach(int r);
   void expand(int r, double theta, bool full);
   void add_to_fill(int f);
