@@ -91,16 +91,16 @@ class MaxMinSolver {
   int fill_by_scan();
   int fill_by_heap();
 
-  // Resources.
   size_t scan_limit_;
   static constexpr double kNoShare = std::numeric_limits<double>::infinity();
+  // Resources.
   std::vector<double> cap_, load_, rem_;
-  std::vector<double> share_;  // rem_ / cnt_ during a fill; kNoShare when cnt_ is 0
+  std::vector<double> share_;     // rem_ / cnt_ during a fill; kNoShare when cnt_ is 0
   std::vector<double> level_;     // share at which the last fill saturated the resource
   std::vector<double> kept_max_;  // fastest flow kept out when expanded at its level
   std::vector<int> cnt_;
-  std::vector<uint32_t> rmark_, xmark_, fullmark_;  // reached / expanded (at its level, fully) in this solve
-  std::vector<uint8_t> sat_;             // saturated after the last solve
+  std::vector<uint32_t> rmark_, xmark_, fullmark_;  // this solve: reached, expanded at level, fully
+  std::vector<uint8_t> sat_;                         // saturated after the last solve
   std::vector<std::vector<int>> rflows_;  // active flows crossing each resource
   // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
   // that resource's rflows_ list.
