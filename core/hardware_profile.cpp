@@ -239,7 +239,10 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
   c.num_nodes = old.num_nodes;
   c.cpu_cores_per_node = old.cpu_cores_per_node;
   int changed = 0;
-  if (p.host_cores > 0 && c.cpu_cores_per_node != p.host_cores) c.cpu_cores_per_node = p.host_cores, ++changed;
+  if (p.host_cores > 0 && c.cpu_cores_per_node != p.host_cores) {
+    c.cpu_cores_per_node = p.host_cores;
+    ++changed;
+  }
   const std::string src = calibrated(p);
   for (const auto& v : old.vertices()) c.add_vertex(v);
   for (const auto& l : old.links()) {
