@@ -11,6 +11,16 @@ namespace {
 bool later(const auto& a, const auto& b) {  // min-heap on (share, resource id)
   return a.share > b.share || (a.share == b.share && a.r > b.r);
 }
+int pop_lowest(std::vector<int>& ids) {
+  std::pop_heap(ids.begin(), ids.end(), std::greater<int>());
+  int id = ids.back();
+  ids.pop_back();
+  return id;
+}
+void push_id(std::vector<int>& ids, int id) {
+  ids.push_back(id);
+  std::push_heap(ids.begin(), ids.end(), std::greater<int>());
+}
 }  // namespace
 
 int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
@@ -27,6 +37,7 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   fullmark_.push_back(0);
   sat_.push_back(0);
   rflows_.emplace_back();
+  rentries_.emplace_back();
   return int(cap_.size() - 1);
 }
 
@@ -45,27 +56,101 @@ void MaxMinSolver::grow_stride(int need) {
   stride_ = stride;
 }
 
+// ---- class bookkeeping ----------------------------------------------------
+
+int MaxMinSolver::find_entry(int c, int r) const {
+  for (const ResEntry& e : rentries_[r])
+    if (e.c == c) return e.cpos;
+  return -1;
+}
+
+void MaxMinSolver::entry_add(int c, int r) {
+  int i = find_entry(c, r);
+  if (i >= 0) {
+    centries_[c][i].n++;
+    return;
+  }
+  centries_[c].push_back({r, int(rentries_[r].size()), 1, 0, 0});
+  rentries_[r].push_back({c, int(centries_[c].size() - 1)});
+}
+
+void MaxMinSolver::entry_sub(int c, int r) {
+  const int i = find_entry(c, r);
+  assert(i >= 0);
+  auto& cl = centries_[c];
+  if (--cl[i].n > 0) return;
+  auto& rl = rentries_[r];
+  const int rpos = cl[i].rpos;
+  rl[rpos] = rl.back();
+  rl.pop_back();
+  if (size_t(rpos) < rl.size()) centries_[rl[rpos].c][rl[rpos].cpos].rpos = rpos;
+  cl[i] = cl.back();
+  cl.pop_back();
+  if (size_t(i) < cl.size()) rentries_[cl[i].r][cl[i].rpos].cpos = i;
+}
+
+int MaxMinSolver::new_class(double level) {
+  int c;
+  if (!free_classes_.empty()) {
+    c = pop_lowest(free_classes_);
+  } else {
+    c = int(clevel_.size());
+    clevel_.push_back(0);
+    cmembers_.emplace_back();
+    centries_.emplace_back();
+    cleft_.push_back(0);
+    cfill_.push_back(0);
+    cfrozen_.push_back(0);
+    csplit_.push_back(0);
+    cfresh_.push_back(0);
+  }
+  clevel_[c] = level;
+  cfresh_[c] = 0;
+  return c;
+}
+
+void MaxMinSolver::join(int f, int c) {
+  cls_[f] = c;
+  mpos_[f] = int(cmembers_[c].size());
+  cmembers_[c].push_back(f);
+  const int* p = path(f);
+  for (int i = 0; i < plen_[f]; ++i) entry_add(c, p[i]);
+}
+
+// Takes f out of its class; frees the class when it empties.
+void MaxMinSolver::leave(int f) {
+  const int c = cls_[f];
+  auto& m = cmembers_[c];
+  const int pos = mpos_[f];
+  m[pos] = m.back();
+  mpos_[m[pos]] = pos;
+  m.pop_back();
+  const int* p = path(f);
+  for (int i = 0; i < plen_[f]; ++i) entry_sub(c, p[i]);
+  cls_[f] = -1;
+  if (m.empty()) push_id(free_classes_, c);
+}
+
+// ---- flows ----------------------------------------------------------------
+
 int MaxMinSolver::add_flow(std::span<const int> resources) {
   if (int(resources.size()) > stride_) grow_stride(int(resources.size()));
   int f;
   if (!free_slots_.empty()) {
-    std::pop_heap(free_slots_.begin(), free_slots_.end(), std::greater<int>());
-    f = free_slots_.back();
-    free_slots_.pop_back();
+    f = pop_lowest(free_slots_);
   } else {
     f = int(plen_.size());
     plen_.push_back(0);
-    rate_.push_back(0);
-    next_.push_back(0);
-    fmark_.push_back(0);
-    frozen_.push_back(0);
+    cls_.push_back(-1);
+    mpos_.push_back(0);
+    ffrozen_.push_back(0);
+    fmoved_.push_back(0);
     active_.push_back(0);
     fresh_.push_back(0);
     path_.resize(path_.size() + stride_);
     slot_.resize(slot_.size() + stride_);
   }
   plen_[f] = int(resources.size());
-  rate_[f] = 0;
   active_[f] = 1;
   fresh_[f] = 1;
   double theta = std::numeric_limits<double>::infinity();
@@ -80,6 +165,9 @@ int MaxMinSolver::add_flow(std::span<const int> resources) {
     theta = std::min(theta, cap_[r] / double(list.size()));
     dirty_.push_back(r);
   }
+  const int c = new_class(0.0);  // a class of its own until solved
+  cfresh_[c] = 1;
+  join(f, c);
   theta_ = std::min(theta_, theta);
   fresh_list_.push_back(f);
   ++num_active_;
@@ -88,12 +176,13 @@ int MaxMinSolver::add_flow(std::span<const int> resources) {
 
 void MaxMinSolver::remove_flow(int f) {
   assert(active_[f]);
-  theta_ = std::min(theta_, fresh_[f] ? 0.0 : rate_[f]);
-  for (int i = 0; i < plen_[f]; ++i) load_[path(f)[i]] -= rate_[f];
+  const double rate = clevel_[cls_[f]];
+  theta_ = std::min(theta_, fresh_[f] ? 0.0 : rate);
   const int* p = path(f);
   const int* s = slot(f);
   for (int i = 0; i < plen_[f]; ++i) {
     const int r = p[i], pos = s[i];
+    load_[r] -= rate;
     auto& list = rflows_[r];
     const int moved = list.back();
     list[pos] = moved;
@@ -108,50 +197,97 @@ void MaxMinSolver::remove_flow(int f) {
     }
     dirty_.push_back(r);
   }
+  leave(f);
   active_[f] = 0;
   fresh_[f] = 0;
-  rate_[f] = 0;
   plen_[f] = 0;
   --num_active_;
-  free_slots_.push_back(f);
-  std::push_heap(free_slots_.begin(), free_slots_.end(), std::greater<int>());
+  push_id(free_slots_, f);
 }
 
-void MaxMinSolver::freeze(int f, double share) {
-  frozen_[f] = fill_epoch_;
-  next_[f] = share;
+// ---- the fill -------------------------------------------------------------
+
+// Every unfrozen member of class c freezes at `share`.
+void MaxMinSolver::freeze_class(int c, double share) {
+  cfrozen_[c] = fill_epoch_;
+  cleft_[c] = 0;
+  for (const ClassEntry& e : centries_[c]) {
+    const int m = e.n - (e.stamp == fill_epoch_ ? e.split : 0);
+    if (m == 0) continue;
+    const int q = e.r;
+    rem_[q] -= share * m;
+    cnt_[q] -= m;
+    share_[q] = cnt_[q] > 0 ? std::max(rem_[q], 0.0) / cnt_[q] : kNoShare;
+  }
+}
+
+// Flow f freezes at `share` apart from the rest of its class.
+void MaxMinSolver::freeze_flow(int f, double share) {
+  ffrozen_[f] = fill_epoch_;
+  const int c = cls_[f];
+  cleft_[c]--;
   const int* p = path(f);
   for (int i = 0; i < plen_[f]; ++i) {
     const int q = p[i];
     rem_[q] -= share;
     share_[q] = --cnt_[q] > 0 ? std::max(rem_[q], 0.0) / cnt_[q] : kNoShare;
+    ClassEntry& e = centries_[c][find_entry(c, q)];
+    if (e.stamp != fill_epoch_) {
+      e.stamp = fill_epoch_;
+      e.split = 0;
+    }
+    e.split++;
   }
 }
 
 // Resource r saturates at `share`: every unfrozen flow of the fill on it
-// freezes there, and `share` is its level.
+// freezes there — whole classes when all their unfrozen members cross r,
+// single flows otherwise — and `share` is its level. The decisions are
+// logged; apply() moves flows between classes once the fill stands.
 void MaxMinSolver::saturate(int r, double share) {
   level_[r] = share;
-  for (int f : rflows_[r])
-    if (fmark_[f] == epoch_ && frozen_[f] != fill_epoch_) freeze(f, share);
+  const size_t wb = whole_log_.size(), sb = split_log_.size();
+  split_classes_.clear();
+  ++split_epoch_;
+  for (const ResEntry& re : rentries_[r]) {
+    const int c = re.c;
+    if (cfill_[c] != epoch_ || cfrozen_[c] == fill_epoch_) continue;
+    const ClassEntry& e = centries_[c][re.cpos];
+    const int n = e.n - (e.stamp == fill_epoch_ ? e.split : 0);
+    if (n == 0) continue;
+    if (n == cleft_[c]) {
+      freeze_class(c, share);
+      whole_log_.push_back(c);
+    } else {
+      csplit_[c] = split_epoch_;
+      split_classes_.push_back(c);
+    }
+  }
+  if (!split_classes_.empty())
+    for (int f : rflows_[r])
+      if (csplit_[cls_[f]] == split_epoch_ && ffrozen_[f] != fill_epoch_) {
+        freeze_flow(f, share);
+        split_log_.push_back(f);
+      }
+  sat_log_.push_back({r, share, wb, whole_log_.size(), sb, split_log_.size()});
   cnt_[r] = 0;
   share_[r] = kNoShare;
 }
 
-// True if `share` would bind a flow kept out of the fill on resource r at a
-// higher rate: the fill's guess that r binds nobody was wrong.
-bool MaxMinSolver::binds_kept_flow(int r, double share) const {
-  if (fullmark_[r] == epoch_) return false;  // every flow at or above θ is in the fill
-  // Expanded at its level: the fastest flow kept out then bounds every kept
-  // one (flows only join the fill later), so most checks need no scan.
+// True if `share` would bind a class kept out of the fill on resource r at a
+// higher level: the fill's guess that r binds nobody was wrong.
+bool MaxMinSolver::binds_kept_class(int r, double share) const {
+  if (fullmark_[r] == epoch_) return false;  // every class at or above θ is in the fill
+  // Expanded at its level: the fastest class kept out then bounds every kept
+  // one (classes only join the fill later), so most checks need no scan.
   if (xmark_[r] == epoch_ && kept_max_[r] <= share * (1 + 1e-9)) return false;
-  for (int f : rflows_[r])
-    if (fmark_[f] != epoch_ && rate_[f] > share * (1 + 1e-9)) return true;
+  for (const ResEntry& e : rentries_[r])
+    if (cfill_[e.c] != epoch_ && clevel_[e.c] > share * (1 + 1e-9)) return true;
   return false;
 }
 
 // Few resources: a linear scan for the smallest share beats heap upkeep.
-// Returns -1, or a resource (not fully expanded) that binds a kept flow.
+// Returns -1, or a resource (not fully expanded) that binds a kept class.
 int MaxMinSolver::fill_by_scan() {
   for (int r : live_res_) share_[r] = std::max(rem_[r], 0.0) / cnt_[r];
   for (;;) {
@@ -172,7 +308,7 @@ int MaxMinSolver::fill_by_scan() {
       ++i;
     }
     if (best < 0) return -1;
-    if (binds_kept_flow(best, best_share)) return best;
+    if (binds_kept_class(best, best_share)) return best;
     saturate(best, best_share);
   }
 }
@@ -197,7 +333,7 @@ int MaxMinSolver::fill_by_heap() {
       std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
       continue;
     }
-    if (binds_kept_flow(e.r, share)) return e.r;
+    if (binds_kept_class(e.r, share)) return e.r;
     saturate(e.r, share);
   }
   return -1;
@@ -207,61 +343,117 @@ void MaxMinSolver::reach(int r) {
   if (rmark_[r] == epoch_) return;
   rmark_[r] = epoch_;
   reach_res_.push_back(r);
-  // Residual capacity: the capacity minus the rates of the flows kept out of
-  // the fill (add_to_fill gives back the rates of those it takes in).
+  // Residual capacity: the capacity minus the rates of the classes kept out
+  // of the fill (add_class gives back the rates of those it takes in).
   rem_[r] = cap_[r] - load_[r];
   cnt_[r] = 0;
   if (sat_[r]) expand_q_.push_back(r);
 }
 
-// Partial expansion takes in the flows at r's level (the ones r binds) that
-// are at or above θ; a full one, every flow at or above θ. Flows below r's
-// level are bottlenecked elsewhere and stay out unless the fill would push
-// r's level under them (binds_kept_flow), which asks for a full expansion.
+// Partial expansion takes in the classes at r's level (the ones r binds)
+// that are at or above θ; a full one, every class at or above θ. Classes
+// below r's level are bottlenecked elsewhere and stay out unless the fill
+// would push r's level under them (binds_kept_class), which asks for a full
+// expansion.
 void MaxMinSolver::expand(int r, double theta, bool full) {
   if (fullmark_[r] == epoch_ || (!full && xmark_[r] == epoch_)) return;
   xmark_[r] = epoch_;
   if (full) fullmark_[r] = epoch_;
   reach(r);
-  // r's level from the fill that last saturated it (0, i.e. every flow at or
-  // above θ, when unknown); a stale level only costs a redo, since
-  // binds_kept_flow checks the flows kept out exactly.
+  // r's level from the fill that last saturated it (0, i.e. every class at
+  // or above θ, when unknown); a stale level only costs a redo, since
+  // binds_kept_class checks the classes kept out exactly.
   const double cut = full ? theta : std::max(theta, level_[r] * (1 - 1e-9));
   double kept_max = 0;
-  for (int f : rflows_[r]) {
-    if (fmark_[f] == epoch_) continue;
-    if (fresh_[f] || rate_[f] >= cut)
-      add_to_fill(f);
+  for (size_t i = 0; i < rentries_[r].size(); ++i) {
+    const int c = rentries_[r][i].c;
+    if (cfill_[c] == epoch_) continue;
+    if (cfresh_[c] || clevel_[c] >= cut)
+      add_class(c);
     else
-      kept_max = std::max(kept_max, rate_[f]);
+      kept_max = std::max(kept_max, clevel_[c]);
   }
   kept_max_[r] = kept_max;
 }
 
-void MaxMinSolver::add_to_fill(int f) {
-  fmark_[f] = epoch_;
-  comp_flows_.push_back(f);
-  const int* p = path(f);
-  for (int k = 0; k < plen_[f]; ++k) {
-    reach(p[k]);
-    rem_[p[k]] += rate_[f];
-    cnt_[p[k]]++;
+void MaxMinSolver::add_class(int c) {
+  if (cfill_[c] == epoch_) return;
+  cfill_[c] = epoch_;
+  comp_.push_back(c);
+  const double level = clevel_[c];
+  for (const ClassEntry& e : centries_[c]) {
+    reach(e.r);
+    rem_[e.r] += level * e.n;
+    cnt_[e.r] += e.n;
   }
 }
 
-void MaxMinSolver::solve(std::vector<int>* changed) {
+void MaxMinSolver::report_moved(int f, Changes* changes) {
+  if (fmoved_[f] == epoch_) return;
+  fmoved_[f] = epoch_;
+  changes->moved.push_back(f);
+}
+
+// The fill stands: give every class frozen whole its new level and move the
+// flows frozen one by one into the class of the resource they froze at
+// (classes frozen whole at one resource merge into the largest of them).
+void MaxMinSolver::apply(Changes* changes) {
+  for (const Saturation& s : sat_log_) {
+    if (s.whole_begin == s.whole_end && s.split_begin == s.split_end) continue;
+    int target = -1;
+    for (size_t i = s.whole_begin; i < s.whole_end; ++i) {
+      const int c = whole_log_[i];
+      if (target < 0 || cmembers_[c].size() > cmembers_[target].size() ||
+          (cmembers_[c].size() == cmembers_[target].size() && c < target))
+        target = c;
+    }
+    if (target < 0) {
+      target = new_class(s.share);
+    } else if (cfresh_[target]) {
+      clevel_[target] = s.share;
+      cfresh_[target] = 0;
+    } else if (std::abs(s.share - clevel_[target]) > 1e-12 * clevel_[target]) {
+      // Within 1e-12 (relative) it is numerical noise of the re-solve, not a
+      // change: keeping the level avoids re-arming the members' events.
+      clevel_[target] = s.share;
+      changes->relevelled.push_back(target);
+    }
+    for (size_t i = s.whole_begin; i < s.whole_end; ++i) {
+      const int c = whole_log_[i];
+      if (c == target) continue;
+      while (!cmembers_[c].empty()) {
+        const int f = cmembers_[c].back();
+        leave(f);
+        join(f, target);
+        report_moved(f, changes);
+      }
+    }
+    for (size_t i = s.split_begin; i < s.split_end; ++i) {
+      const int f = split_log_[i];
+      leave(f);
+      join(f, target);
+      report_moved(f, changes);
+    }
+  }
+  for (int f : fresh_list_) {
+    if (!active_[f] || !fresh_[f]) continue;
+    fresh_[f] = 0;
+    report_moved(f, changes);
+  }
+}
+
+void MaxMinSolver::solve(Changes* changes) {
   if (dirty_.empty()) return;
   ++epoch_;
-  // Flows slower than θ keep their rates (see the header); the margin keeps
-  // flows at θ up to rounding in the re-solved part.
+  // Classes slower than θ keep their levels (see the header); the margin
+  // keeps classes at θ up to rounding in the re-solved part.
   const double theta = theta_ * (1 - 1e-9);
   theta_ = std::numeric_limits<double>::infinity();
   reach_res_.clear();
-  comp_flows_.clear();
+  comp_.clear();
   expand_q_.clear();
   for (int f : fresh_list_)
-    if (active_[f] && fresh_[f] && fmark_[f] != epoch_) add_to_fill(f);
-  fresh_list_.clear();
+    if (active_[f] && fresh_[f]) add_class(cls_[f]);
   for (int r : dirty_)
     if (sat_[r]) expand_q_.push_back(r);
   dirty_.clear();
@@ -272,6 +464,10 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
     for (int r : reach_res_)
       if (cnt_[r] > 0) live_res_.push_back(r);
     ++fill_epoch_;
+    for (int c : comp_) cleft_[c] = int(cmembers_[c].size());
+    sat_log_.clear();
+    whole_log_.clear();
+    split_log_.clear();
     const int wrong = live_res_.size() <= scan_limit_ ? fill_by_scan() : fill_by_heap();
     if (wrong < 0) break;
     // Redo: restore the residual capacities the failed fill consumed.
@@ -279,31 +475,35 @@ void MaxMinSolver::solve(std::vector<int>* changed) {
       rem_[r] = cap_[r] - load_[r];
       cnt_[r] = 0;
     }
-    for (int f : comp_flows_) {
-      const int* p = path(f);
-      for (int k = 0; k < plen_[f]; ++k) {
-        rem_[p[k]] += rate_[f];
-        cnt_[p[k]]++;
+    for (int c : comp_)
+      for (const ClassEntry& e : centries_[c]) {
+        rem_[e.r] += clevel_[c] * e.n;
+        cnt_[e.r] += e.n;
       }
-    }
     expand(wrong, theta, true);
   }
-  visited_total_ += comp_flows_.size();
-  for (int f : comp_flows_) {
-    // A rate within 1e-12 (relative) of the old one is numerical noise of the
-    // re-solve, not a change: keeping it avoids re-arming the flow's event.
-    if (fresh_[f] || std::abs(next_[f] - rate_[f]) > 1e-12 * rate_[f]) {
-      changed->push_back(f);
-      rate_[f] = next_[f];
-    }
-    fresh_[f] = 0;
-  }
+  classes_visited_ += comp_.size();
+  for (int c : comp_) visited_total_ += cmembers_[c].size();
+  apply(changes);
+  fresh_list_.clear();
   // Every flow on a reached resource is either kept or frozen (subtracted by
-  // freeze()), so the load is what is left unused.
+  // the freezes), so the load is what is left unused.
   for (int r : reach_res_) {
     load_[r] = rflows_[r].empty() ? 0.0 : std::max(0.0, cap_[r] - rem_[r]);
     sat_[r] = !rflows_[r].empty() && rem_[r] <= 1e-9 * cap_[r];
   }
+}
+
+void MaxMinSolver::solve(std::vector<int>* changed) {
+  Changes changes;
+  solve(&changes);
+  for (int f : changes.moved) changed->push_back(f);
+  for (int c : changes.relevelled)
+    for (int f : cmembers_[c])
+      if (fmoved_[f] != epoch_) {
+        fmoved_[f] = epoch_;
+        changed->push_back(f);
+      }
 }
 
 }  // namespace paralab::sim
