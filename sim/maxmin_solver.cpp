@@ -217,7 +217,12 @@ void MaxMinSolver::freeze_class(int c, double share) {
     const int q = e.r;
     rem_[q] -= share * m;
     cnt_[q] -= m;
-    share_[q] = cnt_[q] > 0 ? std::max(rem_[q], 0.0) / cnt_[q] : kNoShare;
+    if (cnt_[q] > 0) {
+      share_[q] = std::max(rem_[q], 0.0) / cnt_[q];
+    } else {
+      share_[q] = kNoShare;
+      ++dead_;
+    }
   }
 }
 
@@ -230,7 +235,12 @@ void MaxMinSolver::freeze_flow(int f, double share) {
   for (int i = 0; i < plen_[f]; ++i) {
     const int q = p[i];
     rem_[q] -= share;
-    share_[q] = --cnt_[q] > 0 ? std::max(rem_[q], 0.0) / cnt_[q] : kNoShare;
+    if (--cnt_[q] > 0) {
+      share_[q] = std::max(rem_[q], 0.0) / cnt_[q];
+    } else {
+      share_[q] = kNoShare;
+      ++dead_;
+    }
     ClassEntry& e = centries_[c][find_entry(c, q)];
     if (e.stamp != fill_epoch_) {
       e.stamp = fill_epoch_;
@@ -287,29 +297,34 @@ bool MaxMinSolver::binds_kept_class(int r, double share) const {
 }
 
 // Few resources: a linear scan for the smallest share beats heap upkeep.
-// Returns -1, or a resource (not fully expanded) that binds a kept class.
+// Resources whose flows are all frozen have share kNoShare and never win;
+// they are swept out once they are half the list. Ties go to the earlier
+// entry (the list's order is deterministic). Returns -1, or a resource (not
+// fully expanded) that binds a kept class.
 int MaxMinSolver::fill_by_scan() {
   for (int r : live_res_) share_[r] = std::max(rem_[r], 0.0) / cnt_[r];
+  dead_ = 0;
   for (;;) {
-    int best = -1;
+    const int* ids = live_res_.data();
+    const double* share = share_.data();
+    const size_t n = live_res_.size();
+    size_t best = n;
     double best_share = kNoShare;
-    for (size_t i = 0; i < live_res_.size();) {
-      const int r = live_res_[i];
-      const double share = share_[r];
-      if (share == kNoShare) {  // all its flows frozen: drop it
-        live_res_[i] = live_res_.back();
-        live_res_.pop_back();
-        continue;
+    for (size_t i = 0; i < n; ++i) {
+      const double x = share[ids[i]];
+      if (x < best_share) {
+        best_share = x;
+        best = i;
       }
-      if (share < best_share || (share == best_share && r < best)) {
-        best = r;
-        best_share = share;
-      }
-      ++i;
     }
-    if (best < 0) return -1;
-    if (binds_kept_class(best, best_share)) return best;
-    saturate(best, best_share);
+    if (best == n) return -1;
+    const int r = live_res_[best];
+    if (binds_kept_class(r, best_share)) return r;
+    saturate(r, best_share);
+    if (2 * dead_ > n) {
+      std::erase_if(live_res_, [&](int q) { return share_[q] == kNoShare; });
+      dead_ = 0;
+    }
   }
 }
 

@@ -179,6 +179,7 @@ class MaxMinSolver {
   std::vector<int> dirty_;
   double theta_ = std::numeric_limits<double>::infinity();
   uint32_t epoch_ = 0, fill_epoch_ = 0, split_epoch_ = 0;
+  size_t dead_ = 0;  // live resources whose flows all froze, not yet swept out
   uint64_t visited_total_ = 0, classes_visited_ = 0;
   // scratch of solve()
   std::vector<int> fresh_list_, comp_, reach_res_, live_res_, expand_q_;
