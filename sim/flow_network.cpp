@@ -8,6 +8,54 @@
 
 namespace paralab::sim {
 
+namespace {
+// Indexed binary min-heap of ids: less orders two ids, pos(id) is the slot
+// holding the id's index in the heap (-1 when out).
+template <class Less, class Pos>
+void sift_up(std::vector<int>& h, size_t i, Less less, Pos pos) {
+  const int x = h[i];
+  while (i > 0) {
+    const size_t p = (i - 1) / 2;
+    if (!less(x, h[p])) break;
+    h[i] = h[p];
+    pos(h[i]) = int(i);
+    i = p;
+  }
+  h[i] = x;
+  pos(x) = int(i);
+}
+
+template <class Less, class Pos>
+void sift_down(std::vector<int>& h, size_t i, Less less, Pos pos) {
+  const size_t n = h.size();
+  const int x = h[i];
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && less(h[c + 1], h[c])) ++c;
+    if (!less(h[c], x)) break;
+    h[i] = h[c];
+    pos(h[i]) = int(i);
+    i = c;
+  }
+  h[i] = x;
+  pos(x) = int(i);
+}
+
+template <class Less, class Pos>
+void heap_erase(std::vector<int>& h, size_t i, Less less, Pos pos) {
+  const int x = h[i], last = h.back();
+  h.pop_back();
+  pos(x) = -1;
+  if (i < h.size()) {
+    h[i] = last;
+    pos(last) = int(i);
+    sift_up(h, i, less, pos);
+    sift_down(h, size_t(pos(last)), less, pos);
+  }
+}
+}  // namespace
+
 FlowNetwork::FlowNetwork(const Cluster& c, EventQueue& q) : c_(c), q_(q) {
   for (const Link& l : c.links()) {
     double bw = std::max(l.bandwidth_bytes_per_s, 1.0);
@@ -100,8 +148,9 @@ int FlowNetwork::start(TimeNs now, int a, int b, double bytes, FlowOwner owner, 
   std::sort(fl.res.begin(), fl.res.end());
   fl.res.erase(std::unique(fl.res.begin(), fl.res.end()), fl.res.end());
   fl.bytes = fl.remaining = bytes;
-  fl.rate = 0;
   fl.solver_id = -1;
+  fl.cls = -1;
+  fl.heap_pos = -1;
   fl.live = true;
   fl.version++;
   ++flows_started_;
@@ -143,11 +192,11 @@ void FlowNetwork::begin_latency(TimeNs now, int f) {
 
 void FlowNetwork::on_latency_done(TimeNs now, int f) {
   Flow& fl = flows_[f];
-  fl.last_ns = now;
   if (fl.remaining <= 0 || fl.res.empty()) {
-    fh_set(f, now);
+    immediate_.push_back(f);
     return;
   }
+  (void)now;
   fl.solver_id = solver_.add_flow(fl.res);
   if (size_t(fl.solver_id) >= by_solver_id_.size()) by_solver_id_.resize(fl.solver_id + 1, -1);
   by_solver_id_[fl.solver_id] = f;
@@ -156,71 +205,89 @@ void FlowNetwork::on_latency_done(TimeNs now, int f) {
 void FlowNetwork::on_flows_done(TimeNs now, uint32_t version, std::vector<FlowOwner>* finished) {
   if (version != net_version_) return;
   armed_ns_ = -1;
-  while (!fheap_.empty() && flows_[fheap_[0]].finish_ns <= now) {
-    int f = fheap_[0];
+  due_.assign(immediate_.begin(), immediate_.end());
+  immediate_.clear();
+  while (!cheap_.empty() && clocks_[cheap_[0]].finish_ns <= now) {
+    const int c = cheap_[0];
+    ClassClock& k = clocks_[c];
+    while (!k.members.empty() && member_finish(k, k.members[0]) <= now) due_.push_back(class_pop(c));
+    reschedule(c);
+  }
+  std::sort(due_.begin(), due_.end());
+  for (int f : due_) {
     finished->push_back(flows_[f].owner);
     finish(now, f);
   }
 }
 
-void FlowNetwork::fh_up(size_t i) {
-  int f = fheap_[i];
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!fh_less(f, fheap_[p])) break;
-    fheap_[i] = fheap_[p];
-    flows_[fheap_[i]].heap_pos = int(i);
-    i = p;
+FlowNetwork::ClassClock& FlowNetwork::clock(int c) {
+  if (size_t(c) >= clocks_.size()) {
+    clocks_.resize(c + 1);
+    class_mark_.resize(c + 1, 0);
   }
-  fheap_[i] = f;
-  flows_[f].heap_pos = int(i);
+  return clocks_[c];
 }
 
-void FlowNetwork::fh_down(size_t i) {
-  const size_t n = fheap_.size();
-  int f = fheap_[i];
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && fh_less(fheap_[c + 1], fheap_[c])) ++c;
-    if (!fh_less(fheap_[c], f)) break;
-    fheap_[i] = fheap_[c];
-    flows_[fheap_[i]].heap_pos = int(i);
-    i = c;
-  }
-  fheap_[i] = f;
-  flows_[f].heap_pos = int(i);
+void FlowNetwork::anchor(ClassClock& k, TimeNs now) const {
+  k.served += k.level * double(now - k.anchor_ns) * 1e-9;
+  k.anchor_ns = now;
 }
 
-void FlowNetwork::fh_set(int f, TimeNs finish_ns) {
+TimeNs FlowNetwork::member_finish(const ClassClock& k, int f) const {
+  if (k.level <= 0) return TimeNs(4e18);
+  const double dt = std::ceil(std::max(0.0, flows_[f].target - k.served) / k.level * 1e9);
+  return k.anchor_ns + static_cast<TimeNs>(std::min(dt, 4e18));
+}
+
+void FlowNetwork::class_insert(int c, int f) {
+  ClassClock& k = clocks_[c];
+  flows_[f].cls = c;
+  k.members.push_back(f);
+  sift_up(k.members, k.members.size() - 1, [this](int a, int b) { return member_less(a, b); },
+          [this](int x) -> int& { return flows_[x].heap_pos; });
+}
+
+void FlowNetwork::class_remove(int f) {
   Flow& fl = flows_[f];
-  fl.finish_ns = finish_ns;
-  if (fl.heap_pos < 0) {
-    fheap_.push_back(f);
-    fh_up(fheap_.size() - 1);
+  if (fl.cls < 0) return;
+  ClassClock& k = clocks_[fl.cls];
+  heap_erase(k.members, size_t(fl.heap_pos), [this](int a, int b) { return member_less(a, b); },
+             [this](int x) -> int& { return flows_[x].heap_pos; });
+  fl.cls = -1;
+}
+
+int FlowNetwork::class_pop(int c) {
+  const int f = clocks_[c].members[0];
+  class_remove(f);
+  return f;
+}
+
+void FlowNetwork::reschedule(int c) {
+  ClassClock& k = clocks_[c];
+  auto less = [this](int a, int b) { return class_less(a, b); };
+  auto pos = [this](int x) -> int& { return clocks_[x].heap_pos; };
+  if (k.members.empty()) {
+    if (k.heap_pos >= 0) heap_erase(cheap_, size_t(k.heap_pos), less, pos);
+    return;
+  }
+  k.finish_ns = member_finish(k, k.members[0]);
+  if (k.heap_pos < 0) {
+    cheap_.push_back(c);
+    sift_up(cheap_, cheap_.size() - 1, less, pos);
   } else {
-    fh_up(size_t(fl.heap_pos));
-    fh_down(size_t(flows_[f].heap_pos));
+    sift_up(cheap_, size_t(k.heap_pos), less, pos);
+    sift_down(cheap_, size_t(k.heap_pos), less, pos);
   }
 }
 
-void FlowNetwork::fh_remove(int f) {
-  int pos = flows_[f].heap_pos;
-  if (pos < 0) return;
-  int last = fheap_.back();
-  fheap_.pop_back();
-  flows_[f].heap_pos = -1;
-  if (last != f) {
-    fheap_[pos] = last;
-    flows_[last].heap_pos = pos;
-    fh_up(size_t(pos));
-    fh_down(size_t(flows_[last].heap_pos));
-  }
-}
-
-void FlowNetwork::arm() {
-  if (fheap_.empty()) return;
-  TimeNs t = flows_[fheap_[0]].finish_ns;
+void FlowNetwork::arm(TimeNs now) {
+  TimeNs t;
+  if (!immediate_.empty())
+    t = now;
+  else if (!cheap_.empty())
+    t = clocks_[cheap_[0]].finish_ns;
+  else
+    return;
   if (t == armed_ns_) return;
   armed_ns_ = t;
   q_.push(t, kFlowDone, 0, ++net_version_);
@@ -228,7 +295,7 @@ void FlowNetwork::arm() {
 
 void FlowNetwork::finish(TimeNs now, int f) {
   Flow& fl = flows_[f];
-  fh_remove(f);
+  class_remove(f);
   if (fl.solver_id >= 0) {
     solver_.remove_flow(fl.solver_id);
     by_solver_id_[fl.solver_id] = -1;
@@ -258,23 +325,57 @@ void FlowNetwork::finish(TimeNs now, int f) {
 void FlowNetwork::resolve(TimeNs now) {
   load_changes_.clear();
   if (!solver_.dirty()) {
-    arm();
+    arm(now);
     return;
   }
-  changed_.clear();
-  solver_.solve(&changed_);
+  changes_.clear();
+  solver_.solve(&changes_);
   ++solves_;
-  rate_changes_ += changed_.size();
-  for (int sid : changed_) {
-    int f = by_solver_id_[sid];
-    Flow& fl = flows_[f];
-    fl.remaining = std::max(0.0, fl.remaining - fl.rate * double(now - fl.last_ns) * 1e-9);
-    fl.last_ns = now;
-    fl.rate = solver_.rate(sid);
-    double dt = fl.rate > 0 ? std::ceil(fl.remaining / fl.rate * 1e9) : 1e18;
-    fh_set(f, now + static_cast<TimeNs>(std::min(dt, 4e18)));
+  ++mark_epoch_;
+  touched_classes_.clear();
+  auto touch = [&](int c) {
+    if (class_mark_[c] == mark_epoch_) return;
+    class_mark_[c] = mark_epoch_;
+    touched_classes_.push_back(c);
+  };
+  // 1. A flow that changed class: its remaining bytes under the old clock.
+  for (int sid : changes_.moved) {
+    Flow& fl = flows_[by_solver_id_[sid]];
+    if (fl.cls >= 0) {
+      ClassClock& k = clocks_[fl.cls];
+      anchor(k, now);
+      fl.remaining = std::max(0.0, fl.target - k.served);
+      touch(fl.cls);
+      class_remove(by_solver_id_[sid]);
+    }
   }
-  arm();
+  // 2. A class that changed level: settle its clock at the old level.
+  for (int c : changes_.relevelled) {
+    ClassClock& k = clock(c);
+    anchor(k, now);
+    k.level = solver_.class_level(c);
+    k.relevelled = mark_epoch_;
+    rate_changes_ += solver_.members(c).size();  // moved members included
+    touch(c);
+  }
+  // 3. Moved flows take the clock of their new class.
+  for (int sid : changes_.moved) {
+    const int f = by_solver_id_[sid], c = solver_.class_of(sid);
+    ClassClock& k = clock(c);
+    if (k.members.empty()) {  // a class new to the network: a fresh anchor
+      k.served = 0;
+      k.anchor_ns = now;
+      k.level = solver_.class_level(c);
+    } else {
+      anchor(k, now);
+    }
+    if (k.relevelled != mark_epoch_) ++rate_changes_;
+    flows_[f].target = k.served + flows_[f].remaining;
+    class_insert(c, f);
+    touch(c);
+  }
+  for (int c : touched_classes_) reschedule(c);
+  arm(now);
   if (!track_loads_) return;
   if (last_load_.size() < solver_.num_resources()) last_load_.resize(solver_.num_resources(), 0.0);
   for (int r : solver_.touched()) {

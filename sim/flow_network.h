@@ -12,11 +12,16 @@
 // which changes only when some flow starts or ends -> done.
 //
 // Invariants:
-//  1. A flow's remaining bytes are exact at `last_ns`; between rate changes
-//     they fall linearly. Projected finish times live in an indexed min-heap
-//     (updated in place at each rate change), and the event queue holds one
-//     kFlowDone event for the earliest of them, so rate changes leave no stale
-//     events behind.
+//  1. Flows of one solver class move at one rate, so their progress is kept
+//     per class: a clock S (bytes each member has received since the
+//     class's anchor time t) and each member's target T (the value of S at
+//     which its last byte arrives). A level change re-anchors the class
+//     (S += level * (now - t)) and leaves its members alone; only a flow
+//     that changes class is re-targeted (remaining = T - S under the old
+//     class, T' = S' + remaining under the new one). Each class keeps its
+//     members in a min-heap by T, the classes sit in an indexed min-heap by
+//     their first finish time, and the event queue holds one kFlowDone event
+//     for the earliest, so rate changes leave no stale events behind.
 //  2. resolve() is called once per simulated instant, after all events of
 //     that instant, so simultaneous starts/ends cost one solve.
 // Thread-safety: none.
@@ -91,28 +96,49 @@ class FlowNetwork {
   struct Flow {
     FlowOwner owner;
     std::vector<int> res;
-    double bytes = 0, remaining = 0, rate = 0;
-    TimeNs last_ns = 0, latency_ns = 0;
+    double bytes = 0, remaining = 0;  // remaining: exact when cls < 0
+    double target = 0;                // value of its class's clock at which it ends
+    TimeNs latency_ns = 0;
     int solver_id = -1;
     int disk_node = -1;
-    TimeNs finish_ns = 0;
-    int heap_pos = -1;
+    int cls = -1;       // solver class whose clock it follows, -1 none
+    int heap_pos = -1;  // index in that class's member heap
     uint32_t version = 0;
     bool live = false;
+  };
+  struct ClassClock {
+    double served = 0;  // S: bytes each member received since the anchor
+    double level = 0;   // bytes/s per member
+    TimeNs anchor_ns = 0;
+    TimeNs finish_ns = 0;  // first member's finish; valid when members is non-empty
+    int heap_pos = -1;     // index in cheap_, -1 when not there
+    uint32_t relevelled = 0;  // mark_epoch_ of the last resolve that changed its level
+    std::vector<int> members;  // min-heap by (target, flow id)
   };
   const Route& route(int a, int b);
   void begin_latency(TimeNs now, int f);
   void finish(TimeNs now, int f);
-  // Indexed heap of flows by (finish_ns, id).
-  bool fh_less(int a, int b) const {
-    return flows_[a].finish_ns < flows_[b].finish_ns || (flows_[a].finish_ns == flows_[b].finish_ns && a < b);
+  // Class clocks.
+  ClassClock& clock(int c);
+  void anchor(ClassClock& k, TimeNs now) const;
+  TimeNs member_finish(const ClassClock& k, int f) const;
+  void class_insert(int c, int f);
+  void class_remove(int f);
+  int class_pop(int c);
+  void reschedule(int c);  // recompute finish_ns and its place in cheap_
+  bool member_less(int a, int b) const {
+    return flows_[a].target < flows_[b].target || (flows_[a].target == flows_[b].target && a < b);
   }
-  void fh_set(int f, TimeNs finish_ns);
-  void fh_remove(int f);
-  void fh_up(size_t i);
-  void fh_down(size_t i);
-  void arm();
-  std::vector<int> fheap_;
+  bool class_less(int a, int b) const {
+    return clocks_[a].finish_ns < clocks_[b].finish_ns || (clocks_[a].finish_ns == clocks_[b].finish_ns && a < b);
+  }
+  void arm(TimeNs now);
+  std::vector<ClassClock> clocks_;
+  std::vector<int> cheap_;       // classes with members, by (finish_ns, id)
+  std::vector<int> immediate_;   // flows with nothing to move: they end at once
+  std::vector<int> due_, touched_classes_;
+  std::vector<uint32_t> class_mark_;
+  uint32_t mark_epoch_ = 0;
   TimeNs armed_ns_ = -1;
   uint32_t net_version_ = 0;
 
@@ -131,7 +157,7 @@ class FlowNetwork {
   std::vector<int> disk_inflight_;
   std::vector<std::vector<int>> disk_wait_;  // FIFO per node (head index in disk_head_)
   std::vector<size_t> disk_head_;
-  std::vector<int> changed_;
+  MaxMinSolver::Changes changes_;
   std::vector<std::pair<int, double>> load_changes_;
   bool track_loads_ = false;
   uint64_t flows_started_ = 0, flows_finished_ = 0, solves_ = 0, rate_changes_ = 0;
