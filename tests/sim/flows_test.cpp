@@ -2,6 +2,9 @@
 // switch_cluster of sim_test_clusters.h (GPU-GPU inside a node: 2 hops).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <string>
+
 #include "sim/simulator.h"
 #include "tests/sim/sim_test_clusters.h"
 
@@ -52,6 +55,57 @@ TEST(Flows, TwoFlowsShareAndTheEarlyOneHandsItsShareBack) {
       EXPECT_DOUBLE_EQ(l["bytes"].get<double>(), 4e9);
     }
   EXPECT_TRUE(found);
+}
+
+TEST(Flows, AFlowChangesBottleneckMidFlight) {
+  // Four GPUs on one switch, 100 GB/s per link direction, no latency.
+  //   A, A2: gpu0 -> gpu1, 1.275e9 B     B: gpu0 -> gpu2, 0.65e9 B
+  //   C: gpu1 -> gpu2, 1.25e9 B          E, E2: gpu3 -> gpu2, 0.25e9 B
+  // 0-10 ms: gpu2's downlink carries B, C, E, E2 and saturates first at
+  //   25 GB/s each; gpu0's uplink gives the rest, 75, to A and A2: 37.5 each.
+  //   E and E2 end at 0.25e9 / 25e9 = 10 ms.
+  // 10-22 ms: gpu0's uplink (A, A2, B) now saturates first at 33.3 GB/s, so
+  //   B leaves the downlink's class for the uplink's; C alone gets 66.7.
+  //   B has 0.4e9 left: ends at 10 + 12 = 22 ms. C has moved 0.25e9 +
+  //   0.8e9 by then.
+  // 22-24 ms: C alone on the downlink at 100: 0.2e9 left -> 24 ms.
+  //   A and A2 (0.375e9 + 0.4e9 moved) share gpu0's uplink at 50 each:
+  //   0.5e9 left -> 22 + 10 = 32 ms.
+  SwitchClusterSpec s;
+  s.gpus = 4;
+  s.intra_lat = 0;
+  Cluster c = switch_cluster(s);
+  TaskGraph g;
+  struct Want {
+    const char* name;
+    int src, stream, dst;
+    double bytes;
+    double end_us;
+  };
+  const Want flows[] = {{"A", 0, 0, 1, 1.275e9, 32000}, {"A2", 0, 1, 1, 1.275e9, 32000},
+                        {"B", 0, 2, 2, 0.65e9, 22000},  {"C", 1, 0, 2, 1.25e9, 24000},
+                        {"E", 3, 0, 2, 0.25e9, 10000},  {"E2", 3, 1, 2, 0.25e9, 10000}};
+  int marker_stream = 0;
+  for (const Want& w : flows) {
+    int x = g.add_transfer(w.src, w.stream, dev(w.src), dev(w.dst), w.bytes);
+    int done = g.add_compute(2, 10 + marker_stream++, ComputeKind::kOther, 0, 0, DType::kBf16,
+                             g.intern_label(std::string(w.name) + " done"));
+    g.add_dep(x, done);
+  }
+  SimOptions o;
+  o.trace = true;
+  SimResult r = simulate(c, g, o);
+  EXPECT_EQ(r.makespan_ns, 32'000'000);
+  nlohmann::json trace = nlohmann::json::parse(r.trace_json);
+  for (const Want& w : flows) {
+    bool found = false;
+    for (const auto& e : trace["traceEvents"])
+      if (e["ph"] == "X" && e["name"] == std::string(w.name) + " done") {
+        found = true;
+        EXPECT_NEAR(e["ts"].get<double>(), w.end_us, 1e-3) << w.name;
+      }
+    EXPECT_TRUE(found) << w.name;
+  }
 }
 
 TEST(Flows, DiskQueueDepthSerializesRequests) {

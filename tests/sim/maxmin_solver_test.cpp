@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 namespace paralab::sim {
@@ -130,21 +131,12 @@ std::vector<double> reference_max_min(const std::vector<double>& caps, const std
   }
 }
 
-class MaxMinRandom : public testing::TestWithParam<size_t> {};
-
-TEST_P(MaxMinRandom, AddsAndRemovesMatchTheReference) {
-  // 40 resources of random capacity, up to 120 live flows over 1-5 random
-  // resources each; after every batch of changes the incremental rates must
-  // equal the reference's, and every change the solver does not report must
-  // leave the rate where it was. Parameter: the fill's scan limit (0 = the
-  // heap always).
-  std::mt19937 rng(7);
-  std::vector<double> caps;
-  MaxMinSolver s(GetParam());
-  for (int r = 0; r < 40; ++r) {
-    caps.push_back(double(1 + rng() % 20));
-    s.add_resource(caps.back());
-  }
+// Random batches of adds and removes (up to 120 live flows); after every
+// batch the incremental rates must equal the reference's, every change the
+// solver does not report must leave the rate where it was, and the loads
+// must be the sums of the rates.
+void check_random_batches(MaxMinSolver& s, const std::vector<double>& caps, std::mt19937& rng,
+                          const std::function<std::vector<int>()>& random_path) {
   std::vector<std::vector<int>> paths;  // by solver id; empty when not live
   std::vector<int> live, changed;
   for (int step = 0; step < 600; ++step) {
@@ -156,12 +148,7 @@ TEST_P(MaxMinRandom, AddsAndRemovesMatchTheReference) {
         paths[live[k]].clear();
         live.erase(live.begin() + long(k));
       } else {
-        std::vector<int> p;
-        int len = 1 + int(rng() % 5);
-        while (int(p.size()) < len) {
-          int r = int(rng() % 40);
-          if (std::find(p.begin(), p.end(), r) == p.end()) p.push_back(r);
-        }
+        std::vector<int> p = random_path();
         int f = s.add_flow(p);
         if (size_t(f) >= paths.size()) paths.resize(f + 1);
         paths[f] = p;
@@ -182,14 +169,63 @@ TEST_P(MaxMinRandom, AddsAndRemovesMatchTheReference) {
         ASSERT_EQ(s.rate(f), before[f]) << "step " << step << ": flow " << f << " changed unreported";
       }
     }
-    for (int r = 0; r < 40; ++r) {
+    for (size_t r = 0; r < caps.size(); ++r) {
       double load = 0;
       for (int f : live)
-        if (std::find(paths[f].begin(), paths[f].end(), r) != paths[f].end()) load += s.rate(f);
-      ASSERT_NEAR(s.load(r), load, 1e-9 * caps[r]) << "step " << step << " resource " << r;
+        if (std::find(paths[f].begin(), paths[f].end(), int(r)) != paths[f].end()) load += s.rate(f);
+      ASSERT_NEAR(s.load(int(r)), load, 1e-9 * caps[r]) << "step " << step << " resource " << r;
       ASSERT_LE(load, caps[r] * (1 + 1e-9));
     }
   }
+}
+
+// Parameter: the fill's scan limit (0 = the heap always).
+class MaxMinRandom : public testing::TestWithParam<size_t> {};
+
+TEST_P(MaxMinRandom, AddsAndRemovesMatchTheReference) {
+  // 40 resources of random capacity; flows over 1-5 random resources.
+  std::mt19937 rng(7);
+  std::vector<double> caps;
+  MaxMinSolver s(GetParam());
+  for (int r = 0; r < 40; ++r) {
+    caps.push_back(double(1 + rng() % 20));
+    s.add_resource(caps.back());
+  }
+  check_random_batches(s, caps, rng, [&] {
+    std::vector<int> p;
+    int len = 1 + int(rng() % 5);
+    while (int(p.size()) < len) {
+      int r = int(rng() % 40);
+      if (std::find(p.begin(), p.end(), r) == p.end()) p.push_back(r);
+    }
+    return p;
+  });
+}
+
+TEST_P(MaxMinRandom, TreeTrafficMatchesTheReference) {
+  // A two-level tree: 16 hosts (uplink and downlink of capacity 10) under 4
+  // leaves (uplink and downlink of random capacity 10-40); flows between
+  // random hosts. Many flows share each bottleneck, so whole classes freeze,
+  // split and merge.
+  std::mt19937 rng(11);
+  std::vector<double> caps;
+  MaxMinSolver s(GetParam());
+  for (int h = 0; h < 16; ++h)
+    for (int dir = 0; dir < 2; ++dir) caps.push_back(10);  // host h: 2h up, 2h+1 down
+  for (int l = 0; l < 4; ++l)
+    for (int dir = 0; dir < 2; ++dir) caps.push_back(double(10 + rng() % 31));  // leaf l: 32+2l up
+  for (double c : caps) s.add_resource(c);
+  check_random_batches(s, caps, rng, [&] {
+    const int a = int(rng() % 16);
+    int b = int(rng() % 15);
+    if (b >= a) ++b;
+    std::vector<int> p = {2 * a, 2 * b + 1};
+    if (a / 4 != b / 4) {
+      p.push_back(32 + 2 * (a / 4));
+      p.push_back(32 + 2 * (b / 4) + 1);
+    }
+    return p;
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(ScanAndHeap, MaxMinRandom, testing::Values(size_t(256), size_t(0)));
