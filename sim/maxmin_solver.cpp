@@ -25,20 +25,12 @@ void push_id(std::vector<int>& ids, int id) {
 
 int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   assert(capacity_bytes_per_s > 0);  // a zero-capacity resource would stall its flows forever
-  cap_.push_back(capacity_bytes_per_s);
-  load_.push_back(0);
-  rem_.push_back(0);
-  share_.push_back(kNoShare);
-  level_.push_back(0);
-  kept_max_.push_back(0);
-  cnt_.push_back(0);
-  rmark_.push_back(0);
-  xmark_.push_back(0);
-  fullmark_.push_back(0);
-  sat_.push_back(0);
+  Res r;
+  r.cap = capacity_bytes_per_s;
+  res_.push_back(r);
   rflows_.emplace_back();
   rentries_.emplace_back();
-  return int(cap_.size() - 1);
+  return int(res_.size() - 1);
 }
 
 // Re-lays the flow pool out with a stride that fits `need` resources.
@@ -94,18 +86,13 @@ int MaxMinSolver::new_class(double level) {
   if (!free_classes_.empty()) {
     c = pop_lowest(free_classes_);
   } else {
-    c = int(clevel_.size());
-    clevel_.push_back(0);
+    c = int(ch_.size());
+    ch_.emplace_back();
     cmembers_.emplace_back();
     centries_.emplace_back();
-    cleft_.push_back(0);
-    cfill_.push_back(0);
-    cfrozen_.push_back(0);
-    csplit_.push_back(0);
-    cfresh_.push_back(0);
   }
-  clevel_[c] = level;
-  cfresh_[c] = 0;
+  ch_[c].level = level;
+  ch_[c].fresh = 0;
   return c;
 }
 
@@ -162,11 +149,11 @@ int MaxMinSolver::add_flow(std::span<const int> resources) {
     p[i] = r;
     s[i] = int(list.size());
     list.push_back(f);
-    theta = std::min(theta, cap_[r] / double(list.size()));
+    theta = std::min(theta, res_[r].cap / double(list.size()));
     dirty_.push_back(r);
   }
   const int c = new_class(0.0);  // a class of its own until solved
-  cfresh_[c] = 1;
+  ch_[c].fresh = 1;
   join(f, c);
   theta_ = std::min(theta_, theta);
   fresh_list_.push_back(f);
@@ -176,13 +163,13 @@ int MaxMinSolver::add_flow(std::span<const int> resources) {
 
 void MaxMinSolver::remove_flow(int f) {
   assert(active_[f]);
-  const double rate = clevel_[cls_[f]];
+  const double rate = ch_[cls_[f]].level;
   theta_ = std::min(theta_, fresh_[f] ? 0.0 : rate);
   const int* p = path(f);
   const int* s = slot(f);
   for (int i = 0; i < plen_[f]; ++i) {
     const int r = p[i], pos = s[i];
-    load_[r] -= rate;
+    res_[r].load -= rate;
     auto& list = rflows_[r];
     const int moved = list.back();
     list[pos] = moved;
@@ -209,18 +196,18 @@ void MaxMinSolver::remove_flow(int f) {
 
 // Every unfrozen member of class c freezes at `share`.
 void MaxMinSolver::freeze_class(int c, double share) {
-  cfrozen_[c] = fill_epoch_;
-  cleft_[c] = 0;
+  ch_[c].frozen = fill_epoch_;
+  ch_[c].left = 0;
   for (const ClassEntry& e : centries_[c]) {
     const int m = e.n - (e.stamp == fill_epoch_ ? e.split : 0);
     if (m == 0) continue;
     const int q = e.r;
-    rem_[q] -= share * m;
-    cnt_[q] -= m;
-    if (cnt_[q] > 0) {
-      share_[q] = std::max(rem_[q], 0.0) / cnt_[q];
+    res_[q].rem -= share * m;
+    res_[q].cnt -= m;
+    if (res_[q].cnt > 0) {
+      res_[q].share = std::max(res_[q].rem, 0.0) / res_[q].cnt;
     } else {
-      share_[q] = kNoShare;
+      res_[q].share = kNoShare;
       ++dead_;
     }
   }
@@ -230,15 +217,15 @@ void MaxMinSolver::freeze_class(int c, double share) {
 void MaxMinSolver::freeze_flow(int f, double share) {
   ffrozen_[f] = fill_epoch_;
   const int c = cls_[f];
-  cleft_[c]--;
+  ch_[c].left--;
   const int* p = path(f);
   for (int i = 0; i < plen_[f]; ++i) {
     const int q = p[i];
-    rem_[q] -= share;
-    if (--cnt_[q] > 0) {
-      share_[q] = std::max(rem_[q], 0.0) / cnt_[q];
+    res_[q].rem -= share;
+    if (--res_[q].cnt > 0) {
+      res_[q].share = std::max(res_[q].rem, 0.0) / res_[q].cnt;
     } else {
-      share_[q] = kNoShare;
+      res_[q].share = kNoShare;
       ++dead_;
     }
     ClassEntry& e = centries_[c][find_entry(c, q)];
@@ -255,44 +242,44 @@ void MaxMinSolver::freeze_flow(int f, double share) {
 // single flows otherwise — and `share` is its level. The decisions are
 // logged; apply() moves flows between classes once the fill stands.
 void MaxMinSolver::saturate(int r, double share) {
-  level_[r] = share;
+  res_[r].level = share;
   const size_t wb = whole_log_.size(), sb = split_log_.size();
   split_classes_.clear();
   ++split_epoch_;
   for (const ResEntry& re : rentries_[r]) {
     const int c = re.c;
-    if (cfill_[c] != epoch_ || cfrozen_[c] == fill_epoch_) continue;
+    if (ch_[c].fill != epoch_ || ch_[c].frozen == fill_epoch_) continue;
     const ClassEntry& e = centries_[c][re.cpos];
     const int n = e.n - (e.stamp == fill_epoch_ ? e.split : 0);
     if (n == 0) continue;
-    if (n == cleft_[c]) {
+    if (n == ch_[c].left) {
       freeze_class(c, share);
       whole_log_.push_back(c);
     } else {
-      csplit_[c] = split_epoch_;
+      ch_[c].split = split_epoch_;
       split_classes_.push_back(c);
     }
   }
   if (!split_classes_.empty())
     for (int f : rflows_[r])
-      if (csplit_[cls_[f]] == split_epoch_ && ffrozen_[f] != fill_epoch_) {
+      if (ch_[cls_[f]].split == split_epoch_ && ffrozen_[f] != fill_epoch_) {
         freeze_flow(f, share);
         split_log_.push_back(f);
       }
   sat_log_.push_back({r, share, wb, whole_log_.size(), sb, split_log_.size()});
-  cnt_[r] = 0;
-  share_[r] = kNoShare;
+  res_[r].cnt = 0;
+  res_[r].share = kNoShare;
 }
 
 // True if `share` would bind a class kept out of the fill on resource r at a
 // higher level: the fill's guess that r binds nobody was wrong.
 bool MaxMinSolver::binds_kept_class(int r, double share) const {
-  if (fullmark_[r] == epoch_) return false;  // every class at or above θ is in the fill
+  if (res_[r].fullmark == epoch_) return false;  // every class at or above θ is in the fill
   // Expanded at its level: the fastest class kept out then bounds every kept
   // one (classes only join the fill later), so most checks need no scan.
-  if (xmark_[r] == epoch_ && kept_max_[r] <= share * (1 + 1e-9)) return false;
+  if (res_[r].xmark == epoch_ && res_[r].kept_max <= share * (1 + 1e-9)) return false;
   for (const ResEntry& e : rentries_[r])
-    if (cfill_[e.c] != epoch_ && clevel_[e.c] > share * (1 + 1e-9)) return true;
+    if (ch_[e.c].fill != epoch_ && ch_[e.c].level > share * (1 + 1e-9)) return true;
   return false;
 }
 
@@ -302,16 +289,16 @@ bool MaxMinSolver::binds_kept_class(int r, double share) const {
 // entry (the list's order is deterministic). Returns -1, or a resource (not
 // fully expanded) that binds a kept class.
 int MaxMinSolver::fill_by_scan() {
-  for (int r : live_res_) share_[r] = std::max(rem_[r], 0.0) / cnt_[r];
+  for (int r : live_res_) res_[r].share = std::max(res_[r].rem, 0.0) / res_[r].cnt;
   dead_ = 0;
   for (;;) {
     const int* ids = live_res_.data();
-    const double* share = share_.data();
+    const Res* res = res_.data();
     const size_t n = live_res_.size();
     size_t best = n;
     double best_share = kNoShare;
     for (size_t i = 0; i < n; ++i) {
-      const double x = share[ids[i]];
+      const double x = res[ids[i]].share;
       if (x < best_share) {
         best_share = x;
         best = i;
@@ -322,7 +309,7 @@ int MaxMinSolver::fill_by_scan() {
     if (binds_kept_class(r, best_share)) return r;
     saturate(r, best_share);
     if (2 * dead_ > n) {
-      std::erase_if(live_res_, [&](int q) { return share_[q] == kNoShare; });
+      std::erase_if(live_res_, [&](int q) { return res_[q].share == kNoShare; });
       dead_ = 0;
     }
   }
@@ -335,14 +322,14 @@ int MaxMinSolver::fill_by_scan() {
 // that has not is the true minimum. Ties break by resource id.
 int MaxMinSolver::fill_by_heap() {
   heap_.clear();
-  for (int r : live_res_) heap_.push_back({std::max(rem_[r], 0.0) / cnt_[r], r});
+  for (int r : live_res_) heap_.push_back({std::max(res_[r].rem, 0.0) / res_[r].cnt, r});
   std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
   while (!heap_.empty()) {
     std::pop_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
     const HeapEntry e = heap_.back();
     heap_.pop_back();
-    if (cnt_[e.r] <= 0) continue;
-    const double share = std::max(rem_[e.r], 0.0) / cnt_[e.r];
+    if (res_[e.r].cnt <= 0) continue;
+    const double share = std::max(res_[e.r].rem, 0.0) / res_[e.r].cnt;
     if (share > e.share) {
       heap_.push_back({share, e.r});
       std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
@@ -355,14 +342,14 @@ int MaxMinSolver::fill_by_heap() {
 }
 
 void MaxMinSolver::reach(int r) {
-  if (rmark_[r] == epoch_) return;
-  rmark_[r] = epoch_;
+  if (res_[r].rmark == epoch_) return;
+  res_[r].rmark = epoch_;
   reach_res_.push_back(r);
   // Residual capacity: the capacity minus the rates of the classes kept out
   // of the fill (add_class gives back the rates of those it takes in).
-  rem_[r] = cap_[r] - load_[r];
-  cnt_[r] = 0;
-  if (sat_[r]) expand_q_.push_back(r);
+  res_[r].rem = res_[r].cap - res_[r].load;
+  res_[r].cnt = 0;
+  if (res_[r].sat) expand_q_.push_back(r);
 }
 
 // Partial expansion takes in the classes at r's level (the ones r binds)
@@ -371,35 +358,35 @@ void MaxMinSolver::reach(int r) {
 // would push r's level under them (binds_kept_class), which asks for a full
 // expansion.
 void MaxMinSolver::expand(int r, double theta, bool full) {
-  if (fullmark_[r] == epoch_ || (!full && xmark_[r] == epoch_)) return;
-  xmark_[r] = epoch_;
-  if (full) fullmark_[r] = epoch_;
+  if (res_[r].fullmark == epoch_ || (!full && res_[r].xmark == epoch_)) return;
+  res_[r].xmark = epoch_;
+  if (full) res_[r].fullmark = epoch_;
   reach(r);
   // r's level from the fill that last saturated it (0, i.e. every class at
   // or above θ, when unknown); a stale level only costs a redo, since
   // binds_kept_class checks the classes kept out exactly.
-  const double cut = full ? theta : std::max(theta, level_[r] * (1 - 1e-9));
+  const double cut = full ? theta : std::max(theta, res_[r].level * (1 - 1e-9));
   double kept_max = 0;
   for (size_t i = 0; i < rentries_[r].size(); ++i) {
     const int c = rentries_[r][i].c;
-    if (cfill_[c] == epoch_) continue;
-    if (cfresh_[c] || clevel_[c] >= cut)
+    if (ch_[c].fill == epoch_) continue;
+    if (ch_[c].fresh || ch_[c].level >= cut)
       add_class(c);
     else
-      kept_max = std::max(kept_max, clevel_[c]);
+      kept_max = std::max(kept_max, ch_[c].level);
   }
-  kept_max_[r] = kept_max;
+  res_[r].kept_max = kept_max;
 }
 
 void MaxMinSolver::add_class(int c) {
-  if (cfill_[c] == epoch_) return;
-  cfill_[c] = epoch_;
+  if (ch_[c].fill == epoch_) return;
+  ch_[c].fill = epoch_;
   comp_.push_back(c);
-  const double level = clevel_[c];
+  const double level = ch_[c].level;
   for (const ClassEntry& e : centries_[c]) {
     reach(e.r);
-    rem_[e.r] += level * e.n;
-    cnt_[e.r] += e.n;
+    res_[e.r].rem += level * e.n;
+    res_[e.r].cnt += e.n;
   }
 }
 
@@ -424,13 +411,13 @@ void MaxMinSolver::apply(Changes* changes) {
     }
     if (target < 0) {
       target = new_class(s.share);
-    } else if (cfresh_[target]) {
-      clevel_[target] = s.share;
-      cfresh_[target] = 0;
-    } else if (std::abs(s.share - clevel_[target]) > 1e-12 * clevel_[target]) {
+    } else if (ch_[target].fresh) {
+      ch_[target].level = s.share;
+      ch_[target].fresh = 0;
+    } else if (std::abs(s.share - ch_[target].level) > 1e-12 * ch_[target].level) {
       // Within 1e-12 (relative) it is numerical noise of the re-solve, not a
       // change: keeping the level avoids re-arming the members' events.
-      clevel_[target] = s.share;
+      ch_[target].level = s.share;
       changes->relevelled.push_back(target);
     }
     for (size_t i = s.whole_begin; i < s.whole_end; ++i) {
@@ -470,16 +457,16 @@ void MaxMinSolver::solve(Changes* changes) {
   for (int f : fresh_list_)
     if (active_[f] && fresh_[f]) add_class(cls_[f]);
   for (int r : dirty_)
-    if (sat_[r]) expand_q_.push_back(r);
+    if (res_[r].sat) expand_q_.push_back(r);
   dirty_.clear();
   for (;;) {
     for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta, false);
     expand_q_.clear();
     live_res_.clear();
     for (int r : reach_res_)
-      if (cnt_[r] > 0) live_res_.push_back(r);
+      if (res_[r].cnt > 0) live_res_.push_back(r);
     ++fill_epoch_;
-    for (int c : comp_) cleft_[c] = int(cmembers_[c].size());
+    for (int c : comp_) ch_[c].left = int(cmembers_[c].size());
     sat_log_.clear();
     whole_log_.clear();
     split_log_.clear();
@@ -487,13 +474,13 @@ void MaxMinSolver::solve(Changes* changes) {
     if (wrong < 0) break;
     // Redo: restore the residual capacities the failed fill consumed.
     for (int r : reach_res_) {
-      rem_[r] = cap_[r] - load_[r];
-      cnt_[r] = 0;
+      res_[r].rem = res_[r].cap - res_[r].load;
+      res_[r].cnt = 0;
     }
     for (int c : comp_)
       for (const ClassEntry& e : centries_[c]) {
-        rem_[e.r] += clevel_[c] * e.n;
-        cnt_[e.r] += e.n;
+        res_[e.r].rem += ch_[c].level * e.n;
+        res_[e.r].cnt += e.n;
       }
     expand(wrong, theta, true);
   }
@@ -504,8 +491,8 @@ void MaxMinSolver::solve(Changes* changes) {
   // Every flow on a reached resource is either kept or frozen (subtracted by
   // the freezes), so the load is what is left unused.
   for (int r : reach_res_) {
-    load_[r] = rflows_[r].empty() ? 0.0 : std::max(0.0, cap_[r] - rem_[r]);
-    sat_[r] = !rflows_[r].empty() && rem_[r] <= 1e-9 * cap_[r];
+    res_[r].load = rflows_[r].empty() ? 0.0 : std::max(0.0, res_[r].cap - res_[r].rem);
+    res_[r].sat = !rflows_[r].empty() && res_[r].rem <= 1e-9 * res_[r].cap;
   }
 }
 

@@ -75,21 +75,21 @@ class MaxMinSolver {
   // scan_limit: fills with more live resources than this use the heap.
   explicit MaxMinSolver(size_t scan_limit = 256) : scan_limit_(scan_limit) {}
   int add_resource(double capacity_bytes_per_s);
-  size_t num_resources() const { return cap_.size(); }
-  double capacity(int r) const { return cap_[r]; }
+  size_t num_resources() const { return res_.size(); }
+  double capacity(int r) const { return res_[r].cap; }
   // Sum of the current rates of the flows crossing r (valid after solve()).
-  double load(int r) const { return load_[r]; }
+  double load(int r) const { return res_[r].load; }
   int flows_on(int r) const { return int(rflows_[r].size()); }
 
   // REQUIRES: resources distinct and non-empty. Rate is 0 until solve().
   int add_flow(std::span<const int> resources);
   void remove_flow(int f);
   bool active(int f) const { return f >= 0 && size_t(f) < active_.size() && active_[f]; }
-  double rate(int f) const { return clevel_[cls_[f]]; }
+  double rate(int f) const { return ch_[cls_[f]].level; }
   size_t num_active_flows() const { return num_active_; }
 
   int class_of(int f) const { return cls_[f]; }
-  double class_level(int c) const { return clevel_[c]; }
+  double class_level(int c) const { return ch_[c].level; }
   std::span<const int> members(int c) const { return cmembers_[c]; }
 
   bool dirty() const { return !dirty_.empty(); }
@@ -148,14 +148,18 @@ class MaxMinSolver {
 
   size_t scan_limit_;
   static constexpr double kNoShare = std::numeric_limits<double>::infinity();
-  // Resources.
-  std::vector<double> cap_, load_, rem_;
-  std::vector<double> share_;     // rem_ / cnt_ during a fill; kNoShare when cnt_ is 0
-  std::vector<double> level_;     // share at which the last fill saturated the resource
-  std::vector<double> kept_max_;  // fastest class kept out when expanded at its level
-  std::vector<int> cnt_;
-  std::vector<uint32_t> rmark_, xmark_, fullmark_;  // this solve: reached, expanded at level, fully
-  std::vector<uint8_t> sat_;                         // saturated after the last solve
+  // Resources: the fields a fill touches together sit together.
+  struct Res {
+    double cap = 0, load = 0;  // load: sum of the current rates of its flows
+    double rem = 0;            // residual capacity during a fill
+    double share = kNoShare;   // rem / cnt during a fill; kNoShare when cnt is 0
+    double level = 0;          // share at which the last fill saturated it
+    double kept_max = 0;       // fastest class kept out when expanded at its level
+    int cnt = 0;               // unfrozen fill flows crossing it
+    uint32_t rmark = 0, xmark = 0, fullmark = 0;  // this solve: reached, expanded at level, fully
+    uint8_t sat = 0;                               // saturated after the last solve
+  };
+  std::vector<Res> res_;
   std::vector<std::vector<int>> rflows_;             // active flows crossing each resource
   std::vector<std::vector<ResEntry>> rentries_;      // classes crossing each resource
   // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
@@ -168,12 +172,15 @@ class MaxMinSolver {
   std::vector<int> free_slots_;  // kept as a min-heap: lowest id reused first
   size_t num_active_ = 0;
   // Classes.
-  std::vector<double> clevel_;
+  struct Cls {
+    double level = 0;
+    int left = 0;                 // members not yet frozen in this fill
+    uint32_t fill = 0, frozen = 0, split = 0;  // in this solve's fill / frozen whole / splitting now
+    uint8_t fresh = 0;            // holds a flow never solved
+  };
+  std::vector<Cls> ch_;
   std::vector<std::vector<int>> cmembers_;
   std::vector<std::vector<ClassEntry>> centries_;
-  std::vector<int> cleft_;                            // members not yet frozen in this fill
-  std::vector<uint32_t> cfill_, cfrozen_, csplit_;   // in this solve's fill / frozen whole / splitting now
-  std::vector<uint8_t> cfresh_;                       // holds a flow never solved
   std::vector<int> free_classes_;                     // kept as a min-heap
 
   std::vector<int> dirty_;
