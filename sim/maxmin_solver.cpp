@@ -342,14 +342,15 @@ int MaxMinSolver::fill_by_heap() {
 }
 
 void MaxMinSolver::reach(int r) {
-  if (res_[r].rmark == epoch_) return;
-  res_[r].rmark = epoch_;
+  Res& q = res_[r];
+  if (q.rmark == epoch_) return;
+  q.rmark = epoch_;
   reach_res_.push_back(r);
   // Residual capacity: the capacity minus the rates of the classes kept out
   // of the fill (add_class gives back the rates of those it takes in).
-  res_[r].rem = res_[r].cap - res_[r].load;
-  res_[r].cnt = 0;
-  if (res_[r].sat) expand_q_.push_back(r);
+  q.rem = q.cap - q.load;
+  q.cnt = 0;
+  if (q.sat) expand_q_.push_back(r);
 }
 
 // Partial expansion takes in the classes at r's level (the ones r binds)
@@ -367,13 +368,16 @@ void MaxMinSolver::expand(int r, double theta, bool full) {
   // binds_kept_class checks the classes kept out exactly.
   const double cut = full ? theta : std::max(theta, res_[r].level * (1 - 1e-9));
   double kept_max = 0;
-  for (size_t i = 0; i < rentries_[r].size(); ++i) {
-    const int c = rentries_[r][i].c;
-    if (ch_[c].fill == epoch_) continue;
-    if (ch_[c].fresh || ch_[c].level >= cut)
+  const ResEntry* entries = rentries_[r].data();  // add_class leaves the lists alone
+  const size_t n = rentries_[r].size();
+  for (size_t i = 0; i < n; ++i) {
+    const int c = entries[i].c;
+    const Cls& k = ch_[c];
+    if (k.fill == epoch_) continue;
+    if (k.fresh || k.level >= cut)
       add_class(c);
     else
-      kept_max = std::max(kept_max, ch_[c].level);
+      kept_max = std::max(kept_max, k.level);
   }
   res_[r].kept_max = kept_max;
 }
@@ -384,9 +388,10 @@ void MaxMinSolver::add_class(int c) {
   comp_.push_back(c);
   const double level = ch_[c].level;
   for (const ClassEntry& e : centries_[c]) {
-    reach(e.r);
-    res_[e.r].rem += level * e.n;
-    res_[e.r].cnt += e.n;
+    Res& q = res_[e.r];
+    if (q.rmark != epoch_) reach(e.r);
+    q.rem += level * e.n;
+    q.cnt += e.n;
   }
 }
 
@@ -462,9 +467,19 @@ void MaxMinSolver::solve(Changes* changes) {
   for (;;) {
     for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta, false);
     expand_q_.clear();
+    // No class can end above wmax: its n members on a resource q share at
+    // most q's residual, so its level is at most rem_q / n. A resource with
+    // room for all its fill flows at wmax never saturates first: it only
+    // lends capacity and stays out of the search for the smallest share.
+    double wmax = 0;
+    for (int c : comp_) {
+      double m = kNoShare;
+      for (const ClassEntry& e : centries_[c]) m = std::min(m, res_[e.r].rem / e.n);
+      wmax = std::max(wmax, m);
+    }
     live_res_.clear();
     for (int r : reach_res_)
-      if (res_[r].cnt > 0) live_res_.push_back(r);
+      if (res_[r].cnt > 0 && res_[r].rem <= res_[r].cnt * wmax * (1 + 1e-9)) live_res_.push_back(r);
     ++fill_epoch_;
     for (int c : comp_) ch_[c].left = int(cmembers_[c].size());
     sat_log_.clear();
