@@ -467,19 +467,9 @@ void MaxMinSolver::solve(Changes* changes) {
   for (;;) {
     for (size_t i = 0; i < expand_q_.size(); ++i) expand(expand_q_[i], theta, false);
     expand_q_.clear();
-    // No class can end above wmax: its n members on a resource q share at
-    // most q's residual, so its level is at most rem_q / n. A resource with
-    // room for all its fill flows at wmax never saturates first: it only
-    // lends capacity and stays out of the search for the smallest share.
-    double wmax = 0;
-    for (int c : comp_) {
-      double m = kNoShare;
-      for (const ClassEntry& e : centries_[c]) m = std::min(m, res_[e.r].rem / e.n);
-      wmax = std::max(wmax, m);
-    }
     live_res_.clear();
     for (int r : reach_res_)
-      if (res_[r].cnt > 0 && res_[r].rem <= res_[r].cnt * wmax * (1 + 1e-9)) live_res_.push_back(r);
+      if (res_[r].cnt > 0) live_res_.push_back(r);
     ++fill_epoch_;
     for (int c : comp_) ch_[c].left = int(cmembers_[c].size());
     sat_log_.clear();
