@@ -243,6 +243,7 @@ void MaxMinSolver::freeze_flow(int f, double share) {
 // logged; apply() moves flows between classes once the fill stands.
 void MaxMinSolver::saturate(int r, double share) {
   res_[r].level = share;
+  res_[r].satfill = fill_epoch_;
   const size_t wb = whole_log_.size(), sb = split_log_.size();
   split_classes_.clear();
   ++split_epoch_;
@@ -306,7 +307,11 @@ int MaxMinSolver::fill_by_scan() {
     }
     if (best == n) return -1;
     const int r = live_res_[best];
-    if (binds_kept_class(r, best_share)) return r;
+    if (binds_kept_class(r, best_share)) {
+      if (!repair(r, best_share)) return r;
+      dead_ = 0;
+      continue;
+    }
     saturate(r, best_share);
     if (2 * dead_ > n) {
       std::erase_if(live_res_, [&](int q) { return res_[q].share == kNoShare; });
@@ -335,10 +340,87 @@ int MaxMinSolver::fill_by_heap() {
       std::push_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
       continue;
     }
-    if (binds_kept_class(e.r, share)) return e.r;
+    if (binds_kept_class(e.r, share)) {
+      if (!repair(e.r, share)) return e.r;
+      heap_.clear();
+      for (int r : live_res_) heap_.push_back({std::max(res_[r].rem, 0.0) / res_[r].cnt, r});
+      std::make_heap(heap_.begin(), heap_.end(), later<HeapEntry, HeapEntry>);
+      continue;
+    }
     saturate(e.r, share);
   }
   return -1;
+}
+
+// The fill reached resource r at `share` and found classes kept out on r
+// above it. Rather than redo the fill, take them in now: a class above the
+// current share has no member that would have frozen earlier, provided it
+// crosses no resource that already saturated in this fill, and adding it
+// only moves the shares of the resources it crosses toward its level, which
+// is above every level frozen so far — so the fill so far is the one it
+// would have been with the class in from the start. The classes that newly
+// reached saturated resources bind come in too (partial expansion), under
+// the same test. Returns false, changing nothing, when the test fails;
+// solve() then redoes the fill. On success the live resources are rebuilt
+// with their shares.
+bool MaxMinSolver::repair(int r, double share) {
+  const double above = share * (1 + 1e-9);
+  ++repair_epoch_;
+  closure_.clear();
+  newly_.clear();
+  for (const ResEntry& e : rentries_[r])
+    if (ch_[e.c].fill != epoch_ && ch_[e.c].level > above && ch_[e.c].repair != repair_epoch_) {
+      ch_[e.c].repair = repair_epoch_;
+      closure_.push_back(e.c);
+    }
+  for (size_t i = 0; i < closure_.size(); ++i) {
+    for (const ClassEntry& e : centries_[closure_[i]]) {
+      Res& q = res_[e.r];
+      if (q.satfill == fill_epoch_) return false;
+      if (q.rmark == epoch_ || q.newmark == repair_epoch_) continue;
+      q.newmark = repair_epoch_;
+      newly_.push_back(e.r);
+      if (!q.sat) continue;
+      const double cut = std::max(theta_fill_, q.level * (1 - 1e-9));
+      for (const ResEntry& x : rentries_[e.r]) {
+        Cls& k = ch_[x.c];
+        if (k.fill == epoch_ || k.repair == repair_epoch_ || k.level < cut) continue;
+        if (k.level <= above) return false;
+        k.repair = repair_epoch_;
+        closure_.push_back(x.c);
+      }
+    }
+  }
+  for (int q : newly_) {
+    Res& x = res_[q];
+    x.rmark = epoch_;
+    reach_res_.push_back(q);
+    x.rem = x.cap - x.load;
+    x.cnt = 0;
+    if (x.sat) x.xmark = epoch_;
+  }
+  for (int c : closure_) {
+    add_class(c);
+    ch_[c].left = int(cmembers_[c].size());
+  }
+  // Kept classes left on r and on the newly expanded resources.
+  auto set_kept_max = [&](int q) {
+    double kept_max = 0;
+    for (const ResEntry& x : rentries_[q])
+      if (ch_[x.c].fill != epoch_) kept_max = std::max(kept_max, ch_[x.c].level);
+    res_[q].xmark = epoch_;
+    res_[q].kept_max = kept_max;
+  };
+  set_kept_max(r);
+  for (int q : newly_)
+    if (res_[q].sat) set_kept_max(q);
+  live_res_.clear();
+  for (int q : reach_res_)
+    if (res_[q].cnt > 0) {
+      live_res_.push_back(q);
+      res_[q].share = std::max(res_[q].rem, 0.0) / res_[q].cnt;
+    }
+  return true;
 }
 
 void MaxMinSolver::reach(int r) {
@@ -455,6 +537,7 @@ void MaxMinSolver::solve(Changes* changes) {
   // Classes slower than θ keep their levels (see the header); the margin
   // keeps classes at θ up to rounding in the re-solved part.
   const double theta = theta_ * (1 - 1e-9);
+  theta_fill_ = theta;
   theta_ = std::numeric_limits<double>::infinity();
   reach_res_.clear();
   comp_.clear();

@@ -141,6 +141,7 @@ class MaxMinSolver {
   void expand(int r, double theta, bool full);
   void add_class(int c);
   bool binds_kept_class(int r, double share) const;
+  bool repair(int r, double share);
   int fill_by_scan();
   int fill_by_heap();
   void apply(Changes* changes);
@@ -157,7 +158,9 @@ class MaxMinSolver {
     double kept_max = 0;       // fastest class kept out when expanded at its level
     int cnt = 0;               // unfrozen fill flows crossing it
     uint32_t rmark = 0, xmark = 0, fullmark = 0;  // this solve: reached, expanded at level, fully
-    uint8_t sat = 0;                               // saturated after the last solve
+    uint32_t satfill = 0;  // fill_epoch_ of the fill that saturated it
+    uint32_t newmark = 0;  // repair_epoch_ of the repair that reached it
+    uint8_t sat = 0;       // saturated after the last solve
   };
   std::vector<Res> res_;
   std::vector<std::vector<int>> rflows_;             // active flows crossing each resource
@@ -176,6 +179,7 @@ class MaxMinSolver {
     double level = 0;
     int left = 0;                 // members not yet frozen in this fill
     uint32_t fill = 0, frozen = 0, split = 0;  // in this solve's fill / frozen whole / splitting now
+    uint32_t repair = 0;          // repair_epoch_ of the repair that took it in
     uint8_t fresh = 0;            // holds a flow never solved
   };
   std::vector<Cls> ch_;
@@ -186,11 +190,13 @@ class MaxMinSolver {
   std::vector<int> dirty_;
   double theta_ = std::numeric_limits<double>::infinity();
   uint32_t epoch_ = 0, fill_epoch_ = 0, split_epoch_ = 0;
-  size_t dead_ = 0;  // live resources whose flows all froze, not yet swept out
+  size_t dead_ = 0;
+  uint32_t repair_epoch_ = 0;
+  double theta_fill_ = 0;  // θ of the running solve  // live resources whose flows all froze, not yet swept out
   uint64_t visited_total_ = 0, classes_visited_ = 0;
   // scratch of solve()
   std::vector<int> fresh_list_, comp_, reach_res_, live_res_, expand_q_;
-  std::vector<int> whole_log_, split_log_, split_classes_;
+  std::vector<int> whole_log_, split_log_, split_classes_, closure_, newly_;
   std::vector<Saturation> sat_log_;
   struct HeapEntry {
     double share;
