@@ -84,7 +84,8 @@ void MaxMinSolver::entry_sub(int c, int r) {
 int MaxMinSolver::new_class(double level) {
   int c;
   if (!free_classes_.empty()) {
-    c = pop_lowest(free_classes_);
+    c = free_classes_.back();
+    free_classes_.pop_back();
   } else {
     c = int(ch_.size());
     ch_.emplace_back();
@@ -101,6 +102,14 @@ void MaxMinSolver::join(int f, int c) {
   mpos_[f] = int(cmembers_[c].size());
   cmembers_[c].push_back(f);
   const int* p = path(f);
+  if (cmembers_[c].size() == 1) {  // an empty class has no entries to look up
+    for (int i = 0; i < plen_[f]; ++i) {
+      const int r = p[i];
+      centries_[c].push_back({r, int(rentries_[r].size()), 1, 0, 0});
+      rentries_[r].push_back({c, int(centries_[c].size() - 1)});
+    }
+    return;
+  }
   for (int i = 0; i < plen_[f]; ++i) entry_add(c, p[i]);
 }
 
@@ -112,10 +121,20 @@ void MaxMinSolver::leave(int f) {
   m[pos] = m.back();
   mpos_[m[pos]] = pos;
   m.pop_back();
+  cls_[f] = -1;
+  if (m.empty()) {  // the last member: drop the class's entries without look-ups
+    for (const ClassEntry& e : centries_[c]) {
+      auto& rl = rentries_[e.r];
+      rl[e.rpos] = rl.back();
+      rl.pop_back();
+      if (size_t(e.rpos) < rl.size()) centries_[rl[e.rpos].c][rl[e.rpos].cpos].rpos = e.rpos;
+    }
+    centries_[c].clear();
+    free_classes_.push_back(c);
+    return;
+  }
   const int* p = path(f);
   for (int i = 0; i < plen_[f]; ++i) entry_sub(c, p[i]);
-  cls_[f] = -1;
-  if (m.empty()) push_id(free_classes_, c);
 }
 
 // ---- flows ----------------------------------------------------------------

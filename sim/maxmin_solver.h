@@ -185,7 +185,7 @@ class MaxMinSolver {
   std::vector<Cls> ch_;
   std::vector<std::vector<int>> cmembers_;
   std::vector<std::vector<ClassEntry>> centries_;
-  std::vector<int> free_classes_;                     // kept as a min-heap
+  std::vector<int> free_classes_;                     // last freed reused first
 
   std::vector<int> dirty_;
   double theta_ = std::numeric_limits<double>::infinity();
