@@ -307,7 +307,7 @@ bool MaxMinSolver::binds_kept_class(int r, double share) const {
 // Resources whose flows are all frozen have share kNoShare and never win;
 // they are swept out once they are half the list. Ties go to the earlier
 // entry (the list's order is deterministic). Returns -1, or a resource (not
-// fully expanded) that binds a kept class.
+// fully expanded) that binds a kept class repair() could not take in.
 int MaxMinSolver::fill_by_scan() {
   for (int r : live_res_) res_[r].share = std::max(res_[r].rem, 0.0) / res_[r].cnt;
   dead_ = 0;
@@ -343,7 +343,8 @@ int MaxMinSolver::fill_by_scan() {
 // resource's share (rem - l over cnt - 1 >= rem / cnt when l is the smallest
 // share), so a stored share is a lower bound of the current one: a popped
 // entry whose share has grown is pushed back with the new value, and one
-// that has not is the true minimum. Ties break by resource id.
+// that has not is the true minimum. Ties break by resource id. Returns as
+// fill_by_scan.
 int MaxMinSolver::fill_by_heap() {
   heap_.clear();
   for (int r : live_res_) heap_.push_back({std::max(res_[r].rem, 0.0) / res_[r].cnt, r});

@@ -35,19 +35,23 @@
 // resource's level (and at or above θ); an unsaturated resource, or the
 // classes below a resource's level, only lend residual capacity. If the
 // re-fill would saturate a resource below the level of a class kept out on
-// it, the guess was wrong there: that resource is expanded fully (every
-// class at or above θ) and the fill redone. The result is checked against a
-// from-scratch solver on random add/remove sequences in the tests. Changes
-// made at one instant are solved once. The fill picks the smallest share by
-// a linear scan (a heap of lazily re-pushed shares above 256 live
-// resources: shares only grow during a fill).
+// it, the guess was wrong there. Those classes are taken into the running
+// fill when that cannot change what it has done so far (repair(): each is
+// above the current share and crosses no resource saturated yet);
+// otherwise the resource is expanded fully (every class at or above θ) and
+// the fill redone. The result is checked against a from-scratch solver on
+// random add/remove sequences in the tests (hundreds of small networks,
+// tree traffic). Changes made at one instant are solved once. The fill
+// picks the smallest share by a linear scan (a heap of lazily re-pushed
+// shares above 256 live resources: shares only grow during a fill).
 //
 // Invariants:
 //  1. After solve(), every resource's load <= capacity (up to rounding) and
 //     every flow has a bottleneck resource: saturated, where its rate is the
 //     largest. All members of a class have the class's level as their rate.
-//  2. Deterministic: ties break by resource id; flow and class ids are
-//     slots reused in a fixed order.
+//  2. Deterministic: ties between equal shares break in a fixed order (the
+//     order resources were reached; resource id in the heap); flow and
+//     class ids are slots reused in a fixed order.
 // Thread-safety: none.
 #pragma once
 
