@@ -196,7 +196,6 @@ void FlowNetwork::on_latency_done(TimeNs now, int f) {
     immediate_.push_back(f);
     return;
   }
-  (void)now;
   fl.solver_id = solver_.add_flow(fl.res);
   if (size_t(fl.solver_id) >= by_solver_id_.size()) by_solver_id_.resize(fl.solver_id + 1, -1);
   by_solver_id_[fl.solver_id] = f;
