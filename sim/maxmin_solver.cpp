@@ -28,6 +28,7 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   Res r;
   r.cap = capacity_bytes_per_s;
   res_.push_back(r);
+  rcold_.emplace_back();
   rflows_.emplace_back();
   rentries_.emplace_back();
   return int(res_.size() - 1);
@@ -262,7 +263,7 @@ void MaxMinSolver::freeze_flow(int f, double share) {
 // logged; apply() moves flows between classes once the fill stands.
 void MaxMinSolver::saturate(int r, double share) {
   res_[r].level = share;
-  res_[r].satfill = fill_epoch_;
+  rcold_[r].satfill = fill_epoch_;
   const size_t wb = whole_log_.size(), sb = split_log_.size();
   split_classes_.clear();
   ++split_epoch_;
@@ -294,10 +295,10 @@ void MaxMinSolver::saturate(int r, double share) {
 // True if `share` would bind a class kept out of the fill on resource r at a
 // higher level: the fill's guess that r binds nobody was wrong.
 bool MaxMinSolver::binds_kept_class(int r, double share) const {
-  if (res_[r].fullmark == epoch_) return false;  // every class at or above θ is in the fill
+  if (rcold_[r].fullmark == epoch_) return false;  // every class at or above θ is in the fill
   // Expanded at its level: the fastest class kept out then bounds every kept
   // one (classes only join the fill later), so most checks need no scan.
-  if (res_[r].xmark == epoch_ && res_[r].kept_max <= share * (1 + 1e-9)) return false;
+  if (res_[r].xmark == epoch_ && rcold_[r].kept_max <= share * (1 + 1e-9)) return false;
   for (const ResEntry& e : rentries_[r])
     if (ch_[e.c].fill != epoch_ && ch_[e.c].level > share * (1 + 1e-9)) return true;
   return false;
@@ -396,9 +397,10 @@ bool MaxMinSolver::repair(int r, double share) {
   for (size_t i = 0; i < closure_.size(); ++i) {
     for (const ClassEntry& e : centries_[closure_[i]]) {
       Res& q = res_[e.r];
-      if (q.satfill == fill_epoch_) return false;
-      if (q.rmark == epoch_ || q.newmark == repair_epoch_) continue;
-      q.newmark = repair_epoch_;
+      ResCold& qc = rcold_[e.r];
+      if (qc.satfill == fill_epoch_) return false;
+      if (q.rmark == epoch_ || qc.newmark == repair_epoch_) continue;
+      qc.newmark = repair_epoch_;
       newly_.push_back(e.r);
       if (!q.sat) continue;
       const double cut = std::max(theta_fill_, q.level * (1 - 1e-9));
@@ -429,7 +431,7 @@ bool MaxMinSolver::repair(int r, double share) {
     for (const ResEntry& x : rentries_[q])
       if (ch_[x.c].fill != epoch_) kept_max = std::max(kept_max, ch_[x.c].level);
     res_[q].xmark = epoch_;
-    res_[q].kept_max = kept_max;
+    rcold_[q].kept_max = kept_max;
   };
   set_kept_max(r);
   for (int q : newly_)
@@ -461,9 +463,9 @@ void MaxMinSolver::reach(int r) {
 // would push r's level under them (binds_kept_class), which asks for a full
 // expansion.
 void MaxMinSolver::expand(int r, double theta, bool full) {
-  if (res_[r].fullmark == epoch_ || (!full && res_[r].xmark == epoch_)) return;
+  if (rcold_[r].fullmark == epoch_ || (!full && res_[r].xmark == epoch_)) return;
   res_[r].xmark = epoch_;
-  if (full) res_[r].fullmark = epoch_;
+  if (full) rcold_[r].fullmark = epoch_;
   reach(r);
   // r's level from the fill that last saturated it (0, i.e. every class at
   // or above θ, when unknown); a stale level only costs a redo, since
@@ -481,7 +483,7 @@ void MaxMinSolver::expand(int r, double theta, bool full) {
     else
       kept_max = std::max(kept_max, k.level);
   }
-  res_[r].kept_max = kept_max;
+  rcold_[r].kept_max = kept_max;
 }
 
 void MaxMinSolver::add_class(int c) {

@@ -153,20 +153,25 @@ class MaxMinSolver {
 
   size_t scan_limit_;
   static constexpr double kNoShare = std::numeric_limits<double>::infinity();
-  // Resources: the fields a fill touches together sit together.
-  struct Res {
+  // Resources: what every solve touches fills one cache line; the rest
+  // sits apart (large clusters have 10^5 resources and more).
+  struct alignas(64) Res {
     double cap = 0, load = 0;  // load: sum of the current rates of its flows
     double rem = 0;            // residual capacity during a fill
     double share = kNoShare;   // rem / cnt during a fill; kNoShare when cnt is 0
     double level = 0;          // share at which the last fill saturated it
-    double kept_max = 0;       // fastest class kept out when expanded at its level
     int cnt = 0;               // unfrozen fill flows crossing it
-    uint32_t rmark = 0, xmark = 0, fullmark = 0;  // this solve: reached, expanded at level, fully
-    uint32_t satfill = 0;  // fill_epoch_ of the fill that saturated it
-    uint32_t newmark = 0;  // repair_epoch_ of the repair that reached it
-    uint8_t sat = 0;       // saturated after the last solve
+    uint32_t rmark = 0, xmark = 0;  // this solve: reached, expanded at its level
+    uint8_t sat = 0;                // saturated after the last solve
+  };
+  struct ResCold {
+    double kept_max = 0;     // fastest class kept out when expanded at its level
+    uint32_t fullmark = 0;   // epoch_ of a solve that expanded it fully
+    uint32_t satfill = 0;    // fill_epoch_ of the fill that saturated it
+    uint32_t newmark = 0;    // repair_epoch_ of the repair that reached it
   };
   std::vector<Res> res_;
+  std::vector<ResCold> rcold_;
   std::vector<std::vector<int>> rflows_;             // active flows crossing each resource
   std::vector<std::vector<ResEntry>> rentries_;      // classes crossing each resource
   // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
