@@ -29,7 +29,6 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
   r.cap = capacity_bytes_per_s;
   res_.push_back(r);
   rcold_.emplace_back();
-  rflows_.emplace_back();
   rentries_.emplace_back();
   return int(res_.size() - 1);
 }
@@ -38,14 +37,10 @@ int MaxMinSolver::add_resource(double capacity_bytes_per_s) {
 void MaxMinSolver::grow_stride(int need) {
   int stride = stride_;
   while (stride < need) stride *= 2;
-  std::vector<int> path(plen_.size() * size_t(stride)), slot(plen_.size() * size_t(stride));
+  std::vector<int> path(plen_.size() * size_t(stride));
   for (size_t f = 0; f < plen_.size(); ++f)
-    for (int i = 0; i < plen_[f]; ++i) {
-      path[f * stride + i] = path_[f * stride_ + i];
-      slot[f * stride + i] = slot_[f * stride_ + i];
-    }
+    for (int i = 0; i < plen_[f]; ++i) path[f * stride + i] = path_[f * stride_ + i];
   path_ = std::move(path);
-  slot_ = std::move(slot);
   stride_ = stride;
 }
 
@@ -155,21 +150,16 @@ int MaxMinSolver::add_flow(std::span<const int> resources) {
     active_.push_back(0);
     fresh_.push_back(0);
     path_.resize(path_.size() + stride_);
-    slot_.resize(slot_.size() + stride_);
   }
   plen_[f] = int(resources.size());
   active_[f] = 1;
   fresh_[f] = 1;
   double theta = std::numeric_limits<double>::infinity();
   int* p = path(f);
-  int* s = slot(f);
   for (size_t i = 0; i < resources.size(); ++i) {
-    int r = resources[i];
-    auto& list = rflows_[r];
+    const int r = resources[i];
     p[i] = r;
-    s[i] = int(list.size());
-    list.push_back(f);
-    theta = std::min(theta, res_[r].cap / double(list.size()));
+    theta = std::min(theta, res_[r].cap / double(++res_[r].nflows));
     dirty_.push_back(r);
   }
   const int c = new_class(0.0);  // a class of its own until solved
@@ -186,22 +176,10 @@ void MaxMinSolver::remove_flow(int f) {
   const double rate = ch_[cls_[f]].level;
   theta_ = std::min(theta_, fresh_[f] ? 0.0 : rate);
   const int* p = path(f);
-  const int* s = slot(f);
   for (int i = 0; i < plen_[f]; ++i) {
-    const int r = p[i], pos = s[i];
+    const int r = p[i];
     res_[r].load -= rate;
-    auto& list = rflows_[r];
-    const int moved = list.back();
-    list[pos] = moved;
-    list.pop_back();
-    if (moved != f) {
-      const int* mp = path(moved);
-      for (int j = 0;; ++j)
-        if (mp[j] == r) {
-          slot(moved)[j] = pos;
-          break;
-        }
-    }
+    res_[r].nflows--;
     dirty_.push_back(r);
   }
   leave(f);
@@ -281,12 +259,16 @@ void MaxMinSolver::saturate(int r, double share) {
       split_classes_.push_back(c);
     }
   }
-  if (!split_classes_.empty())
-    for (int f : rflows_[r])
-      if (ch_[cls_[f]].split == split_epoch_ && ffrozen_[f] != fill_epoch_) {
-        freeze_flow(f, share);
-        split_log_.push_back(f);
-      }
+  // The members of a splitting class that cross r (classes split rarely, so
+  // a walk over their members beats keeping each resource's flow list).
+  for (int c : split_classes_)
+    for (int f : cmembers_[c]) {
+      if (ffrozen_[f] == fill_epoch_) continue;
+      const int* p = path(f);
+      if (std::find(p, p + plen_[f], r) == p + plen_[f]) continue;
+      freeze_flow(f, share);
+      split_log_.push_back(f);
+    }
   sat_log_.push_back({r, share, wb, whole_log_.size(), sb, split_log_.size()});
   res_[r].cnt = 0;
   res_[r].share = kNoShare;
@@ -601,8 +583,8 @@ void MaxMinSolver::solve(Changes* changes) {
   // Every flow on a reached resource is either kept or frozen (subtracted by
   // the freezes), so the load is what is left unused.
   for (int r : reach_res_) {
-    res_[r].load = rflows_[r].empty() ? 0.0 : std::max(0.0, res_[r].cap - res_[r].rem);
-    res_[r].sat = !rflows_[r].empty() && res_[r].rem <= 1e-9 * res_[r].cap;
+    res_[r].load = res_[r].nflows == 0 ? 0.0 : std::max(0.0, res_[r].cap - res_[r].rem);
+    res_[r].sat = res_[r].nflows > 0 && res_[r].rem <= 1e-9 * res_[r].cap;
   }
 }
 

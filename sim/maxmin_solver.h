@@ -83,7 +83,7 @@ class MaxMinSolver {
   double capacity(int r) const { return res_[r].cap; }
   // Sum of the current rates of the flows crossing r (valid after solve()).
   double load(int r) const { return res_[r].load; }
-  int flows_on(int r) const { return int(rflows_[r].size()); }
+  int flows_on(int r) const { return res_[r].nflows; }
 
   // REQUIRES: resources distinct and non-empty. Rate is 0 until solve().
   int add_flow(std::span<const int> resources);
@@ -130,7 +130,6 @@ class MaxMinSolver {
   };
 
   int* path(int f) { return &path_[size_t(f) * stride_]; }
-  int* slot(int f) { return &slot_[size_t(f) * stride_]; }
   void grow_stride(int need);
   int find_entry(int c, int r) const;
   void entry_add(int c, int r);
@@ -161,6 +160,7 @@ class MaxMinSolver {
     double share = kNoShare;   // rem / cnt during a fill; kNoShare when cnt is 0
     double level = 0;          // share at which the last fill saturated it
     int cnt = 0;               // unfrozen fill flows crossing it
+    int nflows = 0;            // active flows crossing it
     uint32_t rmark = 0, xmark = 0;  // this solve: reached, expanded at its level
     uint8_t sat = 0;                // saturated after the last solve
   };
@@ -172,12 +172,10 @@ class MaxMinSolver {
   };
   std::vector<Res> res_;
   std::vector<ResCold> rcold_;
-  std::vector<std::vector<int>> rflows_;             // active flows crossing each resource
   std::vector<std::vector<ResEntry>> rentries_;      // classes crossing each resource
-  // Flows: path_[f*stride_ + i] is f's i-th resource, slot_[...] its index in
-  // that resource's rflows_ list.
+  // Flows: path_[f*stride_ + i] is f's i-th resource.
   int stride_ = 8;
-  std::vector<int> path_, slot_;
+  std::vector<int> path_;
   std::vector<int> plen_, cls_, mpos_;
   std::vector<uint32_t> ffrozen_, fmoved_;  // frozen one by one in this fill / reported in this solve
   std::vector<uint8_t> active_, fresh_;
