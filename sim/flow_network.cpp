@@ -209,8 +209,10 @@ void FlowNetwork::on_flows_done(TimeNs now, uint32_t version, std::vector<FlowOw
   while (!cheap_.empty() && clocks_[cheap_[0]].finish_ns <= now) {
     const int c = cheap_[0];
     ClassClock& k = clocks_[c];
-    while (!k.members.empty() && member_finish(k, k.members[0]) <= now) due_.push_back(class_pop(c));
-    reschedule(c);
+    due_.push_back(class_pop(c));  // the first member: finish_ns is its finish
+    TimeNs next = 0;
+    while (!k.members.empty() && (next = member_finish(k, k.members[0])) <= now) due_.push_back(class_pop(c));
+    reschedule(c, next);
   }
   std::sort(due_.begin(), due_.end());
   for (int f : due_) {
@@ -261,7 +263,7 @@ int FlowNetwork::class_pop(int c) {
   return f;
 }
 
-void FlowNetwork::reschedule(int c) {
+void FlowNetwork::reschedule(int c, TimeNs first_finish_ns) {
   ClassClock& k = clocks_[c];
   auto less = [this](int a, int b) { return class_less(a, b); };
   auto pos = [this](int x) -> int& { return clocks_[x].heap_pos; };
@@ -269,7 +271,7 @@ void FlowNetwork::reschedule(int c) {
     if (k.heap_pos >= 0) heap_erase(cheap_, size_t(k.heap_pos), less, pos);
     return;
   }
-  k.finish_ns = member_finish(k, k.members[0]);
+  k.finish_ns = first_finish_ns >= 0 ? first_finish_ns : member_finish(k, k.members[0]);
   if (k.heap_pos < 0) {
     cheap_.push_back(c);
     sift_up(cheap_, cheap_.size() - 1, less, pos);

@@ -125,7 +125,9 @@ class FlowNetwork {
   void class_insert(int c, int f);
   void class_remove(int f);
   int class_pop(int c);
-  void reschedule(int c);  // recompute finish_ns and its place in cheap_
+  // Sets finish_ns (from first_finish_ns when >= 0, the first member's
+  // finish if already known) and the class's place in cheap_.
+  void reschedule(int c, TimeNs first_finish_ns = -1);
   bool member_less(int a, int b) const {
     return flows_[a].target < flows_[b].target || (flows_[a].target == flows_[b].target && a < b);
   }
