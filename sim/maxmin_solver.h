@@ -197,9 +197,9 @@ class MaxMinSolver {
   std::vector<int> dirty_;
   double theta_ = std::numeric_limits<double>::infinity();
   uint32_t epoch_ = 0, fill_epoch_ = 0, split_epoch_ = 0;
-  size_t dead_ = 0;
+  size_t dead_ = 0;  // live resources whose flows all froze, not yet swept out
   uint32_t repair_epoch_ = 0;
-  double theta_fill_ = 0;  // θ of the running solve  // live resources whose flows all froze, not yet swept out
+  double theta_fill_ = 0;  // θ of the running solve
   uint64_t visited_total_ = 0, classes_visited_ = 0;
   // scratch of solve()
   std::vector<int> fresh_list_, comp_, reach_res_, live_res_, expand_q_;
