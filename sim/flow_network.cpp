@@ -252,8 +252,13 @@ void FlowNetwork::class_remove(int f) {
   Flow& fl = flows_[f];
   if (fl.cls < 0) return;
   ClassClock& k = clocks_[fl.cls];
-  heap_erase(k.members, size_t(fl.heap_pos), [this](int a, int b) { return member_less(a, b); },
-             [this](int x) -> int& { return flows_[x].heap_pos; });
+  if (k.members.size() == 1) {  // most classes of training graphs hold one flow
+    k.members.clear();
+    fl.heap_pos = -1;
+  } else {
+    heap_erase(k.members, size_t(fl.heap_pos), [this](int a, int b) { return member_less(a, b); },
+               [this](int x) -> int& { return flows_[x].heap_pos; });
+  }
   fl.cls = -1;
 }
 
