@@ -80,6 +80,8 @@ class FlowNetwork {
   void track_loads(bool on) { track_loads_ = on; }
   const std::vector<std::pair<int, double>>& load_changes() const { return load_changes_; }
   std::string resource_name(int r) const;
+  // Resources flow `f` crosses (valid from start() until the flow id is reused).
+  const std::vector<int>& flow_resources(int f) const { return flows_[f].res; }
   bool is_disk_resource(int r) const { return r >= disk_first_ && r < disk_first_ + 2 * c_.num_nodes; }
   std::vector<ResourceUsage> usage() const;  // resources that carried bytes, by id
   uint64_t flows_started() const { return flows_started_; }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <sstream>
 #include <tuple>
 #include <unordered_map>
 
@@ -33,7 +34,15 @@ struct CollectiveStats {
 class Engine {
  public:
   Engine(const Cluster& c, const TaskGraph& g, const SimOptions& o)
-      : c_(c), g_(g), o_(o), cost_(c, o.slowdown), compute_(c, q_), net_(c, q_), mem_(c) {}
+      : c_(c),
+        g_(g),
+        o_(o),
+        cost_(c, o.slowdown),
+        compute_(c, q_),
+        net_(c, q_),
+        mem_(c),
+        tracing_(o.trace || o.trace_out != nullptr),
+        trace_(o.trace_out ? o.trace_out : &trace_text_) {}
 
   SimResult run();
 
@@ -55,6 +64,8 @@ class Engine {
   void kernel_end(int d);
   void memory_op(int i);
   void trace_memory(int scope);
+  void init_trace();
+  void trace_flow(int flow);
   const CollectiveProgram* program(const Op& o);
   void fill_record(SimResult* r);
   void resolve_flows();
@@ -68,7 +79,11 @@ class Engine {
   ComputeModel compute_;
   FlowNetwork net_;
   MemoryTracker mem_;
+  const bool tracing_;
+  std::ostringstream trace_text_;  // SimOptions::trace without trace_out
   TraceWriter trace_;
+  std::vector<char> tdev_, tnode_, tres_;  // drawn devices, nodes, resources
+  bool trace_all_ = true;
   TimeNs now_ = 0;
   TimeNs end_ns_ = 0;  // when the last op finished
 
@@ -129,22 +144,53 @@ void Engine::init() {
   active_kernels_.assign(D, 0);
   busy_since_.assign(D, 0);
   busy_ns_.assign(D, 0);
-  net_.track_loads(o_.trace);
-  if (o_.trace) {
-    start_ns_.assign(n, 0);
-    pid_links_ = D;
-    pid_disks_ = D + 1;
-    pid_nodes_ = D + 2;
-    std::map<int64_t, bool> streams;
-    for (int i = 0; i < n; ++i)
-      for (int d : g_.devices_of(i)) streams[(int64_t(d) << 16) | g_.op(i).stream] = true;
-    for (int d = 0; d < D; ++d) trace_.process_name(d, fmt::format("device {} ({})", d, c_.device(d).vertex_name));
-    for (const auto& [key, unused] : streams)
-      trace_.thread_name(int(key >> 16), int(key & 0xffff), fmt::format("stream {}", key & 0xffff));
-    trace_.process_name(pid_links_, "links");
-    trace_.process_name(pid_disks_, "disks");
-    for (int node = 0; node < c_.num_nodes; ++node)
-      trace_.process_name(pid_nodes_ + node, fmt::format("node {} host memory / ssd", node));
+  if (tracing_ || o_.observer) start_ns_.assign(n, 0);
+  if (tracing_) init_trace();
+}
+
+void Engine::init_trace() {
+  const int D = c_.num_devices();
+  const int n = int(g_.size());
+  net_.track_loads(true);
+  trace_all_ = o_.trace_devices.empty();
+  tdev_.assign(D, 1);
+  if (!trace_all_)
+    for (int d = 0; d < D; ++d) tdev_[d] = d < int(o_.trace_devices.size()) && o_.trace_devices[d];
+  tnode_.assign(c_.num_nodes, trace_all_);
+  for (int d = 0; d < D; ++d)
+    if (tdev_[d] && c_.device(d).node >= 0 && c_.device(d).node < c_.num_nodes) tnode_[c_.device(d).node] = 1;
+  pid_links_ = D;
+  pid_disks_ = D + 1;
+  pid_nodes_ = D + 2;
+  std::map<int64_t, bool> streams;
+  for (int i = 0; i < n; ++i)
+    for (int d : g_.devices_of(i))
+      if (tdev_[d]) streams[(int64_t(d) << 16) | g_.op(i).stream] = true;
+  auto named = [](const std::vector<std::string>& names, int k) {
+    return k < int(names.size()) && !names[k].empty() ? &names[k] : nullptr;
+  };
+  for (int d = 0; d < D; ++d) {
+    if (!tdev_[d]) continue;
+    const std::string* name = named(o_.trace_device_names, d);
+    trace_.process_name(d, name ? *name : fmt::format("device {} ({})", d, c_.device(d).vertex_name));
+  }
+  for (const auto& [key, unused] : streams) {
+    const int stream = int(key & 0xffff);
+    const std::string* name = named(o_.trace_stream_names, stream);
+    trace_.thread_name(int(key >> 16), stream, name ? *name : fmt::format("stream {}", stream));
+  }
+  trace_.process_name(pid_links_, "links");
+  trace_.process_name(pid_disks_, "disks");
+  for (int node = 0; node < c_.num_nodes; ++node)
+    if (tnode_[node]) trace_.process_name(pid_nodes_ + node, fmt::format("node {} host memory / ssd", node));
+}
+
+// Marks the resources of a flow whose ends are drawn devices, so their load
+// counters are drawn.
+void Engine::trace_flow(int flow) {
+  for (int r : net_.flow_resources(flow)) {
+    if (r >= int(tres_.size())) tres_.resize(size_t(r) + 1, 0);
+    tres_[r] = 1;
   }
 }
 
@@ -166,15 +212,17 @@ void Engine::drain_ready() {
 
 void Engine::start_op(int i) {
   const Op& o = g_.op(i);
-  if (o_.trace) start_ns_[i] = now_;
+  if (!start_ns_.empty()) start_ns_[i] = now_;
   switch (o.type) {
     case OpType::kCompute:
       kernel_begin(o.device);
       compute_.start(now_, o.device, i, cost_.compute(o, g_.gemm_shape(o)));
       break;
-    case OpType::kTransfer:
-      net_.start_transfer(now_, o.src_place(), o.dst_place(), o.bytes, FlowOwner{i, -1});
+    case OpType::kTransfer: {
+      int f = net_.start_transfer(now_, o.src_place(), o.dst_place(), o.bytes, FlowOwner{i, -1});
+      if (tracing_ && !trace_all_ && tdev_[o.device]) trace_flow(f);
       break;
+    }
     case OpType::kCollective:
       for (int d : g_.group(o.group())) kernel_begin(d);
       coll_start_[i] = now_;
@@ -201,12 +249,20 @@ void Engine::memory_op(int i) {
         mem_.capacity(scope));
     return;
   }
-  if (o_.trace) trace_memory(scope);
+  if (tracing_) trace_memory(scope);
   finish_op(i);
 }
 
 void Engine::trace_memory(int scope) {
-  int pid = scope < c_.num_devices() ? scope : pid_nodes_ + std::stoi(mem_.scope_name(scope).substr(4));
+  int pid;
+  if (scope < c_.num_devices()) {
+    if (!tdev_[scope]) return;
+    pid = scope;
+  } else {
+    int node = std::stoi(mem_.scope_name(scope).substr(4));
+    if (!tnode_[node]) return;
+    pid = pid_nodes_ + node;
+  }
   trace_.counter(pid, fmt::format("memory {}", mem_.tier_name(scope)), now_, "bytes", mem_.live(scope));
 }
 
@@ -252,7 +308,8 @@ void Engine::start_collective(int i) {
 
 void Engine::start_program_flow(int r, int k) {
   const CollectiveFlow& f = runs_[r].prog->flows[k];
-  net_.start_between_devices(now_, f.src_device, f.dst_device, f.bytes, FlowOwner{runs_[r].op, k});
+  int id = net_.start_between_devices(now_, f.src_device, f.dst_device, f.bytes, FlowOwner{runs_[r].op, k});
+  if (tracing_ && !trace_all_ && (tdev_[f.src_device] || tdev_[f.dst_device])) trace_flow(id);
 }
 
 void Engine::finish_op(int i) {
@@ -273,12 +330,14 @@ void Engine::finish_op(int i) {
       st.busbw_sum += o.bytes / t * busbw_factor(o.collective_kind(), int(devs.size()));
     }
   }
-  if (o_.trace) {
+  if (o_.observer) o_.observer->op_done(i, start_ns_[i], now_);
+  if (tracing_) {
     std::string_view name = o.label >= 0 ? std::string_view(g_.label(o.label))
                             : o.type == OpType::kCompute    ? compute_kind_name(o.compute_kind())
                             : o.type == OpType::kCollective ? collective_kind_name(o.collective_kind())
                                                             : op_type_name(o.type);
-    for (int d : devs) trace_.slice(d, o.stream, name, start_ns_[i], now_ - start_ns_[i], op_type_name(o.type));
+    for (int d : devs)
+      if (tdev_[d]) trace_.slice(d, o.stream, name, start_ns_[i], now_ - start_ns_[i], op_type_name(o.type));
   }
   ++done_;
   end_ns_ = now_;
@@ -308,9 +367,10 @@ void Engine::on_flow_finished(const FlowOwner& owner) {
 
 void Engine::resolve_flows() {
   net_.resolve(now_);
-  if (o_.trace)
+  if (tracing_)
     for (auto [res, load] : net_.load_changes())
-      trace_.counter(net_.is_disk_resource(res) ? pid_disks_ : pid_links_, net_.resource_name(res), now_,
+      if (trace_all_ || (res < int(tres_.size()) && tres_[res]))
+        trace_.counter(net_.is_disk_resource(res) ? pid_disks_ : pid_links_, net_.resource_name(res), now_,
                      "bytes_per_s", load);
 }
 
@@ -357,7 +417,10 @@ SimResult Engine::run() {
   r.flows_visited = net_.solver().flows_visited();
   r.rate_changes = net_.rate_changes();
   fill_record(&r);
-  if (o_.trace) r.trace_json = trace_.finish();
+  if (tracing_) {
+    r.trace_ok = trace_.finish();
+    if (!o_.trace_out) r.trace_json = trace_text_.str();
+  }
   return r;
 }
 

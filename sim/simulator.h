@@ -14,7 +14,11 @@
 // (compute or collective op) runs on it; peak memory per scope and tier;
 // metrics: makespan_ns, counts of ops / events / flows, per-resource bytes
 // and utilization (bytes / (capacity x makespan)), per-collective-kind time
-// and mean algbw/busbw (nccl-tests conventions). Optionally a Chrome trace.
+// and mean algbw/busbw (nccl-tests conventions). Optionally a Chrome trace,
+// streamed to a file as the run goes (SimOptions::trace_out) or returned as a
+// string (SimOptions::trace, for small graphs), for all devices or the ones
+// SimOptions::trace_devices selects; and an OpObserver that sees every op's
+// interval, from which callers compute their own metrics without a trace.
 //
 // Invariants: 1. deterministic — the same (cluster, graph, options) give the
 // same record and byte-identical trace; 2. all ids are per run.
@@ -24,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,12 +40,29 @@
 namespace paralab::sim {
 
 enum class CollectiveMode { kFlow, kAnalytic };
+
+// Sees each op's simulated interval [start_ns, end_ns] when it finishes, in
+// the simulator's finish order (deterministic). Must not throw.
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void op_done(int op, TimeNs start_ns, TimeNs end_ns) = 0;
+};
 const char* collective_mode_name(CollectiveMode m);
 
 struct SimOptions {
   CollectiveMode collectives = CollectiveMode::kFlow;
   std::vector<double> slowdown;  // per device id; > 0 overrides DeviceSpec::slowdown
-  bool trace = false;
+  bool trace = false;             // return the trace in SimResult::trace_json
+  std::ostream* trace_out = nullptr;  // or stream it here (bounded memory); wins over `trace`
+  // Per device id, non-zero = draw it (its slices, its memory counters, the
+  // node memory of its node, and the links its own flows cross); empty =
+  // every device. Process and stream names override the defaults
+  // ("device N (vertex)", "stream N") where given and non-empty.
+  std::vector<char> trace_devices;
+  std::vector<std::string> trace_device_names;  // per device id
+  std::vector<std::string> trace_stream_names;  // per stream id
+  OpObserver* observer = nullptr;  // not owned
   int chunks = 4;  // pipelining chunks of tree / broadcast collectives
   int max_ring_steps = 0;  // flow mode: > 0 merges ring steps (collectives.h); 0 = every step a flow
   // Called about every 65,536 events with (ops done, ops in the graph,
@@ -50,7 +72,8 @@ struct SimOptions {
 
 struct SimResult {
   RunRecord record;
-  std::string trace_json;  // empty unless SimOptions::trace
+  std::string trace_json;  // empty unless SimOptions::trace without trace_out
+  bool trace_ok = true;    // false if writing to trace_out failed
   TimeNs makespan_ns = 0;
   uint64_t events = 0;     // events popped from the queue
   uint64_t ops_done = 0;

@@ -13,6 +13,11 @@
 
 namespace paralab::cli {
 
+int exit_code_for_status(const std::string& status) {
+  if (status == "ok") return 0;
+  return status == "error" ? 3 : 1;
+}
+
 namespace {
 std::vector<std::pair<int, RegisterFn>>& registry() {
   static std::vector<std::pair<int, RegisterFn>> r;

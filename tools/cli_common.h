@@ -19,6 +19,17 @@
 
 namespace paralab::cli {
 
+// Thrown by a command that has printed its result but must end with a
+// non-zero exit code (DESIGN.md: 1 the job ran and failed, 3 paralab itself
+// failed); main() returns `code` without printing anything more.
+struct ExitStatus {
+  int code;
+};
+
+// The exit code for a recorded run's status: ok -> 0, error -> 3, any other
+// failure (oom, invalid, infeasible, timeout) -> 1.
+int exit_code_for_status(const std::string& status);
+
 struct CommonOptions {
   bool json = false;
   std::string db;  // results database; "" = ResultsStore::default_path()

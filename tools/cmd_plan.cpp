@@ -11,9 +11,8 @@
 #include "strategies/training/memory_model.h"
 #include "strategies/training/plan_validation.h"
 #include "strategies/training/training_plan.h"
-#include "strategies/training/training_sim.h"
 #include "tools/cli_common.h"
-#include "tools/cmd_plan.h"
+#include "tools/cmd_simulate.h"
 
 namespace paralab::cli {
 
@@ -30,9 +29,13 @@ std::string strategy_text(const LayerStrategy& s) {
 void print_plan(const TrainingPlan& p, const ModelGraph& m, const Cluster& c) {
   fmt::print("training plan for {} on {} ({} devices)\n", p.model, p.cluster, p.all_devices().size());
   if (!p.source.empty()) fmt::print("  source: {}\n", p.source);
-  int64_t mbs = p.micro_batch_samples();
-  fmt::print("  sequence {}, global batch {}, {} micro-batches of {} samples, {} with {}\n", p.seq_len,
-             p.global_batch, p.micro_batches, mbs, precision_name(p.precision), p.optimizer);
+  // Megatron-LM's terms: micro-batch size per data-parallel rank, and the
+  // number of micro-batches each pipeline runs per iteration.
+  const int dp = p.layers.empty() ? 1 : p.layers.front().dp * p.layers.front().fsdp;
+  const int64_t per_rank = p.micro_batch_samples() / std::max(1, dp);
+  fmt::print("  sequence {}, global batch {} = micro-batch {} per data-parallel rank x {} micro-batches per "
+             "pipeline x data-parallel {}\n  {} with {}\n",
+             p.seq_len, p.global_batch, per_rank, p.micro_batches, dp, precision_name(p.precision), p.optimizer);
   fmt::print("  schedule {}{}, pipeline depth {}\n", schedule_name(p.schedule),
              p.schedule == PipelineSchedule::kInterleaved ? fmt::format(" ({} chunks per device)", p.chunks) : "",
              p.pipeline_depth());
@@ -62,53 +65,6 @@ void print_plan(const TrainingPlan& p, const ModelGraph& m, const Cluster& c) {
                s.reserve_bytes / kGiB, s.peak_bytes / kGiB, s.capacity_bytes / kGiB);
   if (!e.fits) fmt::print("  OOM: {}\n", e.oom_message);
 }
-
-void print_result(const TrainingResult& r) {
-  fmt::print("status: {}{}\n", r.status, r.message.empty() ? "" : " — " + r.message);
-  if (r.status != "ok") return;
-  fmt::print("iteration {:.4f} s, {:.2f} samples/s, {:.1f} model TFLOP/s per GPU, MFU {:.1f}% ({} GPUs)\n",
-             r.iteration_seconds, r.samples_per_second, r.model_tflops_per_gpu, 100 * r.mfu, r.gpus);
-  fmt::print("pipeline bubble {:.1f}%, exposed communication per device: TP {:.4f} s, PP {:.4f} s, DP {:.4f} s\n",
-             100 * r.bubble_fraction, r.exposed_tp_seconds, r.exposed_pp_seconds, r.exposed_dp_seconds);
-  double peak = 0, analytic = 0;
-  for (double b : r.peak_memory_bytes) peak = std::max(peak, b);
-  for (double b : r.analytic_peak_memory_bytes) analytic = std::max(analytic, b);
-  fmt::print("peak memory (largest device): simulated {}, analytic {}\n", human_bytes(peak), human_bytes(analytic));
-  fmt::print("{} ops; lowering {:.3f} s, simulation {:.3f} s\n", r.ops, r.lower_seconds, r.simulate_seconds);
-}
-
-}  // namespace
-
-// The plan path of `simulate`: shared with tools/cmd_simulate.cpp.
-int simulate_plan_command(const CommonOptions& o, const std::string& model, const std::string& cluster, int nodes,
-                          const std::string& plan_path, const std::string& trace_path, bool analytic,
-                          int max_ring_steps) {
-  TrainingPlan p = load_plan(plan_path);
-  ModelGraph m = load_model(model.empty() ? p.model : model);
-  Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes);
-  TrainingSimOptions so;
-  so.keep_trace = !trace_path.empty();
-  so.collectives = analytic ? sim::CollectiveMode::kAnalytic : sim::CollectiveMode::kFlow;
-  so.max_ring_steps = max_ring_steps;
-  ProgressLine bar("simulate");
-  so.progress = simulation_progress(bar);
-  TrainingResult r = simulate_training(p, m, c, so);
-  bar.done();
-  if (!trace_path.empty()) {
-    std::ofstream f(trace_path);
-    if (!f) throw InputError(fmt::format("--trace: cannot write {}", trace_path));
-    f << r.trace_json;
-  }
-  RunRecord rec = training_run_record(r, p, m, c);
-  ResultsStore store(db_path(o));
-  int64_t id = store.insert(rec);
-  Json j = training_result_json(r);
-  j["run_id"] = id;
-  emit(o, j, [&] { print_result(r); });
-  return r.status == "ok" ? 0 : 1;
-}
-
-namespace {
 
 void register_plan_commands(CLI::App& app) {
   auto* plan = app.add_subcommand("plan", "Training plans: write, show and simulate");
@@ -175,21 +131,12 @@ void register_plan_commands(CLI::App& app) {
     });
   }
   {
-    auto* sim = plan->add_subcommand("simulate", "Simulate one training iteration of a plan");
+    // The same command as `paralab simulate --plan` (tools/cmd_simulate.h).
+    auto* sim = plan->add_subcommand("simulate", "Simulate one training iteration of a plan (= simulate --plan)");
     auto& o = add_common(sim);
-    static std::string path, model, cluster, trace;
-    static int nodes = 0;
-    static bool analytic = false;
-    sim->add_option("--plan", path, "Plan JSON")->required();
-    sim->add_option("--model", model, "Model (default: the plan's)");
-    sim->add_option("--cluster", cluster, "Cluster (default: the plan's)");
-    sim->add_option("--nodes", nodes, "Node count (default: the plan's)")->check(CLI::PositiveNumber);
-    sim->add_option("--trace", trace, "Write a Chrome/Perfetto trace");
-    sim->add_flag("--analytic", analytic, "Closed-form collectives instead of flows");
-    sim->callback([&o] {
-      // Failures are data: an oom or invalid plan is a recorded run, exit 0.
-      simulate_plan_command(o, model, cluster, nodes, path, trace, analytic);
-    });
+    static SimulateArgs a;
+    add_simulate_options(sim, &a, true);
+    sim->callback([&o] { run_simulate_command(o, a); });
   }
 }
 

@@ -1,7 +1,10 @@
 // paralab: one program, one subcommand per job (see README.md).
-// Exit codes: 0 success, 2 bad input (one-line message on stderr), 1 an
-// internal error.
+// Exit codes (DESIGN.md): 0 success; 1 the job ran and failed (the command
+// throws ExitStatus after printing its result); 2 bad input or usage (one
+// line on stderr); 3 paralab itself failed (out of memory, an I/O error, an
+// internal error).
 #include <iostream>
+#include <new>
 
 #include "core/error.h"
 #include "tools/cli_common.h"
@@ -20,12 +23,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
+  } catch (const paralab::cli::ExitStatus& s) {
+    return s.code;
   } catch (const paralab::InputError& e) {
     std::cerr << "paralab: error: " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "paralab: error: out of memory\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "paralab: internal error: " << e.what() << "\n";
-    return 1;
+    return 3;
   }
   return 0;
 }

@@ -1,13 +1,16 @@
 #include "strategies/training/training_sim.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-#include <map>
+#include <new>
 
 #include "core/error.h"
 #include "strategies/training/lowering.h"
 #include "strategies/training/memory_model.h"
 #include "strategies/training/plan_validation.h"
+#include "strategies/training/training_metrics.h"
 
 namespace paralab {
 
@@ -17,92 +20,88 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-struct Slice {
-  double start = 0, end = 0;
-  std::string name, cat;
-  int tid = 0;
-};
-
-// Length of [a, b) not covered by the sorted, merged intervals `busy`.
-double uncovered(double a, double b, const std::vector<std::pair<double, double>>& busy) {
-  double out = 0, cur = a;
-  auto it = std::lower_bound(busy.begin(), busy.end(), std::make_pair(a, a),
-                             [](const auto& x, const auto& y) { return x.second < y.first; });
-  for (; it != busy.end() && it->first < b; ++it) {
-    if (it->first > cur) out += it->first - cur;
-    cur = std::max(cur, it->second);
-    if (cur >= b) break;
+// The plan's recomputation for the hardware-FLOPs formula: full if every
+// layer recomputes fully, selective if any layer recomputes selectively.
+Recompute plan_recompute(const TrainingPlan& p) {
+  bool all_full = !p.layers.empty(), any_selective = false;
+  for (const LayerStrategy& s : p.layers) {
+    all_full &= s.recompute == Recompute::kFull;
+    any_selective |= s.recompute == Recompute::kSelective;
   }
-  if (cur < b) out += b - cur;
-  return out;
+  return all_full ? Recompute::kFull : any_selective ? Recompute::kSelective : Recompute::kNone;
 }
 
-std::vector<std::pair<double, double>> merged(std::vector<std::pair<double, double>> v) {
-  std::sort(v.begin(), v.end());
-  std::vector<std::pair<double, double>> out;
-  for (auto& x : v) {
-    if (!out.empty() && x.first <= out.back().second) out.back().second = std::max(out.back().second, x.second);
-    else out.push_back(x);
-  }
-  return out;
+// Mirroring data-parallel replicas (LoweringOptions::symmetric) assumes
+// they run at one speed: false when the plan's devices have different
+// straggler factors.
+bool uniform_slowdown(const TrainingPlan& p, const Cluster& c) {
+  std::vector<int> devs = p.all_devices();
+  for (int d : devs)
+    if (c.device(d).spec.slowdown != c.device(devs.front()).spec.slowdown) return false;
+  return true;
 }
 
-void trace_metrics(const std::string& trace, const std::vector<int>& reps, TrainingResult* r) {
-  Json j = parse_json_text(trace, "simulator trace");
-  std::map<int, std::vector<Slice>> by_dev;
-  for (int d : reps) by_dev[d];
-  for (const Json& e : j["traceEvents"]) {
-    if (e.value("ph", "") != "X") continue;
-    int pid = e["pid"].get<int>();
-    auto it = by_dev.find(pid);
-    if (it == by_dev.end()) continue;
-    double ts = e["ts"].get<double>() * 1e-6;
-    it->second.push_back({ts, ts + e["dur"].get<double>() * 1e-6, e["name"].get<std::string>(),
-                          e["cat"].get<std::string>(), e["tid"].get<int>()});
+// One lowered device per pipeline stage: the first representative of each.
+std::vector<int> stage_representatives(const LoweredPlan& lp, const Cluster& c) {
+  std::vector<int> reps;
+  for (int d = 0; d < c.num_devices(); ++d)
+    if (lp.representative[d] == d && (reps.empty() || lp.stage_of_device[reps.back()] != lp.stage_of_device[d]))
+      reps.push_back(d);
+  return reps;
+}
+
+TrainingResult out_of_memory(TrainingResult r, const std::string& what) {
+  r.status = "error";
+  r.message = "out of memory while " + what;
+  return r;
+}
+
+// Names of the lowering's streams (lowering.h), for the trace.
+std::vector<std::string> stream_names() {
+  std::vector<std::string> n = {"compute + TP collectives", "DP / ZeRO collectives"};
+  for (int k = 2; k <= 7; ++k) n.push_back(fmt::format("PP send/recv {}", k - 2));
+  n.push_back("tied-embedding all-reduce");
+  return n;
+}
+
+// Process names that say which device a lowered one stands for.
+std::vector<std::string> device_names(const LoweredPlan& lp, const Cluster& c) {
+  std::vector<std::string> names(c.num_devices());
+  std::vector<int> mirrors(c.num_devices(), 0);
+  for (int d = 0; d < c.num_devices(); ++d)
+    if (lp.representative[d] >= 0 && lp.representative[d] != d) mirrors[lp.representative[d]]++;
+  for (int d = 0; d < c.num_devices(); ++d) {
+    const int rep = lp.representative[d];
+    if (rep < 0) continue;
+    names[d] = fmt::format("device {} ({}), stage {}", d, c.device(d).vertex_name, lp.stage_of_device[d]);
+    if (rep != d)
+      names[d] += fmt::format(": mirror of device {}, which does its work (only collectives spanning it are drawn)", rep);
+    else if (mirrors[d] > 0)
+      names[d] += fmt::format(", also stands for {} mirrored device(s)", mirrors[d]);
   }
-  double t_pipe = 0, ideal = 0, tp = 0, pp = 0, dp = 0;
-  for (auto& [d, slices] : by_dev) {
-    double opt_start = 1e300, busy = 0;
-    std::vector<std::pair<double, double>> main;
-    for (const Slice& s : slices)
-      if (s.tid == 0 && s.name == "optimizer step") opt_start = std::min(opt_start, s.start);
-    for (const Slice& s : slices) {
-      if (s.tid != 0 || s.cat == "alloc" || s.cat == "free") continue;
-      main.emplace_back(s.start, s.end);
-      if (s.end <= opt_start) busy += s.end - s.start;
-      if (s.cat == "collective") {
-        // In-line collectives: TP (and resharding), or the pipeline-boundary gather.
-        (s.name.find("p2p") != std::string::npos ? pp : tp) += s.end - s.start;
-      }
-    }
-    if (opt_start < 1e300) t_pipe = std::max(t_pipe, opt_start);
-    ideal = std::max(ideal, busy);
-    auto m = merged(main);
-    std::vector<std::pair<double, double>> pps, dps;
-    for (const Slice& s : slices) {
-      if (s.tid == 0 || s.cat != "collective") continue;
-      (s.tid == 1 || s.tid == 8 ? dps : pps).emplace_back(s.start, s.end);  // streams: see lowering.h
-    }
-    for (auto& x : merged(pps)) pp += uncovered(x.first, x.second, m);
-    for (auto& x : merged(dps)) dp += uncovered(x.first, x.second, m);
-  }
-  double n = std::max<size_t>(1, by_dev.size());
-  r->exposed_tp_seconds = tp / n;
-  r->exposed_pp_seconds = pp / n;
-  r->exposed_dp_seconds = dp / n;
-  r->bubble_fraction = ideal > 0 ? std::max(0.0, (t_pipe - ideal) / ideal) : 0.0;
+  return names;
 }
 
 }  // namespace
 
-double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq, bool full_recompute) {
-  double B = double(global_batch), s = double(seq);
+double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq) {
+  const double B = double(global_batch), s = double(seq);
   if (m.architecture() == "gpt" && m.hidden > 0) {
-    double L = m.num_blocks(), h = double(m.hidden), V = double(m.vocab);
-    double k = full_recompute ? 96.0 : 72.0;
-    return k * B * s * L * h * h * (1.0 + s / (6.0 * h) + V / (16.0 * L * h));
+    const double L = m.num_blocks(), h = double(m.hidden), V = double(m.vocab);
+    return 72.0 * B * s * L * h * h * (1.0 + s / (6.0 * h) + V / (12.0 * L * h));
   }
-  return (full_recompute ? 4.0 : 3.0) * B * m.forward_flops(seq);
+  return 3.0 * B * m.forward_flops(seq);
+}
+
+double hardware_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq, Recompute rc) {
+  const double B = double(global_batch), s = double(seq);
+  if (m.architecture() == "gpt" && m.hidden > 0) {
+    const double L = m.num_blocks(), h = double(m.hidden), V = double(m.vocab);
+    if (rc == Recompute::kFull) return 96.0 * B * s * L * h * h * (1.0 + s / (6.0 * h) + V / (16.0 * L * h));
+    const double model = model_flops_per_iteration(m, global_batch, seq);
+    return rc == Recompute::kSelective ? model + 4.0 * B * s * s * h * L : model;
+  }
+  return (rc == Recompute::kFull ? 4.0 : 3.0) * B * m.forward_flops(seq);
 }
 
 TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, const Cluster& c,
@@ -116,10 +115,8 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   }
   std::vector<int> devices = plan.all_devices();
   r.gpus = static_cast<int>(devices.size());
-  bool full = std::all_of(plan.layers.begin(), plan.layers.end(), [&](const LayerStrategy& s) {
-    return s.recompute == Recompute::kFull;
-  });
-  r.model_flops = model_flops_per_iteration(m, plan.global_batch, plan.seq_len, full);
+  r.model_flops = model_flops_per_iteration(m, plan.global_batch, plan.seq_len);
+  r.hardware_flops = hardware_flops_per_iteration(m, plan.global_batch, plan.seq_len, plan_recompute(plan));
   MemoryEstimate mem = estimate_memory(plan, m, c);
   r.analytic_peak_memory_bytes = mem.peak_per_device(c.num_devices());
   for (const StageMemory& s : mem.stages)
@@ -140,19 +137,49 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   }
   auto t0 = std::chrono::steady_clock::now();
   LoweringOptions lo;
-  lo.symmetric = o.symmetric;
+  lo.symmetric = o.symmetric && uniform_slowdown(plan, c);
   lo.one_rank_per_stage = o.one_rank_per_stage;
-  LoweredPlan lp = lower_plan(plan, m, c, lo);
+  LoweredPlan lp;
+  try {
+    lp = lower_plan(plan, m, c, lo);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(std::move(r), fmt::format("lowering the plan to a task graph ({} devices, {} micro-batches "
+                                                   "per pipeline, {} layers)",
+                                                   r.gpus, plan.micro_batches, plan.layers.size()));
+  }
   r.lower_seconds = seconds_since(t0);
   r.ops = lp.graph.size();
+  std::vector<int> reps = stage_representatives(lp, c);
+  TrainingMetrics metrics(lp.graph, reps, c.num_devices());
   sim::SimOptions so;
   so.collectives = o.collectives;
   so.max_ring_steps = o.max_ring_steps;
-  so.progress = o.progress;
-  so.trace = o.detailed || o.keep_trace;
+  uint64_t ops_done = 0;
+  so.progress = [&](uint64_t done, uint64_t total, TimeNs t) {
+    ops_done = done;
+    if (o.progress) o.progress(done, total, t);
+  };
+  so.observer = o.detailed ? &metrics : nullptr;
+  so.trace = o.keep_trace;
+  so.trace_out = o.trace_out;
+  if (o.trace_out || o.keep_trace) {
+    so.trace_stream_names = stream_names();
+    so.trace_device_names = device_names(lp, c);
+    so.trace_devices.assign(c.num_devices(), 0);
+    for (int d = 0; d < c.num_devices(); ++d)
+      so.trace_devices[d] = o.trace_all_devices ? lp.representative[d] >= 0 : 0;
+    for (int d : reps) so.trace_devices[d] = 1;
+  }
   t0 = std::chrono::steady_clock::now();
-  sim::SimResult sr = sim::simulate(c, lp.graph, so);
+  sim::SimResult sr;
+  try {
+    sr = sim::simulate(c, lp.graph, so);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(std::move(r), fmt::format("simulating the task graph ({} ops, {} of them done)", r.ops,
+                                                   ops_done));
+  }
   r.simulate_seconds = seconds_since(t0);
+  r.trace_ok = sr.trace_ok;
   r.status = sr.record.status;
   r.message = sr.record.message;
   r.iteration_seconds = sr.record.step_seconds;
@@ -167,21 +194,26 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   }
   r.peak_memory_bytes.assign(c.num_devices(), 0.0);
   r.device_utilization.assign(c.num_devices(), 0.0);
-  std::vector<int> reps;
   for (int d = 0; d < c.num_devices(); ++d) {
     int rep = lp.representative[d];
     if (rep < 0) continue;
     r.peak_memory_bytes[d] = peak[rep];
     if (size_t(rep) < sr.record.device_utilization.size()) r.device_utilization[d] = sr.record.device_utilization[rep];
-    if (rep == d && (reps.empty() || lp.stage_of_device[reps.back()] != lp.stage_of_device[d])) reps.push_back(d);
   }
   if (r.status == "ok" && r.iteration_seconds > 0) {
     r.samples_per_second = double(plan.global_batch) / r.iteration_seconds;
     r.model_tflops_per_gpu = r.model_flops / r.iteration_seconds / r.gpus / 1e12;
     double peak_flops = c.device(devices[0]).spec.peak(precision_name(plan.precision));
     r.mfu = peak_flops > 0 ? r.model_tflops_per_gpu * 1e12 / peak_flops : 0.0;
+    r.hfu = peak_flops > 0 ? r.hardware_flops / r.iteration_seconds / r.gpus / peak_flops : 0.0;
   }
-  if (o.detailed && !sr.trace_json.empty()) trace_metrics(sr.trace_json, reps, &r);
+  if (o.detailed) {
+    TrainingFigures f = metrics.figures();
+    r.bubble_fraction = f.bubble_fraction;
+    r.exposed_tp_seconds = f.exposed_tp_seconds;
+    r.exposed_pp_seconds = f.exposed_pp_seconds;
+    r.exposed_dp_seconds = f.exposed_dp_seconds;
+  }
   if (o.keep_trace) r.trace_json = std::move(sr.trace_json);
   return r;
 }
@@ -192,8 +224,10 @@ Json training_result_json(const TrainingResult& r) {
           {"iteration_seconds", r.iteration_seconds},
           {"samples_per_second", r.samples_per_second},
           {"model_flops", r.model_flops},
+          {"hardware_flops", r.hardware_flops},
           {"model_tflops_per_gpu", r.model_tflops_per_gpu},
           {"mfu", r.mfu},
+          {"hfu", r.hfu},
           {"gpus", r.gpus},
           {"bubble_fraction", r.bubble_fraction},
           {"exposed_seconds", {{"tp", r.exposed_tp_seconds}, {"pp", r.exposed_pp_seconds}, {"dp", r.exposed_dp_seconds}}},
@@ -204,8 +238,7 @@ Json training_result_json(const TrainingResult& r) {
           {"ops", r.ops},
           {"events", r.events},
           {"flows", r.flows},
-          {"lower_seconds", r.lower_seconds},
-          {"simulate_seconds", r.simulate_seconds}};
+          {"timing", {{"lower_seconds", r.lower_seconds}, {"simulate_seconds", r.simulate_seconds}}}};
 }
 
 RunRecord training_run_record(const TrainingResult& r, const TrainingPlan& plan, const ModelGraph& m,

@@ -6,24 +6,30 @@
 // lower_plan, sim::simulate. Metrics:
 //   iteration_seconds  simulated makespan of one iteration
 //   samples_per_second global_batch / iteration_seconds
-//   model_flops        Narayanan et al. 2021 for GPT models:
-//                      K*B*s*L*h^2*(1 + s/(6h) + V/(16*L*h)), K = 72, or 96
-//                      with full recomputation; other architectures
-//                      3*B*forward_flops (4x with full recomputation)
-//   model_tflops_per_gpu, mfu  model_flops / (iteration * GPUs [* peak])
-//   bubble_fraction    (T_pipe - ideal) / ideal, T_pipe = latest start of an
-//                      optimizer step, ideal = the largest compute-stream busy
-//                      time before it (Megatron's (p-1)/m definition)
-//   exposed_seconds    per kind (tp, pp, dp): TP collectives in line on the
-//                      compute stream count whole; PP and DP time on their
-//                      streams outside compute-stream activity; mean over
-//                      the stages' representative devices
+//   model_flops        the model's FLOPs of one iteration without
+//                      recomputation (Korthikanti et al. 2022, sec. 6): for
+//                      GPT models 72*B*s*L*h^2*(1 + s/(6h) + V/(12*L*h));
+//                      other architectures 3*B*forward_flops
+//   hardware_flops     what the GPUs execute, recomputation included: with
+//                      full recomputation 96*B*s*L*h^2*(1 + s/(6h) +
+//                      V/(16*L*h)) (Narayanan et al. 2021; the logit layer is
+//                      not recomputed); with selective recomputation the
+//                      model FLOPs plus the recomputed attention core,
+//                      4*B*s^2*h*L (Korthikanti et al. 2022, sec. 6);
+//                      else the model FLOPs (other architectures: 4x / 3x
+//                      forward FLOPs with / without full recomputation)
+//   mfu, hfu           model_flops (hardware_flops) / (iteration * GPUs *
+//                      peak); model_tflops_per_gpu the numerator per GPU
+//   bubble_fraction, exposed_seconds  from the simulator's op records on
+//                      one representative device per stage
+//                      (training_metrics.h), when `detailed` is set
 //   peak memory        per device, simulated (alloc/free) and analytic
-// Bubble and exposed times need the trace (SimOptions::trace); they are
-// computed when `detailed` is set.
+// Out of memory while lowering or simulating ends in status "error" naming
+// the phase and how large the graph had grown (the caller exits with 3).
 // Thread-safety: reentrant.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,8 +44,14 @@ namespace paralab {
 struct TrainingSimOptions {
   bool symmetric = true;            // LoweringOptions::symmetric
   bool one_rank_per_stage = false;  // LoweringOptions::one_rank_per_stage
-  bool detailed = true;     // bubble and exposed communication (needs the trace)
-  bool keep_trace = false;  // return the Chrome trace
+  bool detailed = true;             // bubble and exposed communication (op records, cheap)
+  // Perfetto trace: streamed to trace_out as the run goes; by default one
+  // representative device per stage (its streams, named), the node memory
+  // and the links it uses; trace_all_devices draws every simulated device
+  // and names mirrored data-parallel replicas as mirrors.
+  std::ostream* trace_out = nullptr;
+  bool trace_all_devices = false;
+  bool keep_trace = false;  // or return it in TrainingResult::trace_json (small plans)
   sim::CollectiveMode collectives = sim::CollectiveMode::kFlow;
   int max_ring_steps = 0;  // sim::SimOptions::max_ring_steps (flow mode; 0 = exact rings)
   std::function<void(uint64_t, uint64_t, TimeNs)> progress;  // sim::SimOptions::progress
@@ -50,9 +62,9 @@ struct TrainingResult {
   std::string message;
   double iteration_seconds = 0;
   double samples_per_second = 0;
-  double model_flops = 0;
+  double model_flops = 0, hardware_flops = 0;
   double model_tflops_per_gpu = 0;
-  double mfu = 0;
+  double mfu = 0, hfu = 0;
   int gpus = 0;
   double bubble_fraction = 0;
   double exposed_tp_seconds = 0, exposed_pp_seconds = 0, exposed_dp_seconds = 0;
@@ -62,12 +74,14 @@ struct TrainingResult {
   size_t ops = 0;
   uint64_t events = 0, flows = 0;  // simulator events popped, flows started
   double lower_seconds = 0, simulate_seconds = 0;  // wall-clock cost of paralab itself
+  bool trace_ok = true;  // false if writing the streamed trace failed
   std::string trace_json;
   Json memory = Json::array();  // per stage breakdown
 };
 
-// Narayanan et al. 2021 model FLOPs of one iteration (see above).
-double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq, bool full_recompute);
+// FLOPs of one iteration (see above): the model's, and what the hardware runs.
+double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq);
+double hardware_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq, Recompute rc);
 
 TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, const Cluster& c,
                                  const TrainingSimOptions& o = {});

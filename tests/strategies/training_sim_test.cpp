@@ -85,6 +85,30 @@ TEST(TrainingSim, PureDataParallelIsComputePlusExposedAllReduce) {
   EXPECT_EQ(dp.exposed_pp_seconds, 0.0);
 }
 
+TEST(TrainingSim, ExposedTensorParallelTimeIsEveryInlineAllReduce) {
+  // 4 blocks of GPT 1.7B (h 2304), TP 2 on one DGX-A100, 2 micro-batches of
+  // 1 x 2048 tokens, no sequence parallelism, no recomputation, analytic
+  // collectives. Megatron runs 2 all-reduces forward and 2 backward per block
+  // and micro-batch, in line on the compute stream: 4 x 4 x 2 = 32, each of
+  // S = 2048 x 2304 x 2 bytes (bf16) between two GPUs behind one NVSwitch
+  // (GPU-switch links: 300 GB/s, 1 us each way, so alpha = 2 us). Ring
+  // all-reduce on n = 2: 2(n-1) alpha + 2(n-1)/n S/B = 4 us + S/300e9.
+  ModelGraph m = blocks_only("megatron-gpt-1.7b", 4);
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  MegatronOptions o;
+  o.seq_len = 2048, o.global_batch = 2, o.tp = 2, o.pp = 1, o.dp = 1, o.micro_batch = 1;
+  o.recompute = Recompute::kNone;
+  TrainingSimOptions so;
+  so.collectives = sim::CollectiveMode::kAnalytic;
+  TrainingResult r = simulate_training(megatron_plan(o, m, c), m, c, so);
+  ASSERT_EQ(r.status, "ok") << r.message;
+  const double each = 4e-6 + 2048.0 * 2304 * 2 / 300e9;
+  EXPECT_NEAR(r.exposed_tp_seconds, 32 * each, 32 * 2e-9);  // each rounded to whole nanoseconds
+  EXPECT_EQ(r.exposed_pp_seconds, 0.0);
+  EXPECT_EQ(r.exposed_dp_seconds, 0.0);
+  EXPECT_EQ(r.bubble_fraction, 0.0);
+}
+
 TEST(TrainingSim, AnalyticPeakMatchesSimulatedPeak) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
@@ -180,13 +204,57 @@ TEST(TrainingSim, InvalidPlanStatus) {
   EXPECT_EQ(r.message.rfind("invalid plan: layer 2 (block.1): dp 1 x tp 4", 0), 0u) << r.message;
 }
 
-TEST(TrainingSim, ModelFlopsFormula) {
-  // Narayanan et al. 2021: 72 B s L h^2 (1 + s/6h + V/16Lh) for the 175B row.
+TEST(TrainingSim, ModelAndHardwareFlopsFormulas) {
+  // 175B row (B 64, s 2048, L 96, h 12288, V 51200), by hand:
+  //   model (Korthikanti et al. 2022 sec. 6) 72 B s L h^2 (1 + s/6h + V/12Lh) = 1.410915e17
+  //   hardware, full recomputation (Narayanan et al. 2021) 96 B s L h^2 (1 + s/6h + V/16Lh) = 1.879571e17
+  //   hardware, selective: model + the recomputed attention core 4 B s^2 h L = 1.423582e17
   ModelGraph m = load_model("megatron-gpt-175b");
-  double B = 64, s = 2048, L = 96, h = 12288, V = 51200;
-  double f72 = 72 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h));
-  EXPECT_DOUBLE_EQ(model_flops_per_iteration(m, 64, 2048, false), f72);
-  EXPECT_DOUBLE_EQ(model_flops_per_iteration(m, 64, 2048, true), f72 * 96 / 72);
+  EXPECT_NEAR(model_flops_per_iteration(m, 64, 2048), 1.410915e17, 1e11);
+  EXPECT_NEAR(hardware_flops_per_iteration(m, 64, 2048, Recompute::kFull), 1.879571e17, 1e11);
+  EXPECT_NEAR(hardware_flops_per_iteration(m, 64, 2048, Recompute::kSelective), 1.423582e17, 1e11);
+  EXPECT_EQ(hardware_flops_per_iteration(m, 64, 2048, Recompute::kNone), model_flops_per_iteration(m, 64, 2048));
+}
+
+TEST(TrainingSim, MfuOfPublishedTimesMatchesPublishedMfu) {
+  // Megatron-LM's published MFU for Korthikanti et al.'s four rows (SP +
+  // selective recomputation, 312 TFLOP/s A100s): 41.5%, 51.4%, 56.0%, 56.3%
+  // at the published 1.10 / 13.75 / 37.83 / 71.49 s per iteration.
+  struct Row {
+    const char* model;
+    int64_t batch;
+    int gpus;
+    double seconds, mfu;
+  };
+  for (Row r : {Row{"megatron-gpt-22b", 4, 8, 1.10, 0.415}, Row{"megatron-gpt-175b", 64, 64, 13.75, 0.514},
+                Row{"megatron-gpt-530b", 280, 280, 37.83, 0.560}, Row{"megatron-gpt-1t", 512, 512, 71.49, 0.563}}) {
+    ModelGraph m = load_model(r.model);
+    double mfu = model_flops_per_iteration(m, r.batch, 2048) / (r.seconds * r.gpus * 312e12);
+    EXPECT_NEAR(mfu, r.mfu, 0.002) << r.model;
+  }
+}
+
+TEST(TrainingSim, MfuAndHfuOfSimulatedPlans) {
+  // 22B on one DGX-A100 (B 4, s 2048, L 48, h 6144, V 51200), by hand:
+  //   model FLOPs 72 B s L h^2 (1 + s/6h + V/12Lh) = 1.143561e15
+  //   full recomputation: hardware 96 B s L h^2 (1 + s/6h + V/16Lh) = 1.519594e15
+  //   selective: hardware = model + 4 B s^2 h L = 1.163352e15
+  // MFU (HFU) = FLOPs / (iteration seconds x 8 GPUs x 312 TFLOP/s).
+  ModelGraph m = load_model("megatron-gpt-22b");
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  for (Recompute rc : {Recompute::kFull, Recompute::kSelective}) {
+    MegatronOptions o;
+    o.seq_len = 2048, o.global_batch = 4, o.tp = 8, o.pp = 1, o.dp = 1, o.micro_batch = 4;
+    o.recompute = rc;
+    o.sequence_parallel = rc == Recompute::kSelective;
+    TrainingResult r = simulate_training(megatron_plan(o, m, c), m, c);
+    ASSERT_EQ(r.status, "ok") << r.message;
+    const double hw = rc == Recompute::kFull ? 1.519594e15 : 1.163352e15;
+    const double denom = r.iteration_seconds * 8 * 312e12;
+    EXPECT_NEAR(r.mfu, 1.143561e15 / denom, 1e-6) << recompute_name(rc);
+    EXPECT_NEAR(r.hfu, hw / denom, 1e-5) << recompute_name(rc);
+    EXPECT_GT(r.hfu, r.mfu);
+  }
 }
 
 }  // namespace
