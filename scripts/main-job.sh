@@ -15,11 +15,11 @@ step "catalog: models"
 step "catalog: clusters"
 "$P" cluster list
 
-step "a Megatron-LM plan: GPT 1.7B on one DGX-A100, TP 2 x PP 2 x DP 2, 1F1B, 16 micro-batches"
+# The plan's own summary (printed by `plan megatron`) says how its batch is split.
+step "a Megatron-LM plan: GPT 1.7B on one DGX-A100 with 1F1B, written and simulated"
 "$P" plan megatron --model megatron-gpt-1.7b --cluster dgx-a100-80gb --seq 2048 --global-batch 32 \
   --tp 2 --pp 2 --micro-batch 2 --schedule 1f1b -o "$OUT/plan-gpt-1.7b.json"
-"$P" simulate --cluster dgx-a100-80gb --plan "$OUT/plan-gpt-1.7b.json" --trace "$OUT/trace-gpt-1.7b.json"
-echo "trace: $OUT/trace-gpt-1.7b.json (open in https://ui.perfetto.dev)"
+"$P" simulate --plan "$OUT/plan-gpt-1.7b.json" --trace "$OUT/trace-gpt-1.7b.json"
 
 step "experiment: Megatron-LM iteration times (Korthikanti et al. 2022), published vs simulated"
 "$P" experiment run korthikanti --quick

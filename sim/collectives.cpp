@@ -11,8 +11,8 @@ namespace {
 struct Builder {
   std::vector<CollectiveFlow> flows;
   std::vector<std::vector<int>> deps;
-  int add(int src, int dst, double bytes, std::vector<int> d) {
-    flows.push_back({src, dst, bytes});
+  int add(int src, int dst, double bytes, std::vector<int> d, int steps = 1) {
+    flows.push_back({src, dst, bytes, steps});
     d.erase(std::remove(d.begin(), d.end(), -1), d.end());
     deps.push_back(std::move(d));
     return int(flows.size() - 1);
@@ -42,8 +42,8 @@ using Deps = std::vector<std::vector<int>>;  // per rank: flows it must wait for
 // `steps` ring steps over `ranks`, chunk bytes each; returns each rank's exit
 // dependencies (the last flow it received and the last it sent). With
 // max_steps > 0 and steps > max_steps, runs of q = ceil(steps / max_steps)
-// consecutive steps are merged into one flow of q chunks (the last run
-// takes the remainder).
+// consecutive steps are merged into one flow of q chunks that pays q route
+// latencies (the last run takes the remainder).
 Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chunk, const Deps& entry,
                 int max_steps = 0) {
   const int n = int(ranks.size());
@@ -51,7 +51,8 @@ Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chu
   const int q = max_steps > 0 && steps > max_steps ? (steps + max_steps - 1) / max_steps : 1;
   std::vector<int> prev(n, -1), cur(n, -1);
   for (int s = 0; s * q < steps; ++s) {
-    const double bytes = chunk * std::min(q, steps - s * q);
+    const int merged = std::min(q, steps - s * q);
+    const double bytes = chunk * merged;
     for (int i = 0; i < n; ++i) {
       std::vector<int> d;
       if (s == 0) {
@@ -59,7 +60,7 @@ Deps ring_steps(Builder& b, const std::vector<int>& ranks, int steps, double chu
       } else {
         d = {prev[(i + n - 1) % n], prev[i]};
       }
-      cur[i] = b.add(ranks[i], ranks[(i + 1) % n], bytes, std::move(d));
+      cur[i] = b.add(ranks[i], ranks[(i + 1) % n], bytes, std::move(d), merged);
     }
     std::swap(prev, cur);
   }

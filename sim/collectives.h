@@ -22,11 +22,15 @@
 //  max_ring_steps > 0 coarsens long rings (each ring phase above: reduce-
 //            scatter, all-gather, the 2(n-1) steps of a ring all-reduce):
 //            q = ceil(steps / max_ring_steps) consecutive steps become one
-//            flow of q chunks. Flows fall by q; the bandwidth term of an
-//            uncontended ring is unchanged, its latency term falls from
-//            steps x alpha to ceil(steps / q) x alpha. For rings of hundreds
-//            of ranks (data parallelism over 256 nodes: 2 x 255 steps x 256
-//            flows per all-reduce) in flow mode.
+//            flow of q chunks that pays the q steps' latencies before it
+//            moves its bytes. Flows fall by q; an uncontended ring takes
+//            exactly as long as with every step its own flow (the same
+//            steps x alpha latency and the same bytes / B); under contention
+//            the merged flow holds its share of a link for the q steps
+//            together instead of leaving it idle during each step's latency.
+//            For rings of hundreds of ranks (data parallelism over 256
+//            nodes: 2 x 255 steps x 256 flows per all-reduce) and for the
+//            many small tensor-parallel rings of a training iteration.
 //
 // Analytic (α = largest route latency between ring neighbours, B = smallest
 // route bandwidth between them; hierarchical uses α1,B1 inside a node and
@@ -49,6 +53,7 @@ namespace paralab::sim {
 struct CollectiveFlow {
   int src_device = 0, dst_device = 0;
   double bytes = 0;
+  int steps = 1;  // ring steps merged into this flow: it pays steps x the route latency
 };
 
 // An immutable DAG of flows; flow i may start once all of deps_of(i) finished.

@@ -125,7 +125,7 @@ const FlowNetwork::Route& FlowNetwork::route(int a, int b) {
 }
 
 int FlowNetwork::start(TimeNs now, int a, int b, double bytes, FlowOwner owner, int pageable_node, int disk_node,
-                       bool disk_write) {
+                       bool disk_write, int latency_multiple) {
   int f;
   if (!free_.empty()) {
     f = free_.back();
@@ -138,7 +138,7 @@ int FlowNetwork::start(TimeNs now, int a, int b, double bytes, FlowOwner owner, 
   Flow& fl = flows_[f];
   fl.owner = owner;
   fl.res.assign(r.res.begin(), r.res.end());
-  fl.latency_ns = r.latency_ns;
+  fl.latency_ns = r.latency_ns * latency_multiple;
   if (pageable_node >= 0 && pageable_res_[pageable_node] >= 0) fl.res.push_back(pageable_res_[pageable_node]);
   fl.disk_node = disk_node;
   if (disk_node >= 0) {

@@ -60,11 +60,13 @@ class FlowNetwork {
   int vertex_of(TierKind tier, int location) const;
   // Starts a flow from vertex a to vertex b; pageable_node >= 0 adds that
   // node's staging cap, disk_node/disk_write the disk resources and queue.
+  // `latency_multiple`: the route latency is paid that many times (merged ring steps).
   int start(TimeNs now, int a, int b, double bytes, FlowOwner owner, int pageable_node = -1, int disk_node = -1,
-            bool disk_write = false);
+            bool disk_write = false, int latency_multiple = 1);
   int start_transfer(TimeNs now, Place src, Place dst, double bytes, FlowOwner owner);
-  int start_between_devices(TimeNs now, int dev_a, int dev_b, double bytes, FlowOwner owner) {
-    return start(now, c_.device(dev_a).vertex, c_.device(dev_b).vertex, bytes, owner);
+  int start_between_devices(TimeNs now, int dev_a, int dev_b, double bytes, FlowOwner owner, int latency_multiple = 1) {
+    return start(now, c_.device(dev_a).vertex, c_.device(dev_b).vertex, bytes, owner, -1, -1, false,
+                 latency_multiple);
   }
 
   void on_latency_done(TimeNs now, int flow);

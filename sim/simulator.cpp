@@ -308,7 +308,7 @@ void Engine::start_collective(int i) {
 
 void Engine::start_program_flow(int r, int k) {
   const CollectiveFlow& f = runs_[r].prog->flows[k];
-  int id = net_.start_between_devices(now_, f.src_device, f.dst_device, f.bytes, FlowOwner{runs_[r].op, k});
+  int id = net_.start_between_devices(now_, f.src_device, f.dst_device, f.bytes, FlowOwner{runs_[r].op, k}, f.steps);
   if (tracing_ && !trace_all_ && (tdev_[f.src_device] || tdev_[f.dst_device])) trace_flow(id);
 }
 

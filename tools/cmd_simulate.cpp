@@ -146,6 +146,8 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   TrainingSimOptions so;
   so.trace_out = trace.stream();
   so.trace_all_devices = a.trace_devices == "all";
+  so.symmetric = a.mirror != "none";
+  so.one_rank_per_stage = a.mirror == "ranks";
   so.collectives = collective_mode(a);
   so.max_ring_steps = a.max_ring_steps;
   ProgressLine bar("simulate");
@@ -159,7 +161,8 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   RunRecord rec = training_run_record(r, p, m, c);
   for (auto& [k, v] : overrides.items()) rec.config[k] = v;
   rec.config["collectives"] = sim::collective_mode_name(so.collectives);
-  if (a.max_ring_steps > 0) rec.config["max_ring_steps"] = a.max_ring_steps;
+  rec.config["mirror"] = a.mirror;
+  rec.config["max_ring_steps"] = a.max_ring_steps;
   ResultsStore store(db_path(o));
   int64_t id = store.insert(rec);
   Json j = training_result_json(r);
@@ -237,10 +240,15 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs* a, bool plan_only) {
       ->check(CLI::IsMember({"flow", "analytic"}));
   cmd->add_flag("--analytic", a->analytic, "Short for --collectives analytic");
   cmd->add_option("--max-ring-steps", a->max_ring_steps,
-                  "Flow mode: merge consecutive ring steps so a ring phase has at most N flows per rank "
-                  "(0 = every step its own flow; for rings of hundreds of ranks)")
+                  "Flow mode: merge consecutive ring steps so a ring phase has at most N flows per rank, each "
+                  "paying its steps' latencies (exact for uncontended rings; 0 = every step its own flow)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--slowdown", a->slowdowns, "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5");
+  cmd->add_option("--mirror", a->mirror,
+                  "Plans: lower one data-parallel replica per stage and mirror the rest (replicas, exact for "
+                  "uniform replicas), also one tensor-parallel rank (ranks, 8x fewer ops; drops the other ranks' "
+                  "own NIC traffic), or every device (none)")
+      ->check(CLI::IsMember({"replicas", "ranks", "none"}));
   cmd->add_option("--trace", a->trace, "Stream a Chrome trace-event JSON (Perfetto) to this file");
   cmd->add_option("--trace-devices", a->trace_devices,
                   "Plans: draw one representative device per stage (stage) or every device (all)")

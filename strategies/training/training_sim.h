@@ -53,7 +53,10 @@ struct TrainingSimOptions {
   bool trace_all_devices = false;
   bool keep_trace = false;  // or return it in TrainingResult::trace_json (small plans)
   sim::CollectiveMode collectives = sim::CollectiveMode::kFlow;
-  int max_ring_steps = 0;  // sim::SimOptions::max_ring_steps (flow mode; 0 = exact rings)
+  // sim::SimOptions::max_ring_steps: 1 = one flow per rank per ring phase,
+  // paying every step's latency (exact for uncontended rings, sim/collectives.h);
+  // 0 = every ring step its own flow.
+  int max_ring_steps = 1;
   std::function<void(uint64_t, uint64_t, TimeNs)> progress;  // sim::SimOptions::progress
 };
 

@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+#include <set>
+
 #include "sim/simulator.h"
 #include "tests/sim/sim_test_clusters.h"
 
@@ -68,6 +71,62 @@ TEST(Trace, EventsFollowTheTraceEventFormat) {
   EXPECT_EQ(slices, 10);
   EXPECT_EQ(collective_slices, 4);
   EXPECT_GT(counters, 0);  // link loads and memory
+}
+
+TEST(Trace, StreamedTraceIsTheSameDocument) {
+  SwitchClusterSpec s;
+  s.gpus = 4;
+  Cluster c = switch_cluster(s);
+  SimOptions o;
+  o.trace = true;
+  SimResult in_memory = simulate(c, mixed_graph(), o);
+  std::ostringstream out;
+  o.trace_out = &out;
+  SimResult streamed = simulate(c, mixed_graph(), o);
+  EXPECT_TRUE(streamed.trace_ok);
+  EXPECT_TRUE(streamed.trace_json.empty());  // it went to the stream
+  EXPECT_EQ(out.str(), in_memory.trace_json);
+}
+
+// Observes every op's interval.
+struct Intervals : OpObserver {
+  std::vector<std::pair<TimeNs, TimeNs>> by_op = std::vector<std::pair<TimeNs, TimeNs>>(7, {-1, -1});
+  void op_done(int op, TimeNs start, TimeNs end) override { by_op.at(op) = {start, end}; }
+};
+
+TEST(Trace, FilteredTraceDrawsOnlyTheChosenDevices) {
+  SwitchClusterSpec s;
+  s.gpus = 4;
+  Cluster c = switch_cluster(s);
+  SimOptions o;
+  o.trace = true;
+  o.trace_devices = {0, 0, 1, 0};  // device 2: its transfer from SSD and its part of the all-reduce
+  o.trace_device_names = {"", "", "the chosen one"};
+  o.trace_stream_names = {"compute", "collectives"};
+  Intervals seen;
+  o.observer = &seen;
+  SimResult r = simulate(c, mixed_graph(), o);
+  nlohmann::json j = nlohmann::json::parse(r.trace_json);
+  std::set<int> slice_pids;
+  std::set<std::string> names;
+  int slices = 0;
+  for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "X") {
+      ++slices;
+      slice_pids.insert(e["pid"].get<int>());
+    }
+    if (e["ph"] == "M") names.insert(e["args"]["name"].get<std::string>());
+  }
+  EXPECT_EQ(slice_pids, std::set<int>{2});
+  EXPECT_EQ(slices, 2);  // the all-reduce and the SSD transfer
+  EXPECT_TRUE(names.count("the chosen one"));
+  EXPECT_TRUE(names.count("collectives"));
+  EXPECT_FALSE(names.count("device 0 (n0.gpu0)"));
+  // The observer saw all 7 ops, whatever the filter, each with end >= start.
+  for (auto [start, end] : seen.by_op) {
+    EXPECT_GE(start, 0);
+    EXPECT_GE(end, start);
+  }
 }
 
 }  // namespace
