@@ -28,14 +28,12 @@
 // simulated_iteration_s, mfu and load_1m (the machine's load average after
 // the case, since these timings are single-threaded wall-clock figures).
 #include <benchmark/benchmark.h>
-#include <malloc.h>
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
+#include "bench/bench_rss.h"
 #include "core/catalog.h"
 #include "strategies/training/training_plan.h"
 #include "strategies/training/training_sim.h"
@@ -47,25 +45,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Resets the kernel's peak-RSS mark (Linux >= 4.0); false if not allowed.
-bool reset_peak_rss() {
-  malloc_trim(0);
-  std::ofstream f("/proc/self/clear_refs");
-  f << "5";
-  f.flush();
-  return bool(f);
-}
-
-// VmHWM from /proc/self/status, else getrusage's process-wide maximum.
-double peak_rss_bytes() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024.0;
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) * 1024.0;
-}
+using bench::peak_rss_bytes;
+using bench::reset_peak_rss;
 
 void BM_Gpt3Symmetric(benchmark::State& state) {
   const int dp = int(state.range(0)), micro = int(state.range(1));
@@ -86,8 +67,7 @@ void BM_Gpt3Symmetric(benchmark::State& state) {
   o.sequence_parallel = true;
   TrainingPlan p = megatron_plan(o, m, c);
   TrainingSimOptions so;
-  so.symmetric = true;
-  so.one_rank_per_stage = one_rank;
+  so.mirror = one_rank ? Mirror::kRanks : Mirror::kReplicas;
   so.max_ring_steps = ring_cap;
   so.detailed = false;
   so.collectives = mode;

@@ -161,6 +161,8 @@ class Cluster {
 
   // Shortest path from vertex a to vertex b; empty if a == b.
   std::vector<Hop> route(int a, int b) const;
+  // Per vertex: the NIC a device's traffic leaves its node through (-1 none).
+  const std::vector<int>& home_nics() const;
   double route_latency_seconds(const std::vector<Hop>& r) const;
   double route_bandwidth_bytes_per_s(const std::vector<Hop>& r) const;  // min over hops
 
@@ -200,7 +202,6 @@ class Cluster {
   };
   // Shortest path by hops (BFS, lowest-id ties), uncached; empty if none.
   std::vector<Hop> shortest_path(int a, int b) const;
-  const std::vector<int>& home_nics() const;
   // Owned; a copy of the cluster starts with an empty cache.
   std::unique_ptr<RouteCache> cache_ = std::make_unique<RouteCache>();
 };

@@ -146,8 +146,7 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   TrainingSimOptions so;
   so.trace_out = trace.stream();
   so.trace_all_devices = a.trace_devices == "all";
-  so.symmetric = a.mirror != "none";
-  so.one_rank_per_stage = a.mirror == "ranks";
+  parse_mirror(a.mirror, &so.mirror);  // CLI11 checked the name
   so.collectives = collective_mode(a);
   so.max_ring_steps = a.max_ring_steps;
   ProgressLine bar("simulate");
@@ -161,7 +160,7 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   RunRecord rec = training_run_record(r, p, m, c);
   for (auto& [k, v] : overrides.items()) rec.config[k] = v;
   rec.config["collectives"] = sim::collective_mode_name(so.collectives);
-  rec.config["mirror"] = a.mirror;
+  rec.config["mirror"] = mirror_name(r.mirror);
   rec.config["max_ring_steps"] = a.max_ring_steps;
   ResultsStore store(db_path(o));
   int64_t id = store.insert(rec);
@@ -245,10 +244,11 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs* a, bool plan_only) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--slowdown", a->slowdowns, "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5");
   cmd->add_option("--mirror", a->mirror,
-                  "Plans: lower one data-parallel replica per stage and mirror the rest (replicas, exact for "
-                  "uniform replicas), also one tensor-parallel rank (ranks, 8x fewer ops; drops the other ranks' "
-                  "own NIC traffic), or every device (none)")
-      ->check(CLI::IsMember({"replicas", "ranks", "none"}));
+                  "Plans: which identical devices are lowered once: one data-parallel replica per stage "
+                  "(replicas), also one tensor-parallel rank (ranks: ~tp times fewer ops, but the other ranks' "
+                  "own NIC traffic is left out), every device (none), or auto: ranks where that is exact "
+                  "(every GPU its own NIC, non-blocking switches), else replicas")
+      ->check(CLI::IsMember({"auto", "replicas", "ranks", "none"}));
   cmd->add_option("--trace", a->trace, "Stream a Chrome trace-event JSON (Perfetto) to this file");
   cmd->add_option("--trace-devices", a->trace_devices,
                   "Plans: draw one representative device per stage (stage) or every device (all)")

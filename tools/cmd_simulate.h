@@ -8,7 +8,7 @@
 // second), --max-ring-steps N, --slowdown DEVICE:FACTOR (written into the
 // cluster's device overrides, so it is recorded with the run), --trace FILE
 // (streamed Perfetto JSON) with --trace-devices stage|all; plans also
-// --mirror replicas|ranks|none (lowering.h: which identical devices are
+// --mirror auto|replicas|ranks|none (training_sim.h: which identical devices are
 // lowered once and mirrored).
 // Exit codes (DESIGN.md): 0 ok; 1 the job ran and failed (oom, invalid
 // plan, deadlock); 2 bad input; 3 paralab itself failed (out of memory, a
@@ -29,7 +29,7 @@ struct SimulateArgs {
   std::string trace;
   std::string trace_devices = "stage";
   std::string collectives = "flow";
-  std::string mirror = "replicas";  // replicas | ranks | none (LoweringOptions)
+  std::string mirror = "auto";  // auto | replicas | ranks | none (training_sim.h)
   bool analytic = false;
   int max_ring_steps = 1;  // sim/collectives.h: exact for uncontended rings
   std::vector<std::string> slowdowns;  // "device:factor"

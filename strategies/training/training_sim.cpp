@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <new>
+#include <set>
 
 #include "core/error.h"
 #include "strategies/training/lowering.h"
@@ -84,6 +85,54 @@ std::vector<std::string> device_names(const LoweredPlan& lp, const Cluster& c) {
 
 }  // namespace
 
+const char* mirror_name(Mirror m) {
+  switch (m) {
+    case Mirror::kAuto: return "auto";
+    case Mirror::kReplicas: return "replicas";
+    case Mirror::kRanks: return "ranks";
+    case Mirror::kNone: return "none";
+  }
+  return "?";
+}
+
+bool parse_mirror(const std::string& s, Mirror* out) {
+  for (Mirror m : {Mirror::kAuto, Mirror::kReplicas, Mirror::kRanks, Mirror::kNone})
+    if (s == mirror_name(m)) {
+      *out = m;
+      return true;
+    }
+  return false;
+}
+
+bool tensor_ranks_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode) {
+  if (mode == sim::CollectiveMode::kAnalytic) return true;
+  // 1. No two devices of the plan leave their node through one NIC.
+  const std::vector<int>& home = c.home_nics();
+  std::set<int> nics;
+  std::set<int> nodes;
+  for (int d : plan.all_devices()) {
+    nodes.insert(c.device(d).node);
+    const int nic = home[c.device(d).vertex];
+    if (nic >= 0 && !nics.insert(nic).second) return false;
+  }
+  if (nodes.size() <= 1) return true;
+  // 2. Non-blocking network: a link between two network vertices (node -1:
+  // leaf and spine switches) carries at least the NIC links attached to
+  // either of its ends.
+  const auto& v = c.vertices();
+  auto network = [&](int x) { return v[x].node < 0; };
+  std::vector<double> nic_bw(v.size(), 0.0);
+  for (const Link& l : c.links()) {
+    if (v[l.a].kind == "nic" && network(l.b)) nic_bw[l.b] += l.bandwidth_bytes_per_s;
+    if (v[l.b].kind == "nic" && network(l.a)) nic_bw[l.a] += l.bandwidth_bytes_per_s;
+  }
+  for (const Link& l : c.links())
+    if (network(l.a) && network(l.b) &&
+        l.bandwidth_bytes_per_s < std::max(nic_bw[l.a], nic_bw[l.b]) * (1 - 1e-9))
+      return false;
+  return true;
+}
+
 double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq) {
   const double B = double(global_batch), s = double(seq);
   if (m.architecture() == "gpt" && m.hidden > 0) {
@@ -137,8 +186,12 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   }
   auto t0 = std::chrono::steady_clock::now();
   LoweringOptions lo;
-  lo.symmetric = o.symmetric && uniform_slowdown(plan, c);
-  lo.one_rank_per_stage = o.one_rank_per_stage;
+  r.mirror = !uniform_slowdown(plan, c)  ? Mirror::kNone
+             : o.mirror != Mirror::kAuto ? o.mirror
+             : tensor_ranks_mirror_exactly(plan, c, o.collectives) ? Mirror::kRanks
+                                                                    : Mirror::kReplicas;
+  lo.symmetric = r.mirror != Mirror::kNone;
+  lo.one_rank_per_stage = r.mirror == Mirror::kRanks;
   LoweredPlan lp;
   try {
     lp = lower_plan(plan, m, c, lo);
@@ -229,6 +282,7 @@ Json training_result_json(const TrainingResult& r) {
           {"mfu", r.mfu},
           {"hfu", r.hfu},
           {"gpus", r.gpus},
+          {"mirror", mirror_name(r.mirror)},
           {"bubble_fraction", r.bubble_fraction},
           {"exposed_seconds", {{"tp", r.exposed_tp_seconds}, {"pp", r.exposed_pp_seconds}, {"dp", r.exposed_dp_seconds}}},
           {"device_utilization", r.device_utilization},

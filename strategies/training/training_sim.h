@@ -41,9 +41,28 @@
 
 namespace paralab {
 
+// Which identical devices are lowered once and mirrored (lowering.h):
+//   kReplicas  data-parallel replica 0 of each stage (LoweringOptions::symmetric);
+//   kRanks     also one tensor/sharded-parallel rank per stage
+//              (one_rank_per_stage: ~tp times fewer ops);
+//   kNone      every device;
+//   kAuto      kRanks where that is exact — analytic collectives, or flow
+//              mode on a cluster where every device of the plan has a NIC of
+//              its own and every switch-to-switch link carries at least the
+//              NICs below it (so the other ranks' flows, absent from the
+//              network, could never have slowed the representative's) —
+//              else kReplicas.
+// Mirroring needs the mirrored devices to run at one speed: a plan whose
+// devices have different straggler factors is lowered device by device.
+enum class Mirror { kAuto, kReplicas, kRanks, kNone };
+const char* mirror_name(Mirror m);
+bool parse_mirror(const std::string& s, Mirror* out);
+
+// True when mirroring tensor-parallel ranks is exact for `plan` on `c` (see kAuto).
+bool tensor_ranks_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode);
+
 struct TrainingSimOptions {
-  bool symmetric = true;            // LoweringOptions::symmetric
-  bool one_rank_per_stage = false;  // LoweringOptions::one_rank_per_stage
+  Mirror mirror = Mirror::kAuto;
   bool detailed = true;             // bubble and exposed communication (op records, cheap)
   // Perfetto trace: streamed to trace_out as the run goes; by default one
   // representative device per stage (its streams, named), the node memory
@@ -69,6 +88,7 @@ struct TrainingResult {
   double model_tflops_per_gpu = 0;
   double mfu = 0, hfu = 0;
   int gpus = 0;
+  Mirror mirror = Mirror::kReplicas;  // what was mirrored (kAuto resolved)
   double bubble_fraction = 0;
   double exposed_tp_seconds = 0, exposed_pp_seconds = 0, exposed_dp_seconds = 0;
   std::vector<double> device_utilization;       // per device id

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "tests/tools/run_cli.h"
 
@@ -35,14 +36,16 @@ TEST(CliSimulate, MaxRingStepsMergesRingStepsIntoFewerFlows) {
   // share a directed link. Exact: 2(n-1) = 14 steps, 14 alpha + 2(n-1)/n S/B
   // = 28 us + 17.5 ms. --max-ring-steps 2 merges the all-reduce's 14 steps
   // (one ring phase, sim/collectives.h) into 2 flows per rank of 7 chunks
-  // each: the same bytes, the latency paid twice: 4 us + 17.5 ms.
-  for (auto [cap, want] : {std::pair{0, 0.017528}, std::pair{2, 0.017504}}) {
+  // each, each paying its 7 steps' latencies: the same 28 us + 17.5 ms with
+  // 16 flows instead of 112.
+  for (auto [cap, want, flows] : {std::tuple{0, 0.017528, 112}, std::tuple{2, 0.017528, 16}}) {
     std::string db = "/tmp/paralab_sim_ring_" + std::to_string(::getpid()) + ".db";
     auto r = run_paralab("simulate --cluster dgx-a100-80gb --graph " PARALAB_TEST_DATA "/sim/ring8.json --json --db " +
                          db + " --max-ring-steps " + std::to_string(cap));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
     EXPECT_NEAR(j["step_seconds"].get<double>(), want, 2e-9) << "cap " << cap;
+    EXPECT_EQ(j["metrics"]["flows"].get<int>(), flows) << "cap " << cap;
     EXPECT_EQ(j["config"].contains("max_ring_steps"), cap > 0);
     std::remove(db.c_str());
   }

@@ -41,6 +41,53 @@ TEST(PlanCli, MegatronShowSimulate) {
   std::remove(db.c_str());
 }
 
+TEST(PlanCli, OutOfMemoryIsARecordedErrorWithExitCode3) {
+  // GPT-3 on 1,024 GPUs lowered device by device (--mirror none) needs
+  // several GB; with the data segment capped at 600 MB the lowering runs out.
+  std::string plan = tmp("gpt3.json"), db = tmp("oom.db");
+  auto w = run_paralab("plan megatron --model gpt3-175b --cluster dgx-a100-80gb --nodes 128 --seq 2048 "
+                       "--global-batch 1536 --tp 8 --pp 8 --micro-batch 1 --recompute selective --sequence-parallel -o " +
+                       plan);
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto r = run_paralab("simulate --plan " + plan + " --mirror none --json --db " + db, "ulimit -d 600000;");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("paralab: error: out of memory while lowering the plan to a task graph (1024 devices", 0), 0u)
+      << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "error");
+  auto runs = run_paralab("results list --json --db " + db);
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  auto k = nlohmann::json::parse(runs.out);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0]["status"], "error");
+  std::remove(plan.c_str());
+  std::remove(db.c_str());
+}
+
+TEST(PlanCli, SlowdownOnADeviceOutsideThePlanIsRejected) {
+  std::string plan = tmp("small.json"), db = tmp("slow.db");
+  auto w = run_paralab("plan megatron --model megatron-gpt-1.7b --cluster dgx-a100-80gb --seq 2048 --global-batch 8 "
+                       "--tp 2 --pp 2 --micro-batch 1 -o " + plan);
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto bad = run_paralab("simulate --plan " + plan + " --slowdown 99:1.5 --db " + db);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "paralab: error: --slowdown '99:1.5': device 99 does not exist; dgx-a100-80gb has devices 0..7\n");
+  // A straggler in one data-parallel replica slows the whole iteration
+  // (the gradient all-reduce waits for it), and is recorded with the run.
+  auto base = run_paralab("plan simulate --plan " + plan + " --json --db " + db);
+  auto slow = run_paralab("plan simulate --plan " + plan + " --slowdown 5:2 --json --db " + db);
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  double t0 = nlohmann::json::parse(base.out)["iteration_seconds"], t1 = nlohmann::json::parse(slow.out)["iteration_seconds"];
+  EXPECT_GT(t1, 1.3 * t0);
+  auto runs = nlohmann::json::parse(run_paralab("results list --json --db " + db).out);
+  bool recorded = false;
+  for (const auto& r : runs) recorded |= r.dump().find("\"slowdown\":2.0") != std::string::npos;
+  EXPECT_TRUE(recorded);
+  std::remove(plan.c_str());
+  std::remove(db.c_str());
+}
+
 TEST(PlanCli, InvalidMegatronPlanIsInputError) {
   auto w = run_paralab("plan megatron --model megatron-gpt-22b --cluster dgx-a100-80gb --seq 2048 --global-batch 4 "
                        "--tp 3 --pp 1 --dp 1 --micro-batch 4 -o " + tmp("bad.json"));

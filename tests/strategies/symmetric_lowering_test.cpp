@@ -62,8 +62,7 @@ TrainingPlan plan_for(const ModelGraph& m, const Cluster& c, const Case& k) {
 TrainingResult run(const TrainingPlan& p, const ModelGraph& m, const Cluster& c, sim::CollectiveMode mode,
                    bool symmetric, bool one_rank) {
   TrainingSimOptions o;
-  o.symmetric = symmetric;
-  o.one_rank_per_stage = one_rank;
+  o.mirror = !symmetric ? Mirror::kNone : one_rank ? Mirror::kRanks : Mirror::kReplicas;
   o.detailed = false;
   o.collectives = mode;
   TrainingResult r = simulate_training(p, m, c, o);

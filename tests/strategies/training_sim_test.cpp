@@ -3,6 +3,11 @@
 // outcomes (symmetric lowering: symmetric_lowering_test.cpp).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "core/catalog.h"
 #include "strategies/training/lowering.h"
 #include "strategies/training/training_plan.h"
@@ -182,6 +187,36 @@ TEST(TrainingSim, EncoderDecoderAndLlamaPlansRun) {
     EXPECT_GT(r.mfu, 0.05) << name;
     EXPECT_LT(r.mfu, 0.75) << name;
   }
+}
+
+TEST(TrainingSim, AutoMirrorsTensorRanksOnlyWhereExact) {
+  // DGX-A100: one NIC per GPU, non-blocking fat tree. Leaving the other TP
+  // ranks' flows out changes nothing there, so auto mirrors them and gets
+  // the iteration time of the replicas-only lowering.
+  ModelGraph m = blocks_only("megatron-gpt-1.7b", 8);
+  Cluster c = load_cluster("dgx-a100-80gb", 2);
+  TrainingPlan p = plan_for(m, c, 4, 2, 2, 8, 1);  // TP 4 x PP 2 x DP 2 over 16 GPUs
+  TrainingSimOptions o;
+  TrainingResult automatic = simulate_training(p, m, c, o);
+  o.mirror = Mirror::kReplicas;
+  TrainingResult replicas = simulate_training(p, m, c, o);
+  ASSERT_EQ(automatic.status, "ok") << automatic.message;
+  EXPECT_EQ(automatic.mirror, Mirror::kRanks);
+  EXPECT_LT(automatic.ops, replicas.ops / 3);
+  EXPECT_NEAR(automatic.iteration_seconds, replicas.iteration_seconds, 1e-9 * replicas.iteration_seconds);
+  // An oversubscribed fat tree (trunks at half the NICs below them): the
+  // other ranks' traffic would share the trunks, so auto keeps them.
+  nlohmann::json j;
+  std::ifstream(std::string(PARALAB_SOURCE_DIR) + "/catalog/clusters/dgx-a100-80gb.json") >> j;
+  j["network"]["oversubscription"] = 2.0;
+  std::string path = "/tmp/paralab_oversubscribed_" + std::to_string(::getpid()) + ".json";
+  std::ofstream(path) << j.dump();
+  Cluster over = load_cluster(path, 16);  // 2 leaves of 8 nodes: trunks exist
+  std::remove(path.c_str());
+  TrainingPlan q = plan_for(m, over, 4, 2, 2, 8, 1);
+  EXPECT_FALSE(tensor_ranks_mirror_exactly(q, over, sim::CollectiveMode::kFlow));
+  EXPECT_TRUE(tensor_ranks_mirror_exactly(q, over, sim::CollectiveMode::kAnalytic));
+  EXPECT_TRUE(tensor_ranks_mirror_exactly(p, c, sim::CollectiveMode::kFlow));
 }
 
 TEST(TrainingSim, OomPlanEndsOomNamingStage) {
