@@ -156,6 +156,7 @@ double ContinualLearner::test_accuracy(const TaskData& task) const {
 }
 
 ContinualResult run_continual(Method m, const ClassIncremental& b, const LearnerConfig& c) {
+  const SingleThreadedBlas one_thread;
   const auto start = std::chrono::steady_clock::now();
   ContinualLearner learner(m, b.input_dim, c);
   ContinualResult r;

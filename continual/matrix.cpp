@@ -13,6 +13,9 @@ extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double*
 
 namespace paralab::continual {
 
+SingleThreadedBlas::SingleThreadedBlas() : previous_(openblas_get_num_threads()) { openblas_set_num_threads(1); }
+SingleThreadedBlas::~SingleThreadedBlas() { openblas_set_num_threads(previous_); }
+
 void gemm(const Matrix& a, bool trans_a, const Matrix& b, bool trans_b, double alpha, Matrix& c, double beta) {
   const int64_t m = trans_a ? a.cols : a.rows;
   const int64_t k = trans_a ? a.rows : a.cols;

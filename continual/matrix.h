@@ -30,6 +30,21 @@ struct Matrix {
   bool empty() const { return rows == 0 || cols == 0; }
 };
 
+// While alive, OpenBLAS runs on the calling thread only (the matrices here are
+// at most a few hundred wide: threads cost more than they save); the previous
+// thread count is restored on destruction. Not for concurrent use with other
+// BLAS users in the same process.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 // C = alpha * op(A) * op(B) + beta * C, op = transpose when the flag is set.
 // REQUIRES: shapes agree; when beta != 0, C already has the result's shape.
 void gemm(const Matrix& a, bool trans_a, const Matrix& b, bool trans_b, double alpha, Matrix& c, double beta = 0.0);
