@@ -16,7 +16,8 @@ using continual::ContinualResult;
 
 const std::vector<std::string>& inflora_parameters() {
   static const std::vector<std::string> keys = {"synthetic_tasks", "digits_tasks", "seeds", "methods",
-                                                "epochs",          "rank",         "learning_rate", "eps"};
+                                                "epochs",          "rank",         "learning_rate", "eps",
+                                                "cost_study"};
   return keys;
 }
 
@@ -83,6 +84,7 @@ InfloraConfig inflora_config(const ExperimentOptions& opt) {
   if (opt.quick) {
     c.synthetic_tasks = {5};
     c.seeds = 1;
+    c.cost_study = false;
   }
   for (const auto& [key, v] : opt.params) {
     if (key == "synthetic_tasks") {
@@ -109,6 +111,8 @@ InfloraConfig inflora_config(const ExperimentOptions& opt) {
       c.learner.learning_rate = parse_double(key, v, 0.0, 1.0);
     } else if (key == "eps") {
       c.learner.eps = parse_double(key, v, 0.0, 1.0);
+    } else if (key == "cost_study") {
+      c.cost_study = parse_int(key, v, 0, 1) == 1;
     } else {
       throw InputError("--param: experiment 'inflora' has no parameter '" + key +
                        "'; valid parameters: " + join_names(inflora_parameters()));

@@ -11,6 +11,8 @@
 //   seeds            number of seeds, starting at --seed
 //   methods          comma list of methods
 //   epochs, rank, learning_rate, eps   the learner's settings
+//   cost_study       1: also run the cost study (inflora_cost.h) on the
+//                    DGX-A100 for 5, 10, 20 tasks; 0: not (default 1, quick 0)
 // Invariants: 1. the recorded metrics are a pure function of the
 // configuration (only train_seconds, under "timing", varies); 2. the digits
 // file is required: a missing file is an InputError, never a skipped run.
@@ -40,6 +42,9 @@ struct InfloraConfig {
   continual::LearnerConfig learner;
   continual::SyntheticSpec synthetic;
   double test_fraction = 1.0 / 3.0;
+  bool cost_study = true;
+  std::string cost_cluster = "dgx-a100-80gb";
+  std::vector<int> cost_tasks = {5, 10, 20};
   std::string digits_path;  // default: experiments/inflora/data/uci-digits.csv.gz of the source tree
 };
 
