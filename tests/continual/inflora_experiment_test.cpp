@@ -26,7 +26,7 @@ TEST(InfloraExperiment, CliPrintsEveryMethodAndRecordsEveryRun) {
   std::filesystem::remove(db);
   const auto r = run_paralab(
       "experiment run inflora --json --db " + db +
-      " --param synthetic_tasks= --param digits_tasks=5 --param seeds=2 --param epochs=2 --seed 4");
+      " --param synthetic_tasks= --param digits_tasks=5 --param seeds=2 --param epochs=2 --param cost_study=0 --seed 4");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Json j = Json::parse(r.out);
   EXPECT_EQ(j["settings"], Json::array({"digits-5"}));
