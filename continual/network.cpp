@@ -91,12 +91,14 @@ Network::Activations Network::forward(const Matrix& x) const {
   return act;
 }
 
-Matrix Network::logits(const Matrix& f, int upto) const {
+Matrix Network::logits(const Matrix& f, int upto) const { return head_logits(f, 0, upto); }
+
+Matrix Network::head_logits(const Matrix& f, int head_lo, int head_hi) const {
   int total = 0;
-  for (int k = 0; k < upto; ++k) total += heads_[static_cast<size_t>(k)].classes;
+  for (int k = head_lo; k < head_hi; ++k) total += heads_[static_cast<size_t>(k)].classes;
   Matrix out(f.rows, total);
   int col = 0;
-  for (int k = 0; k < upto; ++k) {
+  for (int k = head_lo; k < head_hi; ++k) {
     const Head& h = heads_[static_cast<size_t>(k)];
     Matrix part = matmul(f, false, h.w, true);
     for (int64_t i = 0; i < f.rows; ++i)
@@ -106,34 +108,52 @@ Matrix Network::logits(const Matrix& f, int upto) const {
   return out;
 }
 
+namespace {
+
+// Turns logits (n x C) into dLoss/dlogits = (softmax - onehot) / n in place
+// and returns the summed cross-entropy. Labels are offset by class_lo.
+double softmax_cross_entropy(Matrix& logits, const std::vector<int>& labels, int class_lo) {
+  const int64_t n = logits.rows, classes = logits.cols;
+  double loss = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double* row = logits.row(i);
+    const double mx = *std::max_element(row, row + classes);
+    double sum = 0;
+    for (int64_t j = 0; j < classes; ++j) sum += (row[j] = std::exp(row[j] - mx));
+    const int y = labels[static_cast<size_t>(i)] - class_lo;
+    assert(y >= 0 && y < classes);
+    loss -= std::log(row[y] / sum);
+    for (int64_t j = 0; j < classes; ++j) row[j] = (row[j] / sum - (j == y ? 1.0 : 0.0)) / static_cast<double>(n);
+  }
+  return loss;
+}
+
+// Backward through the row normalisation y = (x - mean) * inv_std, in place:
+// dx = inv_std (dy - mean(dy) - y mean(dy y)).
+void normalisation_backward(const Matrix& y, const std::vector<double>& inv_std, Matrix& g) {
+  const double d = static_cast<double>(g.cols);
+  for (int64_t i = 0; i < g.rows; ++i) {
+    double* gi = g.row(i);
+    const double* yi = y.row(i);
+    double mg = 0, mgy = 0;
+    for (int64_t j = 0; j < g.cols; ++j) {
+      mg += gi[j];
+      mgy += gi[j] * yi[j];
+    }
+    mg /= d;
+    mgy /= d;
+    for (int64_t j = 0; j < g.cols; ++j) gi[j] = inv_std[static_cast<size_t>(i)] * (gi[j] - mg - yi[j] * mgy);
+  }
+}
+
+}  // namespace
+
 double Network::loss_and_gradients(const Matrix& x, const std::vector<int>& labels, int head_lo, int head_hi,
                                    Trainable what) {
   const Activations act = forward(x);
   const int64_t n = x.rows;
-  const int class_lo = heads_[static_cast<size_t>(head_lo)].first_class;
-  int classes = 0;
-  for (int k = head_lo; k < head_hi; ++k) classes += heads_[static_cast<size_t>(k)].classes;
-  // Logits of the selected heads, softmax, and dLoss/dlogits = (p - onehot)/n.
-  Matrix dlogits(n, classes);
-  std::vector<Matrix> parts;
-  for (int k = head_lo; k < head_hi; ++k) parts.push_back(matmul(act.features, false, heads_[static_cast<size_t>(k)].w, true));
-  double loss = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    int col = 0;
-    for (int k = head_lo; k < head_hi; ++k) {
-      const Head& h = heads_[static_cast<size_t>(k)];
-      for (int j = 0; j < h.classes; ++j) dlogits(i, col + j) = parts[static_cast<size_t>(k - head_lo)](i, j) + h.bias(0, j);
-      col += h.classes;
-    }
-    double* row = dlogits.row(i);
-    const double mx = *std::max_element(row, row + classes);
-    double sum = 0;
-    for (int j = 0; j < classes; ++j) sum += (row[j] = std::exp(row[j] - mx));
-    const int y = labels[static_cast<size_t>(i)] - class_lo;
-    assert(y >= 0 && y < classes);
-    loss -= std::log(row[y] / sum);
-    for (int j = 0; j < classes; ++j) row[j] = (row[j] / sum - (j == y ? 1.0 : 0.0)) / static_cast<double>(n);
-  }
+  Matrix dlogits = head_logits(act.features, head_lo, head_hi);
+  const double loss = softmax_cross_entropy(dlogits, labels, heads_[static_cast<size_t>(head_lo)].first_class);
   // Heads, and the gradient reaching the features.
   Matrix dh(n, feature_dim());
   int col = 0;
@@ -147,23 +167,15 @@ double Network::loss_and_gradients(const Matrix& x, const std::vector<int>& labe
     h.grad_bias = column_sums(d);
     gemm(d, false, h.w, false, 1.0, dh, 1.0);
   }
-  // Through the normalisation: dh = inv_std (dy - mean(dy) - y mean(dy y)).
-  for (int64_t i = 0; i < n; ++i) {
-    double* g = dh.row(i);
-    const double* y = act.features.row(i);
-    double mg = 0, mgy = 0;
-    for (int64_t j = 0; j < dh.cols; ++j) {
-      mg += g[j];
-      mgy += g[j] * y[j];
-    }
-    mg /= static_cast<double>(dh.cols);
-    mgy /= static_cast<double>(dh.cols);
-    for (int64_t j = 0; j < dh.cols; ++j) g[j] = act.inv_std[static_cast<size_t>(i)] * (g[j] - mg - y[j] * mgy);
-  }
-  // Backbone, last layer first.
+  normalisation_backward(act.features, act.inv_std, dh);
+  backbone_backward(act, std::move(dh), what);
+  return loss / static_cast<double>(n);
+}
+
+void Network::backbone_backward(const Activations& act, Matrix dh, Trainable what) {
   for (int l = layers() - 1; l >= 0; --l) {
     Layer& L = layer(l);
-    Matrix dz = dh;
+    Matrix dz = std::move(dh);
     const Matrix& z = act.pre[static_cast<size_t>(l)];
     for (size_t i = 0; i < dz.data.size(); ++i)
       if (z.data[i] <= 0) dz.data[i] = 0;
@@ -181,7 +193,6 @@ double Network::loss_and_gradients(const Matrix& x, const std::vector<int>& labe
     dh = matmul(dz, false, L.w, false);
     if (L.has_branch()) gemm(du, false, L.b, false, 1.0, dh, 1.0);
   }
-  return loss / static_cast<double>(n);
 }
 
 std::vector<ParamRef> Network::parameters(Trainable what, int head_lo, int head_hi) {

@@ -97,6 +97,10 @@ class Network {
   std::vector<int> predict(const Matrix& x, int upto) const;
 
  private:
+  Matrix head_logits(const Matrix& f, int head_lo, int head_hi) const;
+  // Gradients of the backbone's trainable parameters from dLoss/d(last relu output).
+  void backbone_backward(const Activations& act, Matrix dh, Trainable what);
+
   std::vector<int> widths_;
   std::vector<Layer> layers_;
   std::vector<Head> heads_;
