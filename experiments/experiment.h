@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ namespace paralab {
 struct ExperimentOptions {
   bool quick = false;  // a smaller sweep, for CI and `make run`
   uint64_t seed = 1;
+  // Experiment-specific parameters (`--param key=value`); an experiment
+  // accepts only the keys in its Experiment::parameters.
+  std::map<std::string, std::string> params;
 };
 
 struct ExperimentResult {
@@ -39,6 +43,7 @@ struct Experiment {
   std::string name;
   std::string description;
   std::function<ExperimentResult(ResultsStore&, const ExperimentOptions&)> run;
+  std::vector<std::string> parameters = {};  // the `--param` keys it accepts, with their meaning in its description
 };
 
 const std::vector<Experiment>& experiments();

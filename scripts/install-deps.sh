@@ -16,13 +16,14 @@
 #   libopenmpi-dev openmpi-bin   host executor collectives across processes
 #   python3-matplotlib           report figures (run under /usr/bin/python3)
 #   pkg-config                   locating CBC / OpenBLAS from CMake
+#   zlib1g-dev                   reading gzip-compressed CSV data (continual/)
 set -euo pipefail
 
 PACKAGES=(
   cmake g++ make ninja-build pkg-config
   nlohmann-json3-dev libboost-graph-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
-  coinor-libcbc-dev libopenblas-dev libopenmpi-dev openmpi-bin
+  coinor-libcbc-dev libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev
   python3-matplotlib
 )
 

@@ -1,6 +1,7 @@
 #include "strategies/training/layer_ops.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace paralab {
 
@@ -85,12 +86,16 @@ void block_forward(Builder& b, const Layer& l, double tok, double t, double samp
 }
 
 // Backward: the forward list reversed, work doubled, collectives mirrored.
-void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd) {
+// A frozen layer's weight GEMMs run their data gradient only: the same work
+// as forward, one GEMM dX (m x k) = dY (m x n) W^T (inner dimension n).
+void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd, bool frozen) {
   for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
     OpSpec o = *it;
     if (o.kind == OpSpec::kTpCollective) {
       if (o.collective == CollectiveKind::kAllGather) o.collective = CollectiveKind::kReduceScatter;
       else if (o.collective == CollectiveKind::kReduceScatter) o.collective = CollectiveKind::kAllGather;
+    } else if (frozen && (o.kind == OpSpec::kGemm || std::string_view(o.name) == "layer")) {
+      std::swap(o.n, o.k);
     } else {
       o.flops *= 2;
       o.bytes *= 2;
@@ -122,7 +127,8 @@ void head_forward(Builder& b, const Layer& l, double tok, const LayerStrategy& s
 }  // namespace
 
 std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_device, DType dtype,
-                              const LayerStrategy& s, Phase phase) {
+                              const LayerStrategy& s, Phase phase, double trainable_params) {
+  const bool frozen = trainable_params >= 0 && trainable_params < double(l.params);
   Builder b;
   b.e = dtype_bytes(dtype);
   double samples = double(samples_per_device);
@@ -146,8 +152,14 @@ std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_d
     fwd.bgemm("layer", l.forward_flops(seq) * samples / s.tp, fwd.e * (double(l.params) / s.tp + 2 * tok * l.shape.hidden));
     fwd.ops.back().compute = ComputeKind::kGemm;
   }
+  if (frozen && trainable_params > 0) {
+    // Low-rank adapters x B^T A^T beside the frozen weights: 2 FLOPs per
+    // adapter parameter and token (their backward doubles it as any op's).
+    fwd.bgemm("adapters", 2 * tok * trainable_params / s.tp, fwd.e * (trainable_params / s.tp + 2 * tok * l.shape.hidden));
+    fwd.ops.back().compute = ComputeKind::kGemm;
+  }
   if (phase == Phase::kForward) return fwd.ops;
-  mirror_backward(b, fwd.ops);
+  mirror_backward(b, fwd.ops, frozen);
   return b.ops;
 }
 

@@ -42,8 +42,12 @@ struct OpSpec {
   const char* name = "";
 };
 
+// Frozen layers (trainable_params >= 0 and below the layer's parameters;
+// -1 = all train): backward weight GEMMs run only their data gradient (work
+// x1, not x2), and trainable_params > 0 adds an "adapters" op of 2 FLOPs per
+// adapter parameter and token (LoRA), doubled in backward.
 // REQUIRES: samples_per_device >= 1.
 std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_device, DType dtype,
-                              const LayerStrategy& s, Phase phase);
+                              const LayerStrategy& s, Phase phase, double trainable_params = -1.0);
 
 }  // namespace paralab

@@ -186,7 +186,8 @@ class Lowerer {
     auto key = std::make_pair(l, int(ph));
     auto it = spec_cache_.find(key);
     if (it != spec_cache_.end()) return it->second;
-    return spec_cache_[key] = layer_ops(m_.layer(l), plan_.seq_len, samples(l), dtype_, plan_.layers[l], ph);
+    return spec_cache_[key] = layer_ops(m_.layer(l), plan_.seq_len, samples(l), dtype_, plan_.layers[l], ph,
+                                        plan_.trainable_params.empty() ? -1.0 : layer_trainable_params(plan_, m_, l));
   }
 
   double grad_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
@@ -259,7 +260,8 @@ class Lowerer {
   // micro-batch, ZeRO-1 at the last), all-reduce over dp at the last.
   void grad_sync(int j, int l, bool last) {
     const LayerStrategy& s = plan_.layers[l];
-    double full = layer_state_params(plan_, m_, l) / s.tp * grad_bytes_per_param();
+    double full = layer_trainable_params(plan_, m_, l) / s.tp * grad_bytes_per_param();
+    if (full <= 0) return;  // a frozen layer without adapters has no gradient
     bool rs = s.fsdp > 1 && (s.zero_stage >= 2 || last);
     bool ar = s.dp > 1 && last;
     if (!rs && !ar) return;
@@ -324,7 +326,7 @@ class Lowerer {
     for (int ch = 0; ch < v_; ++ch) {
       const PipelineStage& st = plan_.stages[ch * p_ + i];
       for (int l = st.first_layer; l < st.end_layer; ++l)
-        states += model_state_bytes(layer_state_params(plan_, m_, l), plan_.precision, plan_.layers[l]);
+        states += layer_model_state_bytes(plan_, m_, l);
     }
     emit_mem(i, true, plan_.reserve_bytes, label("reserve"));
     emit_mem(i, true, states, label("model states"));
@@ -377,7 +379,7 @@ class Lowerer {
       const PipelineStage& st = plan_.stages[ch * p_ + i];
       for (int l = st.first_layer; l < st.end_layer; ++l) {
         const LayerStrategy& s = plan_.layers[l];
-        double local = layer_state_params(plan_, m_, l) / s.tp;
+        double local = layer_trainable_params(plan_, m_, l) / s.tp;
         shard_params += s.zero_stage >= 1 ? local / s.fsdp : local;
         if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1) {
           gather_bytes += local * weight_bytes_per_param();
@@ -422,7 +424,7 @@ class Lowerer {
       for (int ch = 0; ch < v_; ++ch) {
         const PipelineStage& st = plan_.stages[ch * p_ + i];
         for (int l = st.first_layer; l < st.end_layer; ++l)
-          states += model_state_bytes(layer_state_params(plan_, m_, l), plan_.precision, plan_.layers[l]);
+          states += layer_model_state_bytes(plan_, m_, l);
       }
       int f1 = g_.add_free(dev(i, k), kComputeStream, here, states, lab);
       if (ends[k] != step[k]) g_.add_dep(ends[k], f1);

@@ -52,6 +52,21 @@ double model_state_bytes(double params, Precision p, const LayerStrategy& s) {
   return params / double(std::max(1, s.tp)) * (w + g + o);
 }
 
+double layer_trainable_params(const TrainingPlan& plan, const ModelGraph& m, int layer) {
+  const double all = layer_state_params(plan, m, layer);
+  if (plan.trainable_params.empty()) return all;
+  return std::min(all, plan.trainable_params[static_cast<size_t>(layer)]);
+}
+
+double layer_model_state_bytes(const TrainingPlan& plan, const ModelGraph& m, int layer) {
+  const LayerStrategy& s = plan.layers[static_cast<size_t>(layer)];
+  const double trainable = layer_trainable_params(plan, m, layer);
+  const double frozen = layer_state_params(plan, m, layer) - trainable;
+  double w = plan.precision == Precision::kFp32 ? 4 : 2;
+  if (s.zero_stage == 3) w /= double(std::max(1, s.fsdp));
+  return model_state_bytes(trainable, plan.precision, s) + frozen / double(std::max(1, s.tp)) * w;
+}
+
 double layer_activation_bytes(const Layer& l, int64_t seq, int64_t samples, Precision p, const LayerStrategy& s) {
   double b = double(samples) / double(s.batch_split());
   double tp = s.tp, sp = s.sequence_parallel ? tp : 1.0;
@@ -197,7 +212,7 @@ MemoryEstimate estimate_memory(const TrainingPlan& plan, const ModelGraph& m, co
     for (int ch = 0; ch < v; ++ch) {
       const PipelineStage& st = plan.stages[ch * p + i];
       for (int l = st.first_layer; l < st.end_layer; ++l)
-        sm.state_bytes += model_state_bytes(layer_state_params(plan, m, l), plan.precision, plan.layers[l]);
+        sm.state_bytes += layer_model_state_bytes(plan, m, l);
     }
     double with_transient = 0;
     ActivationPeak ap = activation_peak(plan, i, chunk_layers(plan, m, i), &with_transient);

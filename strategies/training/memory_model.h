@@ -7,6 +7,8 @@
 //   visit layers in reverse, each with its transient, freeing as they go).
 // For identical layers this is states + in-flight x stage activations +
 // one layer's transient.
+// Frozen layers (TrainingPlan::trainable_params): the frozen weights keep only
+// their weight bytes; the trainable ones the full state below.
 // Model states (bytes per parameter on a device, parameters divided by tp):
 //   mixed precision: 2 weight + 2 gradient + 12 optimizer (fp32 master, Adam
 //   m and v) = 16; fp32: 4 + 4 + 8 = 16. ZeRO over the fsdp ranks f:
@@ -52,6 +54,13 @@ double layer_transient_bytes(const Layer& l, int64_t seq, int64_t samples, Preci
 // Parameters whose state layer `layer` keeps on its stage (adds the tied
 // output-embedding replica when the input embedding is on another stage).
 double layer_state_params(const TrainingPlan& plan, const ModelGraph& m, int layer);
+// Parameters of layer `layer` that train (plan.trainable_params; all of
+// layer_state_params when that list is empty).
+double layer_trainable_params(const TrainingPlan& plan, const ModelGraph& m, int layer);
+// Model-state bytes per device of layer `layer`: model_state_bytes of its
+// trainable parameters plus, for the frozen rest, the weights alone (16-bit
+// or fp32, divided by tp, and by fsdp under ZeRO-3).
+double layer_model_state_bytes(const TrainingPlan& plan, const ModelGraph& m, int layer);
 // In-flight micro-batches of `chunk` on physical stage `stage`.
 int in_flight_micro_batches(const TrainingPlan& plan, int stage, int chunk);
 

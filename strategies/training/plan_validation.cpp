@@ -104,6 +104,15 @@ std::string check_plan(const TrainingPlan& p, const ModelGraph& m, const Cluster
     return fmt::format("interleaved schedule: {} micro-batches are not a multiple of the pipeline depth {}",
                        p.micro_batches, p.pipeline_depth());
   if (std::string e = check_strategies(p, m); !e.empty()) return e;
+  if (!p.trainable_params.empty()) {
+    if (static_cast<int>(p.trainable_params.size()) != m.num_layers())
+      return fmt::format("trainable_params has {} entries but model {} has {} layers", p.trainable_params.size(),
+                         m.name(), m.num_layers());
+    for (int l = 0; l < m.num_layers(); ++l)
+      if (p.trainable_params[l] > double(m.layer(l).params))
+        return fmt::format("layer {} ({}): {} trainable parameters, more than its {}", l, m.layer(l).name,
+                           p.trainable_params[l], m.layer(l).params);
+  }
   return "";
 }
 

@@ -82,7 +82,7 @@ Json plan_to_json(const TrainingPlan& p) {
                           {"recompute", recompute_name(l.recompute)}});
     i = j;
   }
-  return {{"kind", "training_plan"},
+  Json out = {{"kind", "training_plan"},
           {"model", p.model},
           {"cluster", p.cluster},
           {"nodes", p.nodes},
@@ -97,6 +97,8 @@ Json plan_to_json(const TrainingPlan& p) {
           {"source", p.source},
           {"stages", stages},
           {"strategies", strategies}};
+  if (!p.trainable_params.empty()) out["trainable_params"] = p.trainable_params;
+  return out;
 }
 
 namespace {
@@ -128,6 +130,15 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   p.chunks = static_cast<int>(j.integer_or("chunks", 1, 1));
   p.reserve_bytes = j.number_or("reserve_bytes", p.reserve_bytes, 0);
   p.source = j.str_or("source", "");
+  if (j.json().contains("trainable_params")) {
+    JsonReader tr = j.at("trainable_params");
+    tr.require_array();
+    for (size_t i = 0; i < tr.size(); ++i) {
+      if (!tr.json()[i].is_number() || tr.json()[i].get<double>() < 0)
+        tr.at(i).fail("expected a number of parameters >= 0, got " + json_brief(tr.json()[i]));
+      p.trainable_params.push_back(tr.json()[i].get<double>());
+    }
+  }
   JsonReader stages = j.at("stages");
   stages.require_array();
   if (stages.size() == 0) stages.fail("expected at least one stage");

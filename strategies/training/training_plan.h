@@ -84,6 +84,14 @@ struct TrainingPlan {
   std::vector<PipelineStage> stages;
   std::vector<LayerStrategy> layers;  // one per model layer
   double reserve_bytes = 2.0 * 1024 * 1024 * 1024;  // allocator/framework reserve per device
+  // Parameter-efficient fine-tuning (LoRA, InfLoRA): trainable parameters per
+  // layer; empty = every parameter trains. A layer with fewer trainable
+  // parameters than it holds is frozen except for those (adapters): its
+  // backward runs data-gradient GEMMs only (no weight gradients for the
+  // frozen weights), it keeps the frozen weights alone (no gradient, no
+  // optimizer state) plus full state for the trainable ones, and only the
+  // trainable ones are synchronised and stepped by the optimizer.
+  std::vector<double> trainable_params;
   std::string source;  // who wrote it ("paralab plan megatron", a planner, ...)
 
   // Samples in one micro-batch (all replicas together).
