@@ -10,20 +10,24 @@ namespace {
 
 struct Label {
   double t = 0, m = 0;
-  int prev_k = -1, prev_idx = -1;  // predecessor label (reconstruction only)
+  int prev_k = -1, prev_idx = -1;  // predecessor label (reconstruction)
 };
+using Frontiers = std::vector<std::vector<Label>>;  // per strategy of the current layer
 
-// Keeps the Pareto frontier (m ascending, t strictly descending).
-void prune(std::vector<Label>& ls) {
-  std::sort(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; });
-  size_t w = 0;
-  double best_t = kInf;
-  for (const Label& x : ls)
-    if (x.t < best_t) {
-      best_t = x.t;
-      ls[w++] = x;
-    }
-  ls.resize(w);
+// Groups equal vectors: class id per item, a representative item per class.
+struct Classes {
+  std::vector<int> of, rep;
+  int count() const { return int(rep.size()); }
+};
+Classes classify(const std::vector<std::vector<double>>& keys) {
+  Classes c;
+  std::map<std::vector<double>, int> seen;
+  for (int k = 0; k < int(keys.size()); ++k) {
+    auto [it, fresh] = seen.try_emplace(keys[k], c.count());
+    if (fresh) c.rep.push_back(k);
+    c.of.push_back(it->second);
+  }
+  return c;
 }
 
 class ChainDp {
@@ -31,225 +35,245 @@ class ChainDp {
   ChainDp(const PlanInstance& in, const DpOptions& o) : in_(in), opt_(o), n_(in.num_layers()), S_(in.num_stages) {
     std::map<std::pair<double, double>, int> classes;
     for (int i = 0; i < S_; ++i) {
-      auto key = std::make_pair(in.in_flight[i], in.capacity_bytes[i]);
-      auto [it, fresh] = classes.try_emplace(key, int(classes.size()));
-      class_of_.push_back(it->second);
-      if (fresh) class_stage_.push_back(i);
+      auto [it, fresh] = classes.try_emplace(std::make_pair(in.in_flight[i], in.capacity_bytes[i]), int(classes.size()));
+      mem_class_.push_back(it->second);
+      if (fresh) class_stages_.emplace_back();
+      class_stages_[it->second].push_back(i);
     }
-    tab_.resize(class_stage_.size());
+    for (int u = 0; u < n_; ++u) {
+      std::vector<std::vector<double>> col(K(u)), row(K(u));
+      if (u > 0)
+        for (int k = 0; k < K(u); ++k)
+          for (int p = 0; p < K(u - 1); ++p) col[k].push_back(X(u - 1)[size_t(p) * K(u) + k]);
+      if (u + 1 < n_)
+        for (int k = 0; k < K(u); ++k)
+          row[k].assign(X(u).begin() + size_t(k) * K(u + 1), X(u).begin() + size_t(k + 1) * K(u + 1));
+      cin_.push_back(classify(col));
+      cout_.push_back(classify(row));
+    }
+    tab_.resize(class_stages_.size());
   }
 
-  SolveResult run() {
-    SolveResult r;
-    for (size_t s = 0; s < class_stage_.size(); ++s) build_intervals(int(s));
-    double T = kInf;
-    bool strict = false;
-    double c1 = double(in_.micro_batches - 1);
-    for (;;) {
-      Assignment a;
-      double F = outer(T, strict, &a);
-      r.iterations++;
-      if (F == kInf) break;
-      Evaluation ev = evaluate(in_, a);
-      if (ev.feasible && ev.objective_seconds < r.objective_seconds) {
-        r.objective_seconds = ev.objective_seconds;
-        r.assignment = a;
-      }
-      if (!ev.feasible) {  // cannot happen: the DP respects every rule evaluate() checks
-        r.status = "error";
-        r.message = "internal: DP solution rejected: " + ev.why;
-        return r;
-      }
-      if (c1 == 0) break;
-      double lb = F * (1 - 1e-12) + c1 * F / double(2 * S_ - 1) * (1 - 1e-12);
-      if (lb >= r.objective_seconds) break;
-      T = ev.bottleneck_seconds;
-      strict = true;
-    }
-    if (r.objective_seconds < kInf) {
-      r.status = "optimal";
-      r.bound_seconds = r.objective_seconds;
-    } else {
-      r.status = "infeasible";
-      r.message = "no stage split and strategy choice fits the memory caps";
-    }
-    return r;
-  }
+  SolveResult run();
 
  private:
-  const std::vector<double>& R(int u) const { return in_.edges[u].same_stage; }    // edge (u, u+1)
+  const std::vector<double>& R(int u) const { return in_.edges[u].same_stage; }  // edge (u, u+1)
   const std::vector<double>& X(int u) const { return in_.edges[u].cross_stage; }
   int K(int u) const { return in_.num_strategies(u); }
   size_t tidx(int a, int b) const { return size_t(a) * size_t(n_) + size_t(b); }
-
   bool start_allowed(int stage, int a) const {
-    if (opt_.stage_starts.empty()) return true;
-    return opt_.stage_starts[stage] == a;
+    if (!opt_.stage_starts.empty()) return opt_.stage_starts[stage] == a;
+    return stage == 0 ? a == 0 : a >= stage && a <= n_ - (S_ - stage);
   }
   bool end_allowed(int stage, int b) const {
-    if (opt_.stage_starts.empty()) return true;
-    int next = stage + 1 < S_ ? opt_.stage_starts[stage + 1] : n_;
-    return b == next - 1;
+    int next = opt_.stage_starts.empty() ? -1 : (stage + 1 < S_ ? opt_.stage_starts[stage + 1] : n_);
+    if (next >= 0) return b == next - 1;
+    return stage == S_ - 1 ? b == n_ - 1 : b <= n_ - (S_ - stage);
+  }
+  bool within(double v, double T, bool strict) const { return strict ? v < T : v <= T; }
+
+  Frontiers start(int a, int cf, int st) const {
+    Frontiers f(K(a));
+    for (int k = 0; k < K(a); ++k) {
+      double m = in_.layer_bytes(a, k, st);
+      if (cin_[a].of[k] == cf && m <= in_.capacity_bytes[st]) f[k].push_back({in_.time_seconds[a][k], m});
+    }
+    return f;
   }
 
-  // One step of the inner DP: labels of layer u-1 -> labels of layer u.
-  void step(int u, int cls_stage, const std::vector<std::vector<Label>>& cur, std::vector<std::vector<Label>>& nxt,
-            bool keep_parents) const {
-    int ku = K(u), kp = K(u - 1);
-    double cap = in_.capacity_bytes[cls_stage];
-    nxt.assign(ku, {});
+  // One step of the inner DP: frontiers of layer u-1 -> frontiers of layer
+  // u. All labels are visited in ascending memory (the shift by layer u's
+  // bytes is the same for every predecessor), keeping those that lower the
+  // time: each result is a Pareto frontier without sorting per strategy.
+  void step(int u, int st, const Frontiers& cur, Frontiers& nxt) const {
+    double cap = in_.capacity_bytes[st];
+    struct Ref {
+      double m, t;
+      int k, idx;
+    };
+    std::vector<Ref> all;
+    for (int k = 0; k < int(cur.size()); ++k)
+      for (int i = 0; i < int(cur[k].size()); ++i) all.push_back({cur[k][i].m, cur[k][i].t, k, i});
+    std::sort(all.begin(), all.end(), [](const Ref& x, const Ref& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; });
     const std::vector<double>& r = R(u - 1);
+    int ku = K(u);
+    nxt.assign(ku, {});
     for (int l = 0; l < ku; ++l) {
-      double a = in_.time_seconds[u][l], mb = in_.layer_bytes(u, l, cls_stage);
+      double a = in_.time_seconds[u][l], mb = in_.layer_bytes(u, l, st);
       std::vector<Label>& out = nxt[l];
-      for (int k = 0; k < kp; ++k) {
-        double rc = r[size_t(k) * ku + l];
-        for (int idx = 0; idx < int(cur[k].size()); ++idx) {
-          const Label& x = cur[k][idx];
-          double m = x.m + mb;
-          if (m > cap) continue;
-          out.push_back({(x.t + rc) + a, m, keep_parents ? k : -1, keep_parents ? idx : -1});
-        }
+      double best = kInf;
+      for (const Ref& x : all) {
+        double m = x.m + mb;
+        if (m > cap) break;
+        double t = (x.t + r[size_t(x.k) * ku + l]) + a;
+        if (t >= best) continue;
+        best = t;
+        if (!out.empty() && out.back().m == m) out.back() = {t, m, x.k, x.idx};
+        else out.push_back({t, m, x.k, x.idx});
       }
-      prune(out);
     }
   }
 
+  // Least time per out-class of layer b among frontiers `f`.
+  void record(int b, const Frontiers& f, double* row) const {
+    for (int l = 0; l < K(b); ++l)
+      if (!f[l].empty()) {
+        double& v = row[cout_[b].of[l]];
+        v = std::min(v, f[l].back().t);  // the last label of a frontier has the least time
+      }
+  }
+
   void build_intervals(int s) {
-    int st = class_stage_[s];
+    int st = class_stages_[s][0];
     std::vector<std::vector<double>>& tab = tab_[s];
     tab.assign(size_t(n_) * n_, {});
-    double cap = in_.capacity_bytes[st];
     for (int a = 0; a < n_; ++a) {
-      for (int b = a; b < n_; ++b) tab[tidx(a, b)].assign(size_t(K(a)) * K(b), kInf);
-      for (int kf = 0; kf < K(a); ++kf) {
-        double m0 = in_.layer_bytes(a, kf, st);
-        if (m0 > cap) continue;
-        std::vector<std::vector<Label>> cur(K(a)), nxt;
-        cur[kf].push_back({in_.time_seconds[a][kf], m0});
-        tab[tidx(a, a)][size_t(kf) * K(a) + kf] = in_.time_seconds[a][kf];
+      bool needed = false;
+      for (int i : class_stages_[s]) needed |= start_allowed(i, a);
+      if (!needed) continue;
+      for (int b = a; b < n_; ++b) tab[tidx(a, b)].assign(size_t(cin_[a].count()) * cout_[b].count(), kInf);
+      for (int cf = 0; cf < cin_[a].count(); ++cf) {
+        Frontiers cur = start(a, cf, st), nxt;
+        record(a, cur, &tab[tidx(a, a)][size_t(cf) * cout_[a].count()]);
         for (int u = a + 1; u < n_; ++u) {
-          step(u, st, cur, nxt, false);
+          step(u, st, cur, nxt);
           bool any = false;
-          std::vector<double>& t = tab[tidx(a, u)];
-          for (int l = 0; l < K(u); ++l)
-            if (!nxt[l].empty()) {
-              any = true;
-              t[size_t(kf) * K(u) + l] = nxt[l].back().t;  // frontier: last label has the least time
-            }
+          for (const auto& f : nxt) any |= !f.empty();
           if (!any) break;
+          record(u, nxt, &tab[tidx(a, u)][size_t(cf) * cout_[u].count()]);
           cur.swap(nxt);
         }
       }
     }
   }
 
-  // Strategies of the interval [a, b] with boundary strategies kf, kl and
-  // least time `target` (replays the inner DP with parents).
-  void reconstruct_interval(int stage, int a, int b, int kf, int kl, Assignment* out) const {
-    int st = class_stage_[class_of_[stage]];
-    std::vector<std::vector<std::vector<Label>>> layers;  // [u - a][k] -> labels
-    std::vector<std::vector<Label>> cur(K(a));
-    cur[kf].push_back({in_.time_seconds[a][kf], in_.layer_bytes(a, kf, st)});
-    layers.push_back(cur);
+  // Strategies of stage `stage` = [a, b] entered in in-class cf and left in
+  // out-class cl, with the least time (replays the inner DP with parents).
+  void reconstruct(int stage, int a, int b, int cf, int cl, Assignment* out) const {
+    int st = class_stages_[mem_class_[stage]][0];
+    std::vector<Frontiers> layers{start(a, cf, st)};
     for (int u = a + 1; u <= b; ++u) {
-      std::vector<std::vector<Label>> nxt;
-      step(u, st, layers.back(), nxt, true);
+      Frontiers nxt;
+      step(u, st, layers.back(), nxt);
       layers.push_back(std::move(nxt));
     }
-    const std::vector<Label>& last = layers.back()[kl];
-    int best = -1;
-    for (int i = 0; i < int(last.size()); ++i)
-      if (best < 0 || last[i].t < last[best].t) best = i;
-    int k = kl, idx = best;
+    int k = -1, idx = -1;
+    for (int l = 0; l < K(b); ++l) {
+      const auto& f = layers.back()[l];
+      if (cout_[b].of[l] != cl || f.empty()) continue;
+      if (k < 0 || f.back().t < layers.back()[k][idx].t) k = l, idx = int(f.size()) - 1;
+    }
     for (int u = b; u >= a; --u) {
       out->stage[u] = stage;
       out->strategy[u] = k;
       const Label& x = layers[u - a][k][idx];
-      k = x.prev_k;
-      idx = x.prev_idx;
+      k = x.prev_k, idx = x.prev_idx;
     }
   }
 
-  bool within(double v, double T, bool strict) const { return strict ? v < T : v <= T; }
-
-  // min sum p + sum o with every term within T; fills *a. kInf if none.
   double outer(double T, bool strict, Assignment* a) const;
 
   const PlanInstance& in_;
   DpOptions opt_;
   int n_, S_;
-  std::vector<int> class_of_, class_stage_;
-  std::vector<std::vector<std::vector<double>>> tab_;  // [class][a*n+b] -> K_a x K_b
+  std::vector<int> mem_class_;                 // per stage
+  std::vector<std::vector<int>> class_stages_;  // per memory class: its stages
+  std::vector<Classes> cin_, cout_;            // per layer
+  std::vector<std::vector<std::vector<double>>> tab_;  // [class][a*n+b] -> in-classes(a) x out-classes(b)
 };
 
-double ChainDp::outer(double T, bool strict, Assignment* out) const {
-  // f[b][l]: best sum covering [0, b] with i stages, layer b on strategy l.
-  struct Back {
-    int a = -1, kf = -1, kprev = -1;
-  };
-  std::vector<std::vector<std::vector<double>>> f(S_ + 1);
-  std::vector<std::vector<std::vector<Back>>> back(S_ + 1);
-  for (int i = 1; i <= S_; ++i) {
-    f[i].assign(n_, {});
-    back[i].assign(n_, {});
-    for (int b = 0; b < n_; ++b) f[i][b].assign(K(b), kInf), back[i][b].assign(K(b), {});
+SolveResult ChainDp::run() {
+  SolveResult r;
+  for (size_t s = 0; s < class_stages_.size(); ++s) build_intervals(int(s));
+  double T = kInf;
+  bool strict = false;
+  double c1 = double(in_.micro_batches - 1);
+  for (;;) {
+    Assignment a;
+    double F = outer(T, strict, &a);
+    r.iterations++;
+    if (F == kInf) break;
+    Evaluation ev = evaluate(in_, a);
+    if (!ev.feasible) {  // cannot happen: the DP respects every rule evaluate() checks
+      r.status = "error";
+      r.message = "internal: DP solution rejected: " + ev.why;
+      return r;
+    }
+    if (ev.objective_seconds < r.objective_seconds) {
+      r.objective_seconds = ev.objective_seconds;
+      r.assignment = a;
+    }
+    if (c1 == 0) break;
+    // Any plan with a smaller bottleneck has sum >= F and max >= sum / (2S - 1).
+    double lb = (F + c1 * F / double(2 * S_ - 1)) * (1 - 1e-12);
+    if (lb >= r.objective_seconds) break;
+    T = ev.bottleneck_seconds;
+    strict = true;
   }
-  for (int i = 0; i < S_; ++i) {  // stage i covers [a, b]
-    const auto& tab = tab_[class_of_[i]];
-    int a_lo = i, a_hi = i == 0 ? 0 : n_ - (S_ - i);
-    for (int a = a_lo; a <= a_hi; ++a) {
+  if (r.objective_seconds < kInf) {
+    r.status = "optimal";
+    r.bound_seconds = r.objective_seconds;
+  } else {
+    r.status = "infeasible";
+    r.message = "no stage split and strategy choice fits the memory caps";
+  }
+  return r;
+}
+
+double ChainDp::outer(double T, bool strict, Assignment* out) const {
+  struct Back {
+    int a = -1, cf = -1, cprev = -1;
+  };
+  // f[i][b][cl]: least sum covering [0, b] with i stages, leaving in out-class cl.
+  std::vector<std::vector<std::vector<double>>> f(S_ + 1, std::vector<std::vector<double>>(n_));
+  std::vector<std::vector<std::vector<Back>>> back(S_ + 1, std::vector<std::vector<Back>>(n_));
+  for (int i = 1; i <= S_; ++i)
+    for (int b = 0; b < n_; ++b) f[i][b].assign(cout_[b].count(), kInf), back[i][b].assign(cout_[b].count(), {});
+  for (int i = 0; i < S_; ++i) {
+    const auto& tab = tab_[mem_class_[i]];
+    for (int a = 0; a < n_; ++a) {
       if (!start_allowed(i, a)) continue;
-      // g[kf]: best sum before stage i plus the crossing into a on strategy kf.
-      std::vector<double> g(K(a), kInf);
-      std::vector<int> gk(K(a), -1);
-      if (i == 0) {
-        std::fill(g.begin(), g.end(), 0.0);
-      } else {
+      std::vector<double> g(cin_[a].count(), i == 0 ? 0.0 : kInf);
+      std::vector<int> gk(cin_[a].count(), -1);
+      if (i > 0) {
         const std::vector<double>& fp = f[i][a - 1];
-        const std::vector<double>& x = X(a - 1);
-        for (int k = 0; k < K(a - 1); ++k) {
-          if (fp[k] == kInf) continue;
-          for (int kf = 0; kf < K(a); ++kf) {
-            double c = x[size_t(k) * K(a) + kf];
+        for (int cp = 0; cp < cout_[a - 1].count(); ++cp) {
+          if (fp[cp] == kInf) continue;
+          for (int cf = 0; cf < cin_[a].count(); ++cf) {
+            double c = X(a - 1)[size_t(cout_[a - 1].rep[cp]) * K(a) + cin_[a].rep[cf]];
             if (!within(c, T, strict)) continue;
-            double v = fp[k] + c;
-            if (v < g[kf]) g[kf] = v, gk[kf] = k;
+            if (fp[cp] + c < g[cf]) g[cf] = fp[cp] + c, gk[cf] = cp;
           }
         }
       }
-      int b_hi = i == S_ - 1 ? n_ - 1 : n_ - (S_ - i);
-      int b_lo = i == S_ - 1 ? n_ - 1 : a;
-      for (int b = b_lo; b <= b_hi; ++b) {
+      for (int b = a; b < n_; ++b) {
         if (!end_allowed(i, b)) continue;
         const std::vector<double>& t = tab[tidx(a, b)];
         std::vector<double>& fb = f[i + 1][b];
-        for (int kf = 0; kf < K(a); ++kf) {
-          if (g[kf] == kInf) continue;
-          for (int kl = 0; kl < K(b); ++kl) {
-            double c = t[size_t(kf) * K(b) + kl];
+        int nc = cout_[b].count();
+        for (int cf = 0; cf < cin_[a].count(); ++cf) {
+          if (g[cf] == kInf) continue;
+          for (int cl = 0; cl < nc; ++cl) {
+            double c = t[size_t(cf) * nc + cl];
             if (c == kInf || !within(c, T, strict)) continue;
-            double v = g[kf] + c;
-            if (v < fb[kl]) fb[kl] = v, back[i + 1][b][kl] = {a, kf, gk[kf]};
+            if (g[cf] + c < fb[cl]) fb[cl] = g[cf] + c, back[i + 1][b][cl] = {a, cf, gk[cf]};
           }
         }
       }
     }
   }
   const std::vector<double>& fin = f[S_][n_ - 1];
-  int kl = -1;
-  for (int k = 0; k < K(n_ - 1); ++k)
-    if (fin[k] < kInf && (kl < 0 || fin[k] < fin[kl])) kl = k;
-  if (kl < 0) return kInf;
-  double F = fin[kl];
+  int cl = int(std::min_element(fin.begin(), fin.end()) - fin.begin());
+  if (fin[cl] == kInf) return kInf;
+  double F = fin[cl];
   out->stage.assign(n_, 0);
   out->strategy.assign(n_, 0);
   int b = n_ - 1;
   for (int i = S_; i >= 1; --i) {
-    Back bk = back[i][b][kl];
-    reconstruct_interval(i - 1, bk.a, b, bk.kf, kl, out);
+    Back bk = back[i][b][cl];
+    reconstruct(i - 1, bk.a, b, bk.cf, cl, out);
     b = bk.a - 1;
-    kl = bk.kprev;
+    cl = bk.cprev;
   }
   return F;
 }
@@ -259,18 +283,16 @@ double ChainDp::outer(double T, bool strict, Assignment* out) const {
 SolveResult solve_dp(const PlanInstance& in, const DpOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   SolveResult r;
+  r.status = "error";
   if (std::string e = check_instance(in); !e.empty()) {
-    r.status = "error";
     r.message = e;
     return r;
   }
   if (!in.is_chain()) {
-    r.status = "error";
     r.message = "the DP solver needs a chain-structured model; use --solver milp";
     return r;
   }
   if (!o.stage_starts.empty() && int(o.stage_starts.size()) != in.num_stages) {
-    r.status = "error";
     r.message = "stage_starts needs one entry per stage";
     return r;
   }

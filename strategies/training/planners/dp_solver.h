@@ -8,6 +8,12 @@
 // discretising memory. Its minimum time for each end b and last strategy kl
 // is the interval cost C[a..b][kf][kl] (a stage's best time given its
 // boundary strategies; nothing else in the objective depends on its inside).
+// Only the boundary class of kf and kl matters outside the interval: two
+// strategies of layer u are in one in-class when their columns of the
+// incoming crossing matrix R'_{u-1,u} are equal, in one out-class when their
+// rows of R'_{u,u+1} are; so the inner DP starts from all strategies of an
+// in-class at once and the table is indexed by classes (exact, and far
+// smaller: tens of strategies share a handful of boundary layouts).
 // Outer DP over stage boundaries: minimise sum p + sum o with every p, o
 // bounded by T. The objective sum + (c-1) max is decomposable once the max
 // is fixed; the solver starts with T = infinity and repeatedly bounds T
