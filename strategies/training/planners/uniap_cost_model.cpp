@@ -1,6 +1,9 @@
 #include "strategies/training/planners/uniap_cost_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/cost_model.h"
@@ -207,16 +210,27 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
   in.micro_batches = micro_batches;
   int n = m.num_layers();
   double transient = 0;
+  std::map<std::string, std::pair<int, std::vector<Costed>>> cache;
   for (int l = 0; l < n; ++l) {
     const Layer& layer = m.layer(l);
     double params = double(layer.params);
     if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
       params += double(layer.matmul_params);  // tied embedding replica on the last stage
-    std::vector<LayerStrategy> ss = enumerate(x, l, space);
-    ci.strategies_enumerated += int(ss.size());
-    std::vector<Costed> cs;
-    for (const LayerStrategy& s : ss) cs.push_back(cost_strategy(x, l, s, params));
-    cs = prune_dominated(std::move(cs));
+    // Identical layers (the Transformer blocks) share their costs.
+    const BlockShape& b = layer.shape;
+    std::string key = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", int(layer.kind), layer.params,
+                                  layer.matmul_params, params, layer.token_scale, b.hidden, b.heads, b.kv_heads,
+                                  b.head_dim, b.ffn_hidden, b.gated_mlp, b.cross_attention, b.causal, b.window_tokens,
+                                  b.vocab);
+    auto hit = cache.find(key);
+    if (hit == cache.end()) {
+      std::vector<LayerStrategy> ss = enumerate(x, l, space);
+      std::vector<Costed> cs;
+      for (const LayerStrategy& s : ss) cs.push_back(cost_strategy(x, l, s, params));
+      hit = cache.emplace(key, std::make_pair(int(ss.size()), prune_dominated(std::move(cs)))).first;
+    }
+    ci.strategies_enumerated += hit->second.first;
+    const std::vector<Costed>& cs = hit->second.second;
     ci.strategies_kept += int(cs.size());
     ci.max_strategies_per_layer = std::max(ci.max_strategies_per_layer, int(cs.size()));
     in.time_seconds.emplace_back();
@@ -240,21 +254,30 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
       const auto& su = ci.strategies[u];
       const auto& sv = ci.strategies[v];
       double out_u = m.layer(u).output_bytes(job.seq_len), out_v = m.layer(v).output_bytes(job.seq_len);
-      for (const LayerStrategy& a : su)
-        for (const LayerStrategy& b : sv) {
-          double samples_a = double(x.mb / a.batch_split()), samples_b = double(x.mb / b.batch_split());
-          double r = 0;
-          if (!same_layout(a, b)) r = 2 * x.coll(CollectiveKind::kAllToAll, x.axis(b, 's'), out_u * samples_a / a.tp);
-          e.same_stage.push_back(r);
-          double xr = 0;
-          if (pp > 1) {
-            std::vector<int> pair{x.accel[0], x.accel[size_t(x.g)]};
-            xr += x.coll(CollectiveKind::kSendRecv, pair, out_u * samples_a / a.tp);
-            xr += x.coll(CollectiveKind::kSendRecv, pair, out_v * samples_b / b.tp);
-            if (b.tp > 1 && !b.sequence_parallel) xr += x.coll(CollectiveKind::kAllGather, x.axis(b, 't'), out_v * samples_b);
-            if (a.tp > 1 && !a.sequence_parallel) xr += x.coll(CollectiveKind::kAllGather, x.axis(a, 't'), out_u * samples_a);
-          }
-          e.cross_stage.push_back(xr);
+      // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
+      std::vector<double> a2a(su.size()), send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
+      std::vector<int> pair = pp > 1 ? std::vector<int>{x.accel[0], x.accel[size_t(x.g)]} : std::vector<int>{};
+      for (size_t k = 0; k < su.size(); ++k) {
+        const LayerStrategy& a = su[k];
+        double bytes = out_u * double(x.mb / a.batch_split());
+        a2a[k] = 2 * x.coll(CollectiveKind::kAllToAll, x.axis(a, 's'), bytes / a.tp);
+        if (pp > 1) {
+          send_u[k] = x.coll(CollectiveKind::kSendRecv, pair, bytes / a.tp);
+          if (a.tp > 1 && !a.sequence_parallel) gather_u[k] = x.coll(CollectiveKind::kAllGather, x.axis(a, 't'), bytes);
+        }
+      }
+      for (size_t l = 0; l < sv.size(); ++l) {
+        const LayerStrategy& b = sv[l];
+        double bytes = out_v * double(x.mb / b.batch_split());
+        if (pp > 1) {
+          send_v[l] = x.coll(CollectiveKind::kSendRecv, pair, bytes / b.tp);
+          if (b.tp > 1 && !b.sequence_parallel) gather_v[l] = x.coll(CollectiveKind::kAllGather, x.axis(b, 't'), bytes);
+        }
+      }
+      for (size_t k = 0; k < su.size(); ++k)
+        for (size_t l = 0; l < sv.size(); ++l) {
+          e.same_stage.push_back(same_layout(su[k], sv[l]) ? 0.0 : a2a[k]);
+          e.cross_stage.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
         }
       in.edges.push_back(std::move(e));
     }
