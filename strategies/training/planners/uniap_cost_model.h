@@ -11,7 +11,8 @@
 //           (serial: an upper bound where the simulator overlaps them); the
 //           once-per-iteration terms (data-parallel all-reduce, ZeRO-1
 //           reduce-scatter, optimizer step of 28 bytes per local shard
-//           parameter, ZeRO-1/2 weight all-gather) divided by c, so that c
+//           parameter (its launch overhead on the first layer only: the
+//           lowering runs one step op per stage), ZeRO-1/2 weight all-gather) divided by c, so that c
 //           micro-batches carry them once.
 //   memory  state = model_state_bytes (plus the tied output-embedding replica
 //           on the last stage when there are several), act =
