@@ -50,6 +50,15 @@ class ChainDp {
           row[k].assign(X(u).begin() + size_t(k) * K(u + 1), X(u).begin() + size_t(k + 1) * K(u + 1));
       cin_.push_back(classify(col));
       cout_.push_back(classify(row));
+      std::vector<std::vector<double>> rrow(u > 0 ? K(u - 1) : 0), rcol(K(u));
+      if (u > 0) {
+        for (int p = 0; p < K(u - 1); ++p)
+          rrow[p].assign(R(u - 1).begin() + size_t(p) * K(u), R(u - 1).begin() + size_t(p + 1) * K(u));
+        for (int k = 0; k < K(u); ++k)
+          for (int p = 0; p < K(u - 1); ++p) rcol[k].push_back(R(u - 1)[size_t(p) * K(u) + k]);
+      }
+      rrow_.push_back(classify(rrow));
+      rcol_.push_back(classify(rcol));
     }
     tab_.resize(class_stages_.size());
   }
@@ -82,34 +91,49 @@ class ChainDp {
   }
 
   // One step of the inner DP: frontiers of layer u-1 -> frontiers of layer
-  // u. All labels are visited in ascending memory (the shift by layer u's
-  // bytes is the same for every predecessor), keeping those that lower the
-  // time: each result is a Pareto frontier without sorting per strategy.
+  // u. Predecessor strategies with equal rows of R_{u-1,u} are merged into
+  // one frontier; for each distinct column of R the shifted merged
+  // frontiers are merged again (Q); each strategy l of layer u then takes Q
+  // of its column shifted by (A_u[l], bytes_u[l]) and cut at the cap (the
+  // shift keeps the order, so the result is still a frontier). Exact; the
+  // work grows with the distinct rows and columns, not with K^2.
+  struct Ref {
+    double m, t;
+    int k, idx;
+  };
+  static void pareto(std::vector<Ref>& v) {
+    std::sort(v.begin(), v.end(), [](const Ref& x, const Ref& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; });
+    size_t w = 0;
+    double best = kInf;
+    for (const Ref& x : v)
+      if (x.t < best) best = x.t, v[w++] = x;
+    v.resize(w);
+  }
   void step(int u, int st, const Frontiers& cur, Frontiers& nxt) const {
     double cap = in_.capacity_bytes[st];
-    struct Ref {
-      double m, t;
-      int k, idx;
-    };
-    std::vector<Ref> all;
+    const Classes &rows = rrow_[u], &cols = rcol_[u];
+    std::vector<std::vector<Ref>> merged(rows.count());
     for (int k = 0; k < int(cur.size()); ++k)
-      for (int i = 0; i < int(cur[k].size()); ++i) all.push_back({cur[k][i].m, cur[k][i].t, k, i});
-    std::sort(all.begin(), all.end(), [](const Ref& x, const Ref& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; });
+      for (int i = 0; i < int(cur[k].size()); ++i) merged[rows.of[k]].push_back({cur[k][i].m, cur[k][i].t, k, i});
+    for (auto& g : merged) pareto(g);
     const std::vector<double>& r = R(u - 1);
     int ku = K(u);
+    std::vector<std::vector<Ref>> q(cols.count());
+    for (int h = 0; h < cols.count(); ++h) {
+      for (int g = 0; g < rows.count(); ++g) {
+        double rc = r[size_t(rows.rep[g]) * ku + cols.rep[h]];
+        for (const Ref& x : merged[g]) q[h].push_back({x.m, x.t + rc, x.k, x.idx});
+      }
+      pareto(q[h]);
+    }
     nxt.assign(ku, {});
     for (int l = 0; l < ku; ++l) {
       double a = in_.time_seconds[u][l], mb = in_.layer_bytes(u, l, st);
       std::vector<Label>& out = nxt[l];
-      double best = kInf;
-      for (const Ref& x : all) {
+      for (const Ref& x : q[cols.of[l]]) {
         double m = x.m + mb;
         if (m > cap) break;
-        double t = (x.t + r[size_t(x.k) * ku + l]) + a;
-        if (t >= best) continue;
-        best = t;
-        if (!out.empty() && out.back().m == m) out.back() = {t, m, x.k, x.idx};
-        else out.push_back({t, m, x.k, x.idx});
+        out.push_back({x.t + a, m, x.k, x.idx});
       }
     }
   }
@@ -178,7 +202,8 @@ class ChainDp {
   int n_, S_;
   std::vector<int> mem_class_;                 // per stage
   std::vector<std::vector<int>> class_stages_;  // per memory class: its stages
-  std::vector<Classes> cin_, cout_;            // per layer
+  std::vector<Classes> cin_, cout_;            // per layer: boundary classes (crossing matrices)
+  std::vector<Classes> rrow_, rcol_;           // per layer u: equal rows / columns of R_{u-1,u}
   std::vector<std::vector<std::vector<double>>> tab_;  // [class][a*n+b] -> in-classes(a) x out-classes(b)
 };
 
