@@ -101,8 +101,24 @@ class ChainDp {
     double m, t;
     int k, idx;
   };
+  static bool less(const Ref& x, const Ref& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; }
+  // Sorts v, made of sorted runs starting at `runs`, by merging the runs
+  // pairwise (the frontiers arrive sorted: no full sort needed).
+  static void merge_runs(std::vector<Ref>& v, std::vector<size_t> runs) {
+    runs.push_back(v.size());
+    while (runs.size() > 2) {
+      std::vector<size_t> next;
+      for (size_t i = 0; i + 1 < runs.size(); i += 2) {
+        next.push_back(runs[i]);
+        if (i + 2 < runs.size())
+          std::inplace_merge(v.begin() + runs[i], v.begin() + runs[i + 1], v.begin() + runs[i + 2], less);
+      }
+      next.push_back(runs.back());
+      runs.swap(next);
+    }
+  }
+  // Keeps the Pareto frontier of a sorted list (time strictly falling).
   static void pareto(std::vector<Ref>& v) {
-    std::sort(v.begin(), v.end(), [](const Ref& x, const Ref& y) { return x.m != y.m ? x.m < y.m : x.t < y.t; });
     size_t w = 0;
     double best = kInf;
     for (const Ref& x : v)
@@ -113,17 +129,29 @@ class ChainDp {
     double cap = in_.capacity_bytes[st];
     const Classes &rows = rrow_[u], &cols = rcol_[u];
     std::vector<std::vector<Ref>> merged(rows.count());
-    for (int k = 0; k < int(cur.size()); ++k)
-      for (int i = 0; i < int(cur[k].size()); ++i) merged[rows.of[k]].push_back({cur[k][i].m, cur[k][i].t, k, i});
-    for (auto& g : merged) pareto(g);
+    std::vector<std::vector<size_t>> runs(rows.count());
+    for (int k = 0; k < int(cur.size()); ++k) {
+      if (cur[k].empty()) continue;
+      std::vector<Ref>& g = merged[rows.of[k]];
+      runs[rows.of[k]].push_back(g.size());
+      for (int i = 0; i < int(cur[k].size()); ++i) g.push_back({cur[k][i].m, cur[k][i].t, k, i});
+    }
+    for (int g = 0; g < rows.count(); ++g) {
+      merge_runs(merged[g], runs[g]);
+      pareto(merged[g]);
+    }
     const std::vector<double>& r = R(u - 1);
     int ku = K(u);
     std::vector<std::vector<Ref>> q(cols.count());
     for (int h = 0; h < cols.count(); ++h) {
+      std::vector<size_t> qr;
       for (int g = 0; g < rows.count(); ++g) {
+        if (merged[g].empty()) continue;
         double rc = r[size_t(rows.rep[g]) * ku + cols.rep[h]];
+        qr.push_back(q[h].size());
         for (const Ref& x : merged[g]) q[h].push_back({x.m, x.t + rc, x.k, x.idx});
       }
+      merge_runs(q[h], qr);
       pareto(q[h]);
     }
     nxt.assign(ku, {});
