@@ -1,6 +1,7 @@
 #include "experiments/experiment.h"
 
 #include "core/error.h"
+#include "experiments/uniap/uniap_experiment.h"
 
 namespace paralab {
 
@@ -9,7 +10,7 @@ Experiment korthikanti_experiment();
 Experiment lcq_suite_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment()};
+  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), uniap_experiment()};
   return all;
 }
 
