@@ -170,3 +170,28 @@ TEST(PlannerCostModel, SingleStageZero3IsAnUpperBoundOfTheAnalyticSimulation) {
 
 }  // namespace
 }  // namespace paralab::planner
+
+namespace paralab::planner {
+namespace {
+
+// Two runs on two threads give the same plan and the same JSON outside the
+// wall-clock keys (timing, optimization_seconds).
+TEST(Planners, DeterministicAcrossRuns) {
+  ModelGraph m = load_model("bert-huge");
+  Cluster c = load_cluster("commodity-2x4-10gbe");
+  PlannerJob job;
+  job.model = "bert-huge";
+  job.cluster = "commodity-2x4-10gbe";
+  job.global_batch = 16;
+  job.seq_len = 512;
+  PlannerOptions o;
+  o.threads = 2;
+  o.confirm = 1;
+  Json a = planner_result_json(plan_training(m, c, job, o));
+  Json b = planner_result_json(plan_training(m, c, job, o));
+  for (Json* j : {&a, &b}) j->erase("timing"), j->erase("optimization_seconds");
+  EXPECT_EQ(a.dump(), b.dump());
+}
+
+}  // namespace
+}  // namespace paralab::planner

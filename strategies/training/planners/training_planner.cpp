@@ -251,14 +251,21 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     solved[i] = 1;
     if (s.ok() || s.status == "grid") best = std::min(best, s.objective_seconds);
   });
-  r.pairs_pruned = pruned;
+  // Which pairs beyond the final best's bound got solved depends on thread
+  // timing; only pairs with lb <= the final best (always solved) count, so
+  // the candidates and the counts below are deterministic.
+  r.pairs_solved_wall = r.pairs_total - pruned;
   double least = kInf;
   std::vector<size_t> cand;
   std::string first_error;
   for (size_t i = 0; i < pairs.size(); ++i) {
     r.max_strategies_per_layer = std::max(r.max_strategies_per_layer, inst[i].max_strategies_per_layer);
     if (lb[i] < kInf) least = std::min(least, least_bytes(inst[i], job));
-    if (!solved[i]) continue;
+    if (lb[i] == kInf) continue;
+    if (lb[i] > best) {
+      r.pairs_pruned++;
+      continue;
+    }
     r.pairs_solved++;
     if (sol[i].status == "error" && first_error.empty()) first_error = sol[i].message;
     if (sol[i].objective_seconds < kInf) cand.push_back(i);
@@ -362,6 +369,7 @@ Json planner_result_json(const PlannerResult& r) {
     j["plan"] = plan_to_json(r.plan);
   }
   j["timing"]["optimization_seconds"] = r.optimization_seconds;
+  j["timing"]["pairs_solved"] = r.pairs_solved_wall;  // includes pairs solved before the final bound was known
   j["optimization_seconds"] = r.optimization_seconds;
   return j;
 }

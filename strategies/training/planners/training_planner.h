@@ -78,7 +78,10 @@ struct PlannerResult {
   double simulated_iteration_seconds = 0;
   double samples_per_second = 0;  // simulated
   double optimization_seconds = 0;  // search (and confirmation) wall clock
-  int pairs_total = 0, pairs_solved = 0, pairs_pruned = 0;
+  // Pairs with a compute bound within the final best (all solved) and beyond
+  // it (skipped or discarded); pairs_solved_wall counts every pair actually
+  // solved, which depends on thread timing.
+  int pairs_total = 0, pairs_solved = 0, pairs_pruned = 0, pairs_solved_wall = 0;
   int max_strategies_per_layer = 0;
   double least_bytes_per_device = 0;  // when infeasible: states + activations fully sharded, full recomputation
   std::vector<Candidate> confirmed;   // simulated candidates, best first
