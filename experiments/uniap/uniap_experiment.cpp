@@ -36,21 +36,16 @@ PlannerJob job_of(const Job& j) {
   return p;
 }
 
+// The paper's models on its kinds of cluster (global batch 32). T5-Large is
+// left out: a DAG needs the MILP, and its instances (48 layers, ~100
+// strategies, 70 edges with K x K pair variables each: ~10^6 columns) do
+// not solve within the experiment's time.
 std::vector<Job> jobs(bool quick) {
-  std::vector<Job> v;
-  const char* clusters[] = {"commodity-1x8", "commodity-2x4-10gbe", "commodity-4x4", "dgx-a100-80gb"};
-  struct M {
-    const char* name;
-    int64_t seq;
-  } models[] = {{"bert-huge", 512}, {"t5-large", 512}, {"vit-huge", 0}, {"swin-huge", 0}, {"llama-7b", 2048}};
-  for (const auto& m : models)
-    for (const char* c : clusters) {
-      if (quick && (std::string(m.name) != "bert-huge" || std::string(c) == "commodity-4x4" ||
-                    std::string(c) == "dgx-a100-80gb"))
-        continue;
-      v.push_back({m.name, c, 32, m.seq});
-    }
-  return v;
+  if (quick) return {{"bert-huge", "commodity-1x8", 32, 512}, {"bert-huge", "commodity-2x4-10gbe", 32, 512}};
+  return {{"bert-huge", "commodity-1x8", 32, 512},   {"bert-huge", "commodity-2x4-10gbe", 32, 512},
+          {"bert-huge", "commodity-4x4", 32, 512},   {"bert-huge", "dgx-a100-80gb", 32, 512},
+          {"vit-huge", "commodity-2x4-10gbe", 32, 0}, {"swin-huge", "commodity-2x4-10gbe", 32, 0},
+          {"llama-7b", "commodity-4x4", 32, 2048},    {"llama-7b", "dgx-a100-80gb", 32, 2048}};
 }
 
 struct Ctx {
@@ -141,7 +136,7 @@ void throughput_and_accuracy(Ctx& x, bool quick, Json& summary, std::string& tab
 void ablation(Ctx& x, bool quick, Json& summary, std::string& table) {
   table += "\n### 2. Ablation (simulated samples/s)\n\n| model | cluster | inter-layer only | intra-layer only | joint (UniAP) |\n|---|---|---|---|---|\n";
   std::vector<Job> js = {{"bert-huge", "commodity-2x4-10gbe", 32, 512}};
-  if (!quick) js.push_back({"llama-7b", "commodity-4x4", 32, 2048}), js.push_back({"vit-huge", "commodity-4x4", 32, 0});
+  if (!quick) js.push_back({"llama-7b", "commodity-4x4", 32, 2048}), js.push_back({"vit-huge", "commodity-2x4-10gbe", 32, 0});
   Json rows = Json::array();
   for (const Job& j : js) {
     ModelGraph m = load_model(j.model);
