@@ -240,7 +240,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     if (lb[i] == kInf) return;
     {
       std::lock_guard<std::mutex> g(mu);
-      if (lb[i] > best) {
+      if (lb[i] > best * (1 + o.candidate_margin)) {
         pruned++;
         return;
       }
@@ -252,8 +252,8 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     if (s.ok() || s.status == "grid") best = std::min(best, s.objective_seconds);
   });
   // Which pairs beyond the final best's bound got solved depends on thread
-  // timing; only pairs with lb <= the final best (always solved) count, so
-  // the candidates and the counts below are deterministic.
+  // timing; only pairs with lb <= (1 + margin) x the final best (always
+  // solved) count, so the candidates and the counts below are deterministic.
   r.pairs_solved_wall = r.pairs_total - pruned;
   double least = kInf;
   std::vector<size_t> cand;
@@ -262,7 +262,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     r.max_strategies_per_layer = std::max(r.max_strategies_per_layer, inst[i].max_strategies_per_layer);
     if (lb[i] < kInf) least = std::min(least, least_bytes(inst[i], job));
     if (lb[i] == kInf) continue;
-    if (lb[i] > best) {
+    if (lb[i] > best * (1 + o.candidate_margin)) {
       r.pairs_pruned++;
       continue;
     }

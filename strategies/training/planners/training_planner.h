@@ -9,7 +9,8 @@
 // parallel over the machine's cores, in ascending order of a compute-only
 // lower bound sum_u min_k A_u[k] * (1 + (c-1)/pp) (sum p + (c-1) max p >=
 // sum p (1 + (c-1)/pp)), and a pair whose bound exceeds the best objective
-// found is skipped. Beyond the paper, the best `confirm` candidates (one per
+// found (by more than candidate_margin, so that near-optimal pairs remain
+// candidates for the simulator) is skipped. Beyond the paper, the best `confirm` candidates (one per
 // pair) are simulated (flow-level collectives) and the fastest simulated
 // one is returned. UniAP never runs a baseline or takes a baseline's plan.
 // Baselines (same cost model, same plan type):
@@ -51,6 +52,9 @@ struct PlannerOptions {
   double milp_time_limit_seconds = 60;
   int threads = 0;            // 0 = hardware concurrency
   int confirm = 3;            // candidates confirmed by the simulator (0 = none)
+  // Pairs whose compute bound is within (1 + margin) x the best objective are
+  // solved (more candidates for the simulator); 0 = prune at the best.
+  double candidate_margin = 0.05;
   sim::CollectiveMode confirm_collectives = sim::CollectiveMode::kFlow;
   // Ablations (UniAP only): fixed pipeline degree (0 = search), restricted
   // strategy space.
