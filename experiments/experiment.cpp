@@ -1,6 +1,7 @@
 #include "experiments/experiment.h"
 
 #include "core/error.h"
+#include "experiments/uniap/uniap_experiment.h"
 
 namespace paralab {
 
@@ -10,7 +11,8 @@ Experiment lcq_suite_experiment();
 Experiment inflora_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), inflora_experiment()};
+  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), uniap_experiment(),
+                                              inflora_experiment()};
   return all;
 }
 

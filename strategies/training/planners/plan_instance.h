@@ -1,0 +1,87 @@
+// PlanInstance: UniAP's optimisation problem for one (pipeline degree,
+// micro-batch count) pair, stripped of the model: layers with per-strategy
+// costs, the edges between them, and the stages' memory caps.
+//
+// A solution (Assignment) puts each layer u in a stage stage[u] and gives it
+// a strategy strategy[u]. Time per iteration (UniAP Eq. 1, GPipe form; 1F1B
+// uses the same form and differs only in in_flight):
+//   p_i = sum_{u in i} A_u[k_u] + sum_{(u,v) in E, both in i} R_e[k_u][k_v]
+//   o_j = sum_{(u,v) in E, u in j, v in j+1} R'_e[k_u][k_v]
+//   TPI = sum_i p_i + sum_j o_j + (c - 1) * max({p_i} U {o_j})
+// Stage time is summed in layer order (A_a, then R_{a,a+1} + A_{a+1}, ...)
+// and every solver sums in that order, so equal plans give equal doubles.
+// An edge that skips a stage (u in j, v in j+2 or later) costs nothing, as in
+// the paper's Eq. 3 (only adjacent stages exchange).
+// Feasibility:
+//  1. stage[0] = 0, stage[u+1] - stage[u] in {0, 1}, stage[n-1] = S - 1
+//     (contiguous, order-preserving, no empty stage: the TrainingPlan form);
+//  2. per stage i: sum_{u in i} state_bytes_u[k] + in_flight[i] *
+//     act_bytes_u[k] <= capacity_bytes[i].
+// Invariants: edges have u < v; matrices are K_u x K_v, row-major; costs >= 0.
+// Thread-safety: plain values; the functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace paralab::planner {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct EdgeCosts {
+  int u = 0, v = 0;
+  std::vector<double> same_stage;   // R_uv, K_u x K_v
+  std::vector<double> cross_stage;  // R'_uv, K_u x K_v
+};
+
+struct PlanInstance {
+  int num_stages = 1;
+  int64_t micro_batches = 1;  // c
+  // Per layer, per strategy.
+  std::vector<std::vector<double>> time_seconds;  // A_u[k]
+  std::vector<std::vector<double>> state_bytes;   // model states (and anything not scaled by in_flight)
+  std::vector<std::vector<double>> act_bytes;     // stored activations of one micro-batch
+  std::vector<EdgeCosts> edges;
+  std::vector<double> in_flight;       // per stage: micro-batches whose activations are alive at once
+  std::vector<double> capacity_bytes;  // per stage
+
+  int num_layers() const { return int(time_seconds.size()); }
+  int num_strategies(int u) const { return int(time_seconds[u].size()); }
+  // True when the edges are exactly (u, u+1) for every u.
+  bool is_chain() const;
+  double layer_bytes(int u, int k, int stage) const { return state_bytes[u][k] + in_flight[stage] * act_bytes[u][k]; }
+};
+
+struct Assignment {
+  std::vector<int> stage;     // per layer
+  std::vector<int> strategy;  // per layer
+};
+
+struct Evaluation {
+  bool feasible = false;
+  std::string why;             // first broken rule when infeasible
+  std::vector<double> stage_seconds;  // p_i
+  std::vector<double> link_seconds;   // o_j
+  std::vector<double> stage_bytes;    // memory per stage
+  double bottleneck_seconds = 0;      // max(p, o)
+  double objective_seconds = kInf;    // TPI
+};
+
+Evaluation evaluate(const PlanInstance& in, const Assignment& a);
+
+// Checks the instance's shape; "" when consistent, else what is wrong.
+std::string check_instance(const PlanInstance& in);
+
+// Exhaustive search over all stage splits and strategies (tests only: the
+// count is C(n-1, S-1) * prod K_u). Objective kInf when nothing is feasible.
+struct BruteForceResult {
+  Assignment best;
+  double objective_seconds = kInf;
+  uint64_t candidates = 0;
+};
+BruteForceResult brute_force(const PlanInstance& in);
+
+}  // namespace paralab::planner

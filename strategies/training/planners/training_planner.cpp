@@ -1,0 +1,377 @@
+// The planner orchestrator: pairs, parallel solve with pruning, baselines'
+// search rules, simulator confirmation. Long-ish because each planner's rule
+// is a few lines here; the algorithms live in dp_solver / milp_solver.
+#include "strategies/training/planners/training_planner.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/error.h"
+#include "strategies/training/memory_model.h"
+#include "strategies/training/plan_validation.h"
+#include "strategies/training/planners/dp_solver.h"
+#include "strategies/training/planners/milp_solver.h"
+
+namespace paralab::planner {
+
+const std::vector<std::string>& planner_names() {
+  static const std::vector<std::string> v{"uniap", "ddp", "zero3", "megatron", "galvatron", "alpa"};
+  return v;
+}
+
+namespace {
+
+bool is_block(LayerKind k) { return k == LayerKind::kEncoderBlock || k == LayerKind::kDecoderBlock; }
+
+std::vector<int64_t> divisors(int64_t n) {
+  std::vector<int64_t> d;
+  for (int64_t i = 1; i <= n; ++i)
+    if (n % i == 0) d.push_back(i);
+  return d;
+}
+
+// Stage starts of the even split (blocks evenly; embedding first, head last).
+std::vector<int> even_starts(const ModelGraph& m, int pp) {
+  std::vector<int> blocks;
+  for (int i = 0; i < m.num_layers(); ++i)
+    if (is_block(m.layer(i).kind)) blocks.push_back(i);
+  if (blocks.empty() || int(blocks.size()) % pp) return {};
+  int per = int(blocks.size()) / pp;
+  std::vector<int> s{0};
+  for (int i = 1; i < pp; ++i) s.push_back(blocks[size_t(i) * per]);
+  return s;
+}
+
+// The instance with only (u, u+1) edges (zero-cost where the model has none):
+// what chain-only searches see of a DAG.
+PlanInstance chainified(const PlanInstance& in) {
+  PlanInstance out = in;
+  out.edges.clear();
+  int n = in.num_layers();
+  for (int u = 0; u + 1 < n; ++u) {
+    auto it = std::find_if(in.edges.begin(), in.edges.end(), [u](const EdgeCosts& e) { return e.u == u && e.v == u + 1; });
+    if (it != in.edges.end()) {
+      out.edges.push_back(*it);
+      continue;
+    }
+    EdgeCosts e;
+    e.u = u, e.v = u + 1;
+    size_t kk = size_t(in.num_strategies(u)) * in.num_strategies(u + 1);
+    e.same_stage.assign(kk, 0.0);
+    e.cross_stage.assign(kk, 0.0);
+    out.edges.push_back(e);
+  }
+  return out;
+}
+
+// A search result on `search` re-evaluated on the true instance.
+SolveResult reevaluate(const PlanInstance& truth, SolveResult r) {
+  if (!r.ok()) return r;
+  Evaluation ev = evaluate(truth, r.assignment);
+  r.objective_seconds = ev.feasible ? ev.objective_seconds : kInf;
+  if (!ev.feasible) r.status = "infeasible", r.message = ev.why;
+  r.bound_seconds = 0;  // a heuristic proves nothing about the true optimum
+  return r;
+}
+
+SolveResult solve_megatron(const ModelGraph& m, const CostedInstance& ci) {
+  SolveResult best;
+  best.status = "infeasible";
+  std::vector<int> starts = even_starts(m, ci.pipeline_degree);
+  if (starts.empty()) return best;
+  const PlanInstance& in = ci.instance;
+  int n = in.num_layers();
+  Assignment a;
+  a.stage.assign(n, 0);
+  for (int i = 0; i < int(starts.size()); ++i)
+    for (int u = starts[i]; u < n; ++u) a.stage[u] = i;
+  // One signature (dp, tp, sp, recomputation of the blocks) for every layer.
+  int b0 = starts.size() > 0 ? int(std::find_if(m.layers().begin(), m.layers().end(),
+                                                [](const Layer& l) { return is_block(l.kind); }) -
+                                   m.layers().begin())
+                             : 0;
+  for (const LayerStrategy& sig : ci.strategies[b0]) {
+    a.strategy.assign(n, -1);
+    bool ok = true;
+    for (int u = 0; u < n && ok; ++u) {
+      for (int k = 0; k < int(ci.strategies[u].size()); ++k) {
+        const LayerStrategy& s = ci.strategies[u][k];
+        bool rec_ok = is_block(m.layer(u).kind) ? s.recompute == sig.recompute : true;
+        if (s.dp == sig.dp && s.tp == sig.tp && s.fsdp == sig.fsdp && s.sequence_parallel == sig.sequence_parallel &&
+            s.zero_stage == sig.zero_stage && rec_ok) {
+          a.strategy[u] = k;
+          break;
+        }
+      }
+      ok = a.strategy[u] >= 0;
+    }
+    if (!ok) continue;
+    best.iterations++;
+    Evaluation ev = evaluate(in, a);
+    if (ev.feasible && ev.objective_seconds < best.objective_seconds) {
+      best.objective_seconds = ev.objective_seconds;
+      best.assignment = a;
+      best.status = "grid";
+    }
+  }
+  return best;
+}
+
+SolveResult solve_pair(const ModelGraph& m, const CostedInstance& ci, const PlannerOptions& o) {
+  const PlanInstance& in = ci.instance;
+  const std::string& p = o.planner;
+  if (p == "megatron") return solve_megatron(m, ci);
+  if (p == "galvatron") {
+    DpOptions d;
+    d.stage_starts = even_starts(m, ci.pipeline_degree);
+    if (d.stage_starts.empty()) return SolveResult{};
+    return reevaluate(in, solve_dp(chainified(in), d));
+  }
+  if (p == "alpa") {
+    PlanInstance search = chainified(in);
+    for (EdgeCosts& e : search.edges) std::fill(e.cross_stage.begin(), e.cross_stage.end(), 0.0);
+    return reevaluate(in, solve_dp(search));
+  }
+  if (p == "ddp" || p == "zero3") return in.is_chain() ? solve_dp(in) : solve_milp(in, {o.milp_time_limit_seconds});
+  // uniap
+  if (o.solver == "milp") return solve_milp(in, {o.milp_time_limit_seconds});
+  return solve_dp(in);
+}
+
+StrategySpace space_for(const PlannerOptions& o) {
+  StrategySpace s = o.space;
+  if (o.planner == "ddp") {
+    s.pure_data_parallel_only = true;
+    s.recomputation = false;
+  } else if (o.planner == "zero3") {
+    s.full_sharding_only = true;
+    s.recomputation = false;
+  } else if (o.planner == "megatron") {
+    s.sharding = false;
+  } else if (o.planner == "galvatron") {
+    s.only_zero3 = true;
+    s.selective_recompute = false;
+    s.sequence_parallel = false;
+  }
+  return s;
+}
+
+double lower_bound(const PlanInstance& in) {
+  double sum = 0;
+  for (const auto& a : in.time_seconds) sum += *std::min_element(a.begin(), a.end());
+  return sum * (1.0 + double(in.micro_batches - 1) / double(in.num_stages));
+}
+
+// Least bytes per device any split of this pair could need (balanced stages).
+double least_bytes(const CostedInstance& ci, const PlannerJob& job) {
+  const PlanInstance& in = ci.instance;
+  double sum = 0;
+  for (int u = 0; u < in.num_layers(); ++u) {
+    double best = kInf;
+    for (int k = 0; k < in.num_strategies(u); ++k) best = std::min(best, in.layer_bytes(u, k, in.num_stages - 1));
+    sum += best;
+  }
+  return sum / in.num_stages + job.reserve_bytes + ci.transient_reserve_bytes;
+}
+
+void run_parallel(int threads, size_t count, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < count;) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace
+
+PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const PlannerJob& job, const PlannerOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  PlannerResult r;
+  r.planner = o.planner;
+  r.solver = o.planner == "uniap" ? o.solver : (o.planner == "megatron" ? "grid" : "dp");
+  if (std::find(planner_names().begin(), planner_names().end(), o.planner) == planner_names().end())
+    throw InputError(fmt::format("--planner: unknown '{}'; valid values are: uniap, ddp, zero3, megatron, galvatron, alpa",
+                                 o.planner));
+  if (o.solver != "dp" && o.solver != "milp")
+    throw InputError(fmt::format("--solver: unknown '{}'; valid values are: dp, milp", o.solver));
+  if (o.planner == "uniap" && o.solver == "dp" && !m.is_chain())
+    throw InputError(fmt::format("--solver dp: model {} is not a chain (its layers form a DAG); use --solver milp",
+                                 m.name()));
+  int n_dev = int(c.accelerators().size());
+  if (n_dev < 1) throw InputError(fmt::format("cluster {} has no accelerators", c.name));
+  StrategySpace space = space_for(o);
+  std::vector<std::pair<int, int64_t>> pairs;
+  for (int64_t pp : divisors(n_dev)) {
+    if (pp > m.num_layers()) continue;
+    if (o.fixed_pp > 0 && pp != o.fixed_pp) continue;
+    if ((o.planner == "ddp" || o.planner == "zero3") && pp != 1) continue;
+    if ((o.planner == "megatron" || o.planner == "galvatron") && even_starts(m, int(pp)).empty()) continue;
+    for (int64_t cnt : divisors(job.global_batch)) pairs.push_back({int(pp), cnt});
+  }
+  r.pairs_total = int(pairs.size());
+  int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<CostedInstance> inst(pairs.size());
+  std::vector<double> lb(pairs.size());
+  run_parallel(threads, pairs.size(), [&](size_t i) {
+    inst[i] = build_instance(m, c, job, pairs[i].first, pairs[i].second, space);
+    bool empty = false;
+    for (const auto& a : inst[i].instance.time_seconds) empty |= a.empty();
+    lb[i] = empty ? kInf : lower_bound(inst[i].instance);
+  });
+  std::vector<size_t> order(pairs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lb[a] < lb[b]; });
+  std::vector<SolveResult> sol(pairs.size());
+  std::vector<char> solved(pairs.size(), 0);
+  std::mutex mu;
+  double best = kInf;
+  std::atomic<int> pruned{0};
+  run_parallel(threads, order.size(), [&](size_t oi) {
+    size_t i = order[oi];
+    if (lb[i] == kInf) return;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      if (lb[i] > best * (1 + o.candidate_margin)) {
+        pruned++;
+        return;
+      }
+    }
+    SolveResult s = solve_pair(m, inst[i], o);
+    std::lock_guard<std::mutex> g(mu);
+    sol[i] = s;
+    solved[i] = 1;
+    if (s.ok() || s.status == "grid") best = std::min(best, s.objective_seconds);
+  });
+  // Which pairs beyond the final best's bound got solved depends on thread
+  // timing; only pairs with lb <= (1 + margin) x the final best (always
+  // solved) count, so the candidates and the counts below are deterministic.
+  r.pairs_solved_wall = r.pairs_total - pruned;
+  double least = kInf;
+  std::vector<size_t> cand;
+  std::string first_error;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    r.max_strategies_per_layer = std::max(r.max_strategies_per_layer, inst[i].max_strategies_per_layer);
+    if (lb[i] < kInf) least = std::min(least, least_bytes(inst[i], job));
+    if (lb[i] == kInf) continue;
+    if (lb[i] > best * (1 + o.candidate_margin)) {
+      r.pairs_pruned++;
+      continue;
+    }
+    r.pairs_solved++;
+    if (sol[i].status == "error" && first_error.empty()) first_error = sol[i].message;
+    if (sol[i].objective_seconds < kInf) cand.push_back(i);
+  }
+  std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) {
+    if (sol[a].objective_seconds != sol[b].objective_seconds) return sol[a].objective_seconds < sol[b].objective_seconds;
+    return pairs[a] < pairs[b];
+  });
+  if (cand.empty()) {
+    r.status = first_error.empty() ? "infeasible" : "error";
+    r.least_bytes_per_device = least == kInf ? 0 : least;
+    r.message = first_error.empty()
+                    ? fmt::format("no plan fits: the job needs at least {:.2f} GiB per device (fully sharded, full "
+                                  "recomputation, balanced stages), the devices have {:.2f} GiB",
+                                  r.least_bytes_per_device / kGiB, c.device(c.accelerators()[0]).spec.memory_bytes / kGiB)
+                    : first_error;
+    r.optimization_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+  // Confirmation with the simulator (the first candidates that simulate ok).
+  std::string source = fmt::format("paralab plan train --planner {}", o.planner);
+  int want = std::max(1, o.confirm);
+  int best_idx = -1;
+  for (size_t ci = 0; ci < cand.size() && int(r.confirmed.size()) < want; ++ci) {
+    size_t i = cand[ci];
+    Candidate k;
+    k.pp = pairs[i].first;
+    k.micro_batches = pairs[i].second;
+    k.solve = sol[i];
+    k.plan = plan_from_assignment(m, job, inst[i], sol[i].assignment, source);
+    if (o.confirm == 0) {
+      r.confirmed.push_back(std::move(k));
+      best_idx = 0;
+      break;
+    }
+    TrainingSimOptions so;
+    so.detailed = false;
+    so.collectives = o.confirm_collectives;
+    TrainingResult tr = simulate_training(k.plan, m, c, so);
+    k.sim_status = tr.status;
+    k.simulated_iteration_seconds = tr.iteration_seconds;
+    if (tr.status != "ok") continue;  // a cost-model miss (oom): try the next candidate
+    r.confirmed.push_back(std::move(k));
+    if (best_idx < 0 || tr.iteration_seconds < r.simulation.iteration_seconds) {
+      best_idx = int(r.confirmed.size()) - 1;
+      r.simulation = tr;
+    }
+  }
+  if (best_idx < 0) {
+    r.status = "infeasible";
+    r.message = "every candidate plan failed in the simulator (out of memory)";
+    r.optimization_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+  const Candidate& chosen = r.confirmed[best_idx];
+  r.status = "ok";
+  r.plan = chosen.plan;
+  r.solver_status = chosen.solve.status;
+  r.gap = chosen.solve.gap;
+  r.predicted_iteration_seconds = chosen.solve.objective_seconds;
+  r.simulated_iteration_seconds = chosen.simulated_iteration_seconds;
+  r.samples_per_second = r.simulated_iteration_seconds > 0 ? double(job.global_batch) / r.simulated_iteration_seconds : 0;
+  std::stable_sort(r.confirmed.begin(), r.confirmed.end(), [](const Candidate& a, const Candidate& b) {
+    return a.simulated_iteration_seconds < b.simulated_iteration_seconds;
+  });
+  r.optimization_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+Json planner_result_json(const PlannerResult& r) {
+  Json j;
+  j["status"] = r.status;
+  if (!r.message.empty()) j["message"] = r.message;
+  j["planner"] = r.planner;
+  j["solver"] = r.solver;
+  j["solver_status"] = r.solver_status;
+  j["gap"] = r.gap;
+  j["predicted_iteration_seconds"] = r.predicted_iteration_seconds;
+  j["simulated_iteration_seconds"] = r.simulated_iteration_seconds;
+  j["samples_per_second"] = r.samples_per_second;
+  j["pairs_total"] = r.pairs_total;
+  j["pairs_solved"] = r.pairs_solved;
+  j["pairs_pruned"] = r.pairs_pruned;
+  j["max_strategies_per_layer"] = r.max_strategies_per_layer;
+  if (r.status == "infeasible") j["least_bytes_per_device"] = r.least_bytes_per_device;
+  Json cands = Json::array();
+  for (const Candidate& k : r.confirmed) {
+    Json x;
+    x["pipeline_degree"] = k.pp;
+    x["micro_batches"] = k.micro_batches;
+    x["predicted_iteration_seconds"] = k.solve.objective_seconds;
+    x["simulated_iteration_seconds"] = k.simulated_iteration_seconds;
+    x["solver_status"] = k.solve.status;
+    cands.push_back(x);
+  }
+  j["candidates"] = cands;
+  if (r.status == "ok") {
+    Json mem = Json::array();
+    for (const auto& s : r.simulation.memory) mem.push_back(s);
+    j["memory"] = mem;
+    j["plan"] = plan_to_json(r.plan);
+  }
+  j["timing"]["optimization_seconds"] = r.optimization_seconds;
+  j["timing"]["pairs_solved"] = r.pairs_solved_wall;  // includes pairs solved before the final bound was known
+  j["optimization_seconds"] = r.optimization_seconds;
+  return j;
+}
+
+}  // namespace paralab::planner

@@ -1,0 +1,322 @@
+#include "strategies/training/planners/uniap_cost_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "core/cost_model.h"
+#include "sim/collectives.h"
+#include "strategies/training/layer_ops.h"
+#include "strategies/training/memory_model.h"
+
+namespace paralab::planner {
+
+namespace {
+
+bool is_block(LayerKind k) { return k == LayerKind::kEncoderBlock || k == LayerKind::kDecoderBlock; }
+
+DType dtype_of(Precision p) {
+  return p == Precision::kFp32 ? DType::kFp32 : p == Precision::kFp16 ? DType::kFp16 : DType::kBf16;
+}
+double weight_bytes(Precision p) { return p == Precision::kFp32 ? 4.0 : 2.0; }
+
+double ns_to_s(TimeNs t) { return double(t) * 1e-9; }
+
+// Everything a layer's strategies need: devices and the cost functions.
+struct Ctx {
+  const ModelGraph& m;
+  const Cluster& c;
+  const PlannerJob& job;
+  CostModel cost;
+  std::vector<int> accel;
+  int g = 1, pp = 1;
+  int64_t mb = 1;  // samples per micro-batch
+  int64_t micro_batches = 1;
+  // Ranks of stage `stage`'s devices at local indices idx.
+  std::vector<int> ranks(int stage, const std::vector<int>& idx) const {
+    std::vector<int> r;
+    for (int k : idx) r.push_back(accel[size_t(stage) * g + k]);
+    return r;
+  }
+  double coll(CollectiveKind kind, const std::vector<int>& r, double bytes) const {
+    if (r.size() < 2 || bytes <= 0) return 0;
+    return ns_to_s(sim::analytic_collective_ns(c, kind, r, bytes, CollectiveAlgo::kAuto));
+  }
+  // The first group of a layout axis (device index 0's group), as lowering.cpp axis_group.
+  std::vector<int> axis(const LayerStrategy& s, char a) const {
+    std::vector<int> idx;
+    if (a == 't') for (int x = 0; x < s.tp; ++x) idx.push_back(x);
+    if (a == 'f') for (int x = 0; x < s.fsdp; ++x) idx.push_back(x * s.tp);
+    if (a == 'd') for (int x = 0; x < s.dp; ++x) idx.push_back(x * s.fsdp * s.tp);
+    if (a == 's') for (int x = 0; x < g; ++x) idx.push_back(x);
+    return ranks(0, idx);
+  }
+};
+
+double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStrategy& s, int first_device,
+                   DType dt) {
+  TimeNs t = 0;
+  std::vector<int> tp_ranks;
+  for (int k = 0; k < s.tp; ++k) tp_ranks.push_back(x.accel[size_t(first_device) + k]);
+  for (const OpSpec& o : ops) {
+    if (o.kind == OpSpec::kTpCollective) {
+      if (s.tp > 1) t += sim::analytic_collective_ns(x.c, o.collective, tp_ranks, o.bytes, CollectiveAlgo::kAuto);
+      continue;
+    }
+    if (o.kind == OpSpec::kGemm) {
+      GemmShape sh{o.m, o.n, o.k};
+      double b = dtype_bytes(dt);
+      double flops = 2.0 * double(o.m) * double(o.n) * double(o.k);
+      double bytes = b * (double(o.m) * double(o.k) + double(o.k) * double(o.n) + double(o.m) * double(o.n));
+      t += x.cost.compute(x.accel[first_device], ComputeKind::kGemm, flops, bytes, dt, &sh).total_ns();
+    } else {
+      t += x.cost.compute(x.accel[first_device], o.compute, o.flops, o.bytes, dt).total_ns();
+    }
+  }
+  return ns_to_s(t);
+}
+
+double step_seconds(const Ctx& x, int l, int64_t samples, const LayerStrategy& s, int first_device) {
+  DType dt = dtype_of(x.job.precision);
+  const Layer& layer = x.m.layer(l);
+  double t = 0;
+  for (Phase ph : {Phase::kForward, Phase::kRecompute, Phase::kBackward})
+    t += ops_seconds(x, layer_ops(layer, x.job.seq_len, samples, dt, s, ph), s, first_device, dt);
+  return t;
+}
+
+struct Costed {
+  LayerStrategy s;
+  double time = 0, state = 0, act = 0, transient = 0;
+};
+
+Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_params) {
+  Costed r;
+  r.s = s;
+  const Layer& layer = x.m.layer(l);
+  int64_t samples = x.mb / s.batch_split();
+  double c = double(x.micro_batches);
+  double t = step_seconds(x, l, samples, s, 0);
+  double local = state_params / s.tp;
+  double grad = local * weight_bytes(x.job.precision);
+  if (s.zero_stage == 3 && s.fsdp > 1) {
+    double full = double(layer.params) / s.tp * weight_bytes(x.job.precision);
+    t += 2 * x.coll(CollectiveKind::kAllGather, x.axis(s, 'f'), full);
+  }
+  double per_iter = 0;
+  if (s.fsdp > 1) {
+    double rs = x.coll(CollectiveKind::kReduceScatter, x.axis(s, 'f'), grad);
+    if (s.zero_stage >= 2) t += rs;
+    else per_iter += rs;
+  }
+  if (s.dp > 1) per_iter += x.coll(CollectiveKind::kAllReduce, x.axis(s, 'd'), s.fsdp > 1 ? grad / s.fsdp : grad);
+  double shard = s.zero_stage >= 1 ? local / s.fsdp : local;
+  // The optimizer step is one op per stage (lowering.cpp): its work is
+  // shared out per layer, its launch overhead charged to the model's first
+  // layer only.
+  ComputeTime opt = x.cost.compute(x.accel[0], ComputeKind::kElementwise, 0, 28.0 * shard, dtype_of(x.job.precision));
+  per_iter += ns_to_s(opt.work_ns + (l == 0 ? opt.launch_ns : 0));
+  if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
+    per_iter += x.coll(CollectiveKind::kAllGather, x.axis(s, 'f'), local * weight_bytes(x.job.precision));
+  r.time = t + per_iter / c;
+  r.state = model_state_bytes(state_params, x.job.precision, s);
+  r.act = layer_activation_bytes(layer, x.job.seq_len, x.mb, x.job.precision, s);
+  r.transient = layer_transient_bytes(layer, x.job.seq_len, x.mb, x.job.precision, s);
+  return r;
+}
+
+std::vector<LayerStrategy> enumerate(const Ctx& x, int l, const StrategySpace& sp) {
+  const Layer& layer = x.m.layer(l);
+  const BlockShape& b = layer.shape;
+  int node = std::max(1, x.c.devices_per_node());
+  std::vector<LayerStrategy> out;
+  for (int tp = 1; tp <= x.g; ++tp) {
+    if (x.g % tp || tp > node) continue;
+    if (tp > 1 && !sp.tensor_parallel) continue;
+    if ((b.heads > 0 && b.heads % tp) || (b.kv_heads > 0 && b.kv_heads % tp) || (b.ffn_hidden > 0 && b.ffn_hidden % tp))
+      continue;
+    int rest = x.g / tp;
+    for (int fsdp = 1; fsdp <= rest; ++fsdp) {
+      if (rest % fsdp) continue;
+      int dp = rest / fsdp;
+      if (x.mb % (dp * fsdp)) continue;
+      if (fsdp > 1 && !sp.sharding) continue;
+      if (sp.pure_data_parallel_only && (tp != 1 || fsdp != 1)) continue;
+      if (sp.full_sharding_only && (tp != 1 || fsdp != x.g)) continue;
+      for (int zero = fsdp > 1 ? 1 : 0; zero <= (fsdp > 1 ? 3 : 0); ++zero) {
+        if ((sp.only_zero3 || sp.full_sharding_only) && fsdp > 1 && zero != 3) continue;
+        for (int seqp = 0; seqp <= (tp > 1 && sp.sequence_parallel ? 1 : 0); ++seqp) {
+          if (seqp && layer.tokens(x.job.seq_len) % tp) continue;
+          for (int rc = 0; rc < (is_block(layer.kind) && sp.recomputation ? 3 : 1); ++rc) {
+            if (rc == int(Recompute::kSelective) && !sp.selective_recompute) continue;
+            LayerStrategy s;
+            s.dp = dp, s.tp = tp, s.fsdp = fsdp, s.zero_stage = zero;
+            s.sequence_parallel = seqp;
+            s.recompute = Recompute(rc);
+            out.push_back(s);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Drops strategies dominated within their (dp, tp, fsdp, sp) group.
+std::vector<Costed> prune_dominated(std::vector<Costed> v) {
+  std::vector<Costed> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    bool dominated = false;
+    for (size_t j = 0; j < v.size() && !dominated; ++j) {
+      if (i == j) continue;
+      const LayerStrategy &a = v[i].s, &b = v[j].s;
+      if (a.dp != b.dp || a.tp != b.tp || a.fsdp != b.fsdp || a.sequence_parallel != b.sequence_parallel) continue;
+      bool no_worse = v[j].time <= v[i].time && v[j].state <= v[i].state && v[j].act <= v[i].act;
+      bool equal = v[j].time == v[i].time && v[j].state == v[i].state && v[j].act == v[i].act;
+      if (no_worse && (!equal || j < i)) dominated = true;  // ties: keep the first
+    }
+    if (!dominated) out.push_back(v[i]);
+  }
+  return out;
+}
+
+bool same_layout(const LayerStrategy& a, const LayerStrategy& b) {
+  return a.dp == b.dp && a.fsdp == b.fsdp && a.tp == b.tp;
+}
+
+}  // namespace
+
+double layer_step_seconds(const ModelGraph& m, const Cluster& c, int l, int64_t seq, int64_t samples, Precision p,
+                          const LayerStrategy& s, int first_device) {
+  PlannerJob job;
+  job.seq_len = seq;
+  job.precision = p;
+  Ctx x{m, c, job, CostModel(c), c.accelerators()};
+  return step_seconds(x, l, samples, s, first_device);
+}
+
+CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp,
+                              int64_t micro_batches, const StrategySpace& space) {
+  Ctx x{m, c, job, CostModel(c), c.accelerators()};
+  int n_dev = int(x.accel.size());
+  x.pp = pp;
+  x.g = n_dev / pp;
+  x.micro_batches = micro_batches;
+  x.mb = job.global_batch / micro_batches;
+  CostedInstance ci;
+  ci.pipeline_degree = pp;
+  ci.devices_per_stage = x.g;
+  PlanInstance& in = ci.instance;
+  in.num_stages = pp;
+  in.micro_batches = micro_batches;
+  int n = m.num_layers();
+  double transient = 0;
+  std::map<std::string, std::pair<int, std::vector<Costed>>> cache;
+  for (int l = 0; l < n; ++l) {
+    const Layer& layer = m.layer(l);
+    double params = double(layer.params);
+    if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
+      params += double(layer.matmul_params);  // tied embedding replica on the last stage
+    // Identical layers (the Transformer blocks) share their costs.
+    const BlockShape& b = layer.shape;
+    std::string key = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", int(layer.kind), layer.params,
+                                  layer.matmul_params, params, layer.token_scale, b.hidden, b.heads, b.kv_heads,
+                                  b.head_dim, b.ffn_hidden, b.gated_mlp, b.cross_attention, b.causal, b.window_tokens,
+                                  b.vocab);
+    auto hit = cache.find(key);
+    if (hit == cache.end()) {
+      std::vector<LayerStrategy> ss = enumerate(x, l, space);
+      std::vector<Costed> cs;
+      for (const LayerStrategy& s : ss) cs.push_back(cost_strategy(x, l, s, params));
+      hit = cache.emplace(key, std::make_pair(int(ss.size()), prune_dominated(std::move(cs)))).first;
+    }
+    ci.strategies_enumerated += hit->second.first;
+    const std::vector<Costed>& cs = hit->second.second;
+    ci.strategies_kept += int(cs.size());
+    ci.max_strategies_per_layer = std::max(ci.max_strategies_per_layer, int(cs.size()));
+    in.time_seconds.emplace_back();
+    in.state_bytes.emplace_back();
+    in.act_bytes.emplace_back();
+    ci.strategies.emplace_back();
+    for (const Costed& k : cs) {
+      in.time_seconds.back().push_back(k.time);
+      in.state_bytes.back().push_back(k.state);
+      in.act_bytes.back().push_back(k.act);
+      ci.strategies.back().push_back(k.s);
+      transient = std::max(transient, k.transient);
+    }
+  }
+  ci.transient_reserve_bytes = transient;
+  // Edges: the model's in-edges (a chain adds (u-1, u)).
+  for (int v = 0; v < n; ++v)
+    for (int u : m.inputs_of(v)) {
+      EdgeCosts e;
+      e.u = u, e.v = v;
+      const auto& su = ci.strategies[u];
+      const auto& sv = ci.strategies[v];
+      double out_u = m.layer(u).output_bytes(job.seq_len), out_v = m.layer(v).output_bytes(job.seq_len);
+      // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
+      std::vector<double> a2a(su.size()), send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
+      std::vector<int> pair = pp > 1 ? std::vector<int>{x.accel[0], x.accel[size_t(x.g)]} : std::vector<int>{};
+      for (size_t k = 0; k < su.size(); ++k) {
+        const LayerStrategy& a = su[k];
+        double bytes = out_u * double(x.mb / a.batch_split());
+        a2a[k] = 2 * x.coll(CollectiveKind::kAllToAll, x.axis(a, 's'), bytes / a.tp);
+        if (pp > 1) {
+          send_u[k] = x.coll(CollectiveKind::kSendRecv, pair, bytes / a.tp);
+          if (a.tp > 1 && !a.sequence_parallel) gather_u[k] = x.coll(CollectiveKind::kAllGather, x.axis(a, 't'), bytes);
+        }
+      }
+      for (size_t l = 0; l < sv.size(); ++l) {
+        const LayerStrategy& b = sv[l];
+        double bytes = out_v * double(x.mb / b.batch_split());
+        if (pp > 1) {
+          send_v[l] = x.coll(CollectiveKind::kSendRecv, pair, bytes / b.tp);
+          if (b.tp > 1 && !b.sequence_parallel) gather_v[l] = x.coll(CollectiveKind::kAllGather, x.axis(b, 't'), bytes);
+        }
+      }
+      for (size_t k = 0; k < su.size(); ++k)
+        for (size_t l = 0; l < sv.size(); ++l) {
+          e.same_stage.push_back(same_layout(su[k], sv[l]) ? 0.0 : a2a[k]);
+          e.cross_stage.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
+        }
+      in.edges.push_back(std::move(e));
+    }
+  for (int i = 0; i < pp; ++i) {
+    double inflight = job.schedule == PipelineSchedule::kGpipe ? double(micro_batches)
+                                                               : double(std::min<int64_t>(pp - i, micro_batches));
+    in.in_flight.push_back(inflight);
+    double cap = c.device(x.accel[size_t(i) * x.g]).spec.memory_bytes - job.reserve_bytes - transient;
+    in.capacity_bytes.push_back(std::max(0.0, cap));
+  }
+  return ci;
+}
+
+TrainingPlan plan_from_assignment(const ModelGraph& m, const PlannerJob& job, const CostedInstance& ci,
+                                  const Assignment& a, const std::string& source) {
+  TrainingPlan p;
+  p.model = job.model;
+  p.cluster = job.cluster;
+  p.nodes = job.nodes;
+  p.seq_len = job.seq_len;
+  p.global_batch = job.global_batch;
+  p.micro_batches = ci.instance.micro_batches;
+  p.precision = job.precision;
+  p.schedule = job.schedule;
+  p.reserve_bytes = job.reserve_bytes;
+  p.source = source;
+  int n = m.num_layers(), g = ci.devices_per_stage;
+  for (int i = 0; i < ci.pipeline_degree; ++i) {
+    PipelineStage st;
+    st.first_layer = int(std::find(a.stage.begin(), a.stage.end(), i) - a.stage.begin());
+    st.end_layer = int(std::find_if(a.stage.begin(), a.stage.end(), [i](int s) { return s > i; }) - a.stage.begin());
+    for (int k = 0; k < g; ++k) st.devices.push_back(i * g + k);
+    p.stages.push_back(std::move(st));
+  }
+  for (int l = 0; l < n; ++l) p.layers.push_back(ci.strategies[l][a.strategy[l]]);
+  return p;
+}
+
+}  // namespace paralab::planner
