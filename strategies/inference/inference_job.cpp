@@ -83,6 +83,7 @@ BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job) {
   c.weight_bytes = c.matmul_params * job.weights.bits_per_weight / 8.0 + 2.0 * other_params;
   // Llama: q k v o, gate up down, 2 norms = 9; OPT: 6 matrices with biases
   // and 2 layer norms with bias = 16 (FlexGen's per-tensor copies).
+  c.gated_mlp = s.gated_mlp;
   c.weight_tensors = s.gated_mlp ? 9 : 16;
   c.kv_bytes_per_token = 2.0 * double(c.kv_width) * job.kv.bits_per_element / 8.0;
   c.hidden_bytes_per_token = 2.0 * double(s.hidden);

@@ -63,6 +63,7 @@ struct BlockCosts {
   double matmul_params = 0;      // GEMM weights of one block
   double qkv_params = 0;         // of which the Q, K, V projections
   double weight_bytes = 0;       // one block in the job's format (+ fp16 norms/biases)
+  bool gated_mlp = false;
   int weight_tensors = 0;        // separate tensors of one block (per-tensor copies)
   double kv_bytes_per_token = 0; // K and V of one position of one sequence in one block
   double hidden_bytes_per_token = 0;  // fp16 activation row, 2 * hidden

@@ -29,7 +29,7 @@ class Lowerer {
     step_done_.assign(size_t(T_ * L_ * nb_), -1);
     last_op_.assign(size_t(nb_), -1);
     last_hidden_store_.assign(size_t(nb_), -1);
-    weights_of_visit_.resize(size_t(T_ * L_));
+    last_kv_store_.assign(size_t(L_ * nb_), -1);
   }
 
   TaskGraph run() {
@@ -89,8 +89,10 @@ class Lowerer {
     return out;
   }
 
-  Ops kv_load(int64_t t, int64_t j, const Ops& after) {
+  // Reads the cache of (j, k) that earlier steps stored: after the last store.
+  Ops kv_load(int64_t t, int64_t j, int64_t k, Ops after) {
     Ops out;
+    after.push_back(last_kv_store_[size_t(j * nb_ + k)]);
     if (t == 0 || p_.cpu_attention || p_.schedule == Schedule::kLlamaCpp) return out;
     const double bytes = c_.kv_bytes(p_.job.prompt_len + t - 1, p_.gpu_batch);
     int lbl = label("load cache", j);
@@ -103,9 +105,11 @@ class Lowerer {
     return out;
   }
 
-  Ops kv_store(int64_t t, int64_t j, const Ops& after) {
+  Ops kv_store(int64_t t, int64_t j, int64_t k, const Ops& after) {
     Ops out;
-    if (p_.cpu_attention || p_.schedule == Schedule::kLlamaCpp) return out;
+    // With CPU attention a decode step's new K, V go to the CPU inside the
+    // compute task; the prefill's cache is stored like any other.
+    if ((p_.cpu_attention && t > 0) || p_.schedule == Schedule::kLlamaCpp) return out;
     const double bytes = c_.kv_bytes(positions(t), p_.gpu_batch);
     int lbl = label("store cache", j);
     if (p_.kv_cpu > 0) out.push_back(xfer(kKvStore, gpu_, kv_host_, p_.kv_cpu * bytes, lbl, after));
@@ -114,6 +118,7 @@ class Lowerer {
       int d = xfer(kKvStore, gpu_, pinned, p_.kv_disk * bytes, lbl, after);
       out.push_back(xfer(disk_stream(), pinned, {TierKind::kSsd, 0}, p_.kv_disk * bytes, lbl, {d}));
     }
+    if (!out.empty()) last_kv_store_[size_t(j * nb_ + k)] = out.back();
     return out;
   }
 
@@ -188,10 +193,10 @@ class Lowerer {
         for (int64_t k = 0; k < nb_; ++k) {
           const int64_t s = v * nb_ + k;
           Ops in = w;
-          for (int op : kv_load(t, j, s >= 2 ? Ops{step_done_[s - 2]} : Ops{})) in.push_back(op);
+          for (int op : kv_load(t, j, k, s >= 2 ? Ops{step_done_[s - 2]} : Ops{})) in.push_back(op);
           for (int op : hidden_load(t, j, k, {})) in.push_back(op);
           int c = compute(t, j, k, in);
-          kv_store(t, j, {c});
+          kv_store(t, j, k, {c});
           hidden_store(t, j, k, {c});
           step_done_[s] = c;
         }
@@ -206,7 +211,7 @@ class Lowerer {
     auto j_of = [&](int64_t s) { return (s / nb_) % L_; };
     int blbl = g.intern_label("sync");
     Ops issued = weight_load(0, {});  // prologue: layer 0's weights, step 0's inputs
-    for (int op : kv_load(0, 0, {})) issued.push_back(op);
+    for (int op : kv_load(0, 0, 0, {})) issued.push_back(op);
     for (int op : hidden_load(0, 0, 0, {})) issued.push_back(op);
     int barrier = barrier_after(issued, blbl);
     for (int64_t s = 0; s < steps; ++s) {
@@ -216,18 +221,18 @@ class Lowerer {
       if (k == 0 && s / nb_ + 1 < T_ * L_)
         for (int op : weight_load(s / nb_ + 1, b)) ops.push_back(op);
       if (s + 1 < steps) {
-        for (int op : kv_load(t_of(s + 1), j_of(s + 1), b)) ops.push_back(op);
+        for (int op : kv_load(t_of(s + 1), j_of(s + 1), (s + 1) % nb_, b)) ops.push_back(op);
         for (int op : hidden_load(t_of(s + 1), j_of(s + 1), (s + 1) % nb_, b)) ops.push_back(op);
       }
       if (s >= 1) {
         for (int op : hidden_store(t_of(s - 1), j_of(s - 1), (s - 1) % nb_, {step_done_[s - 1]})) ops.push_back(op);
-        for (int op : kv_store(t_of(s - 1), j_of(s - 1), {step_done_[s - 1]})) ops.push_back(op);
+        for (int op : kv_store(t_of(s - 1), j_of(s - 1), (s - 1) % nb_, {step_done_[s - 1]})) ops.push_back(op);
       }
       ops.push_back(step_done_[s] = compute(t, j, k, b));
       barrier = barrier_after(ops, blbl);
     }
     Ops tail = hidden_store(t_of(steps - 1), j_of(steps - 1), (steps - 1) % nb_, {barrier});
-    for (int op : kv_store(t_of(steps - 1), j_of(steps - 1), {barrier})) tail.push_back(op);
+    for (int op : kv_store(t_of(steps - 1), j_of(steps - 1), (steps - 1) % nb_, {barrier})) tail.push_back(op);
     barrier_after(tail, blbl);
   }
 
@@ -244,8 +249,7 @@ class Lowerer {
   int g_, cpu_;
   int64_t T_ = 0, L_ = 0, nb_ = 1;
   Place gpu_, w_host_, kv_host_;
-  std::vector<int> visit_done_, step_done_, last_op_, last_hidden_store_;
-  std::vector<Ops> weights_of_visit_;
+  std::vector<int> visit_done_, step_done_, last_op_, last_hidden_store_, last_kv_store_;
   int next_disk_ = 0;
 };
 

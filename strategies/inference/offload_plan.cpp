@@ -15,11 +15,15 @@ constexpr const char* kScheduleNames[] = {"accelerate", "zero-inference", "llama
 
 bool sums_to_one(double a, double b, double c) { return std::fabs(a + b + c - 1.0) < 1e-9 && a >= 0 && b >= 0 && c >= 0; }
 
-// FlexGen's GPU working set of one GPU batch in prefill (its cost model's
-// inter_p, REFERENCES Part B 2.3): gbs*s*(18 h1 + 2 h2) + 2 gbs nh s^2.
+// Peak live activations of one GPU batch in prefill (fp16): the block input
+// and Q, K, V (4 rows of h per token), plus the larger of the attention
+// scores (nh x s x s, no fused attention) and the MLP intermediate (h2 per
+// token, twice for a gated MLP).
 double activation_working_bytes(const OffloadPlan& p, const BlockCosts& c) {
   double gbs = double(p.gpu_batch), s = double(p.job.prompt_len);
-  return gbs * s * (18.0 * double(c.hidden) + 2.0 * double(c.ffn_hidden)) + 2.0 * gbs * double(c.heads) * s * s;
+  double scores = 2.0 * gbs * double(c.heads) * s * s;
+  double mlp = 2.0 * gbs * s * double(c.ffn_hidden) * (c.gated_mlp ? 2.0 : 1.0);
+  return 8.0 * gbs * s * double(c.hidden) + std::max(scores, mlp);
 }
 
 }  // namespace
@@ -88,7 +92,10 @@ TierBytes plan_memory(const OffloadPlan& p, const BlockCosts& c, const Cluster&)
     return t;
   }
   const double streamed = (1.0 - p.w_gpu) * c.weight_bytes;
-  t.gpu = p.w_gpu * c.all_block_bytes() + c.head_bytes + p.weight_slots() * streamed + p.kv_gpu * kv_all +
+  // FlexGen runs attention and MLP as separate layers (sep_layer), so its
+  // double buffer (current + next) holds about one block.
+  const double buffers = p.schedule == Schedule::kFlexGen ? streamed : p.weight_slots() * streamed;
+  t.gpu = p.w_gpu * c.all_block_bytes() + c.head_bytes + buffers + p.kv_gpu * kv_all +
           activation_working_bytes(p, c);
   // A streamed KV cache needs a double buffer of one GPU batch's cache.
   if (p.kv_gpu < 1.0 && !p.cpu_attention) t.gpu += 2.0 * c.kv_bytes(int64_t(total_ctx), p.gpu_batch) * (1 - p.kv_gpu);
