@@ -7,9 +7,10 @@ namespace paralab {
 // Defined next to each experiment; listed here explicitly (one place).
 Experiment korthikanti_experiment();
 Experiment lcq_suite_experiment();
+Experiment pipo_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment()};
+  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), pipo_experiment()};
   return all;
 }
 

@@ -25,6 +25,7 @@ struct InferOptions {
   std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace;
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
+  int pin_weight = 1;
 };
 
 void print_result(const InferenceResult& r, const PlanSearch* s) {
@@ -46,7 +47,7 @@ void print_result(const InferenceResult& r, const PlanSearch* s) {
   fmt::print("memory per tier: GPU {}, pinned {}, pageable {}, SSD {}\n", human_bytes(m.gpu), human_bytes(m.pinned),
              human_bytes(m.pageable), human_bytes(m.ssd));
   if (r.status != "ok") return;
-  fmt::print("throughput {:.2f} tokens/s; prefill {:.3f} s, decode {:.3f} s\n", r.tokens_per_second, r.prefill_seconds,
+  fmt::print("throughput {:.4g} tokens/s; prefill {:.3f} s, decode {:.3f} s\n", r.tokens_per_second, r.prefill_seconds,
              r.decode_seconds);
   fmt::print("GPU utilization {:.1f}%, CPU {:.1f}%; channels: SSD read {:.1f}%, H2D {:.1f}%, D2H {:.1f}%\n",
              100 * r.gpu_utilization, 100 * r.cpu_utilization, 100 * r.ssd_read_utilization, 100 * r.h2d_utilization,
@@ -73,7 +74,7 @@ OffloadPlan flexgen_user_plan(const InferOptions& a, const InferenceJob& job, co
   // FlexGen's bench suite runs these policies with --cpu (attention over a
   // CPU-held cache on the CPU) whenever the cache is on the CPU.
   p.cpu_attention = p.kv_cpu > 0 && cpu_device(cl) >= 0;
-  p.pinned_weights = true;  // FlexGen's default --pin-weight 1
+  p.pinned_weights = a.pin_weight != 0;  // FlexGen's --pin-weight (default 1)
   return p;
 }
 
@@ -89,9 +90,10 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   job.batch = a.batch > 0 ? a.batch : 1;
   BlockCosts c = block_costs(m, job);
   Schedule s = parse_schedule(a.schedule);
-  const bool flexgen_flags = !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0;
+  const bool flexgen_flags = !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.pin_weight != 1;
   if (flexgen_flags && s != Schedule::kFlexGen)
-    throw InputError("--percent, --gpu-batch-size and --num-gpu-batches are FlexGen's flags: use them with --schedule flexgen");
+    throw InputError(
+        "--percent, --gpu-batch-size, --num-gpu-batches and --pin-weight are FlexGen's flags: use them with --schedule flexgen");
   InferenceResult r;
   PlanSearch search;
   const bool searched = !flexgen_flags;
@@ -146,6 +148,8 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--percent", a.percent, "FlexGen policy: wg wc cg cc hg hc (percent; disk gets the rest)")->expected(6);
   cmd->add_option("--gpu-batch-size", a.gpu_batch, "FlexGen GPU batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
+  cmd->add_option("--pin-weight", a.pin_weight, "FlexGen: 1 pins host-held weights (default), 0 keeps them pageable")
+      ->check(CLI::Range(0, 1));
   cmd->add_option("-o,--out", a.out, "Write the plan as JSON");
   cmd->add_option("--trace", a.trace, "Write a Chrome/Perfetto trace of the run");
   cmd->callback([&o] { run_infer(o, a); });

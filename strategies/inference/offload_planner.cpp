@@ -80,6 +80,9 @@ void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl) {
   if (!keeps_kv_on_gpu(p.schedule) && gpu_at(0) > cap) p.kv_gpu = 0, p.kv_cpu = 1;
   double g0 = gpu_at(0), g1 = gpu_at(1);
   double wg = g1 <= cap ? 1.0 : g1 > g0 ? std::clamp((cap - g0) / (g1 - g0), 0.0, 1.0) : 0.0;
+  // ZeRO-Inference partitions every parameter to CPU or NVMe (ZeRO-3
+  // offload) and fetches each block before use: nothing stays resident.
+  if (p.schedule == Schedule::kZeroInference) wg = 0;
   wg = std::floor(wg * 100.0) / 100.0;  // integer percentages, as FlexGen's --percent
   const double rest = 1.0 - wg;
   p.w_gpu = wg, p.w_cpu = 0, p.w_disk = rest;
