@@ -197,8 +197,8 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
     }
   }
   if (ranked.empty()) {
-    // Nothing fits: report the smallest plan's verdict.
-    OffloadPlan q = schedule_plan(s, job, 1, 1, c, cl);
+    // Nothing fits: report the verdict on the requested (or smallest) batch.
+    OffloadPlan q = schedule_plan(s, job, fixed_batch > 0 ? fixed_batch : 1, 1, c, cl);
     out.best = simulate_offload(q, m, cl);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
