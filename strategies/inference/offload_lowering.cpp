@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <vector>
 
 namespace paralab {
@@ -43,7 +44,15 @@ class Lowerer {
 
  private:
   int64_t positions(int64_t t) const { return t == 0 ? p_.job.prompt_len : 1; }
-  int label(const char* what, int64_t j) { return g.intern_label(fmt::format("L{} {}", j, what)); }
+  // Interned once per (text, block): formatting and hashing a label per op
+  // would dominate the lowering of long generations.
+  int label(const char* what, int64_t j) {
+    auto& ids = label_ids_[what];
+    if (ids.empty()) ids.assign(size_t(L_), -1);
+    int& id = ids[size_t(j)];
+    if (id < 0) id = g.intern_label(fmt::format("L{} {}", j, what));
+    return id;
+  }
   void deps(int op, const Ops& before) {
     for (int b : before)
       if (b >= 0) g.add_dep(b, op);
@@ -251,6 +260,7 @@ class Lowerer {
   Place gpu_, w_host_, kv_host_;
   std::vector<int> visit_done_, step_done_, last_op_, last_hidden_store_, last_kv_store_;
   int next_disk_ = 0;
+  std::map<const char*, std::vector<int>> label_ids_;  // keyed by the literal's address
 };
 
 }  // namespace
