@@ -13,15 +13,15 @@
 // CPU-held cache is computed on the CPU at F_cpu,eff). Memory per tier with
 // the capacities relaxed by alpha = 0.8.
 // Policy search: for each gbs in 1, 2, 3, 4, 8, 16, ... and nb = 1, 2, ...
-// (stopping when throughput drops), the placement that minimises T / bls
-// subject to the memory constraints. FlexGen solves this as an LP with
-// PuLP/CBC; here the placement is enumerated on a grid (weights in 5%
-// steps, cache and hidden in 25% / 100% steps), which is FlexGen's own
-// runtime granularity (integer --percent) coarsened.
+// (stopping when throughput drops or nothing fits), the placement that
+// minimises T / bls under the memory constraints — an LP, because every
+// term is affine in the placement fractions for a fixed (gbs, nb). FlexGen
+// solves it with PuLP/CBC; here with COIN-OR Clp (CBC's LP engine).
 // Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "core/cluster.h"
 
@@ -54,6 +54,11 @@ struct FlexGenEstimate {
 
 FlexGenEstimate flexgen_estimate(const FlexGenModelDims& m, int64_t s, int64_t n, const FlexGenPolicy& p,
                                  const FlexGenConstants& hw, double alpha = 0.8);
+
+// Best placement for p's (gbs, nb) by the LP; .second.fits is false when
+// nothing fits.
+std::pair<FlexGenPolicy, FlexGenEstimate> flexgen_best_placement(const FlexGenModelDims& m, int64_t s, int64_t n,
+                                                                 FlexGenPolicy p, const FlexGenConstants& hw);
 
 // Best policy by the model; `fixed_bls` > 0 keeps gbs x nb == fixed_bls.
 FlexGenPolicy flexgen_policy_search(const FlexGenModelDims& m, int64_t s, int64_t n, const FlexGenConstants& hw,

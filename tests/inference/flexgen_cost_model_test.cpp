@@ -50,5 +50,34 @@ TEST(FlexGenCostModel, SearchRespectsTheModelsOwnMemoryLimit) {
   EXPECT_LT(e.tokens_per_second, r.tokens_per_second);
 }
 
+// The LP's optimum is at least as good as every fitting point of a brute
+// force grid (weights in 5% steps, cache in 25% steps, hidden on GPU or
+// CPU) at the same (gbs, nb).
+TEST(FlexGenCostModel, LpBeatsABruteForceGrid) {
+  FlexGenModelDims m{48, 7168, 28672, 56};
+  FlexGenConstants hw = flexgen_t4_constants();
+  for (auto [gbs, nb] : {std::pair<int64_t, int64_t>{48, 3}, {16, 4}}) {
+    double grid = 0;
+    for (int wg = 0; wg <= 20; ++wg)
+      for (int wc = 0; wg + wc <= 20; ++wc)
+        for (int cg = 0; cg <= 4; ++cg)
+          for (int cc = 0; cg + cc <= 4; ++cc)
+            for (int hg = 0; hg <= 1; ++hg) {
+              FlexGenPolicy q;
+              q.gbs = gbs, q.nb = nb, q.wg = wg / 20.0, q.wc = wc / 20.0, q.cg = cg / 4.0, q.cc = cc / 4.0;
+              q.hg = hg, q.hc = 1 - hg;
+              FlexGenEstimate e = flexgen_estimate(m, 512, 32, q, hw);
+              if (e.fits) grid = std::max(grid, e.tokens_per_second);
+            }
+    FlexGenPolicy p;
+    p.gbs = gbs, p.nb = nb;
+    auto [lp, e] = flexgen_best_placement(m, 512, 32, p, hw);
+    EXPECT_TRUE(e.fits);
+    double got = e.tokens_per_second;
+    EXPECT_GT(grid, 0);
+    EXPECT_GE(got, grid * (1 - 1e-9)) << "gbs " << gbs << " nb " << nb;
+  }
+}
+
 }  // namespace
 }  // namespace paralab
