@@ -13,7 +13,9 @@
 
 #include "core/catalog.h"
 #include "core/error.h"
+#include "real/run_graph.h"
 #include "results/store.h"
+#include "strategies/inference/offload_lowering.h"
 #include "strategies/inference/offload_planner.h"
 #include "tools/cli_common.h"
 
@@ -22,7 +24,8 @@ namespace paralab::cli {
 namespace {
 
 struct InferOptions {
-  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace;
+  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace, execute;
+  int repetitions = 1;
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
   int pin_weight = 1;
@@ -78,6 +81,30 @@ OffloadPlan flexgen_user_plan(const InferOptions& a, const InferenceJob& job, co
   return p;
 }
 
+// Runs the plan's TaskGraph for real (the same graph the simulator ran):
+// SSD bytes from the scratch file with O_DIRECT, copies between the host
+// executor's pinned / pageable / device arenas, compute on the device
+// worker. A record with backend real-host / real-cuda.
+RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Cluster& cl, const InferOptions& a) {
+  TaskGraph g = lower_offload_plan(r.plan, block_costs(m, r.plan.job), cl);
+  real::RunGraphOptions ro;
+  ro.backend = a.execute;
+  ro.cluster_arg = a.cluster;
+  ro.exec.repetitions = a.repetitions;
+  ro.exec.keep_timings = false;
+  std::vector<real::RankResult> ranks;
+  RunRecord rec = real::run_graph(g, cl, ro, &ranks);
+  rec.model = r.plan.job.model;
+  rec.cluster = cl.name;
+  rec.strategy = schedule_name(r.plan.schedule);
+  rec.config = r.plan.to_json();
+  rec.throughput = rec.step_seconds > 0 ? double(r.plan.job.batch * r.plan.job.gen_len) / rec.step_seconds : 0;
+  rec.throughput_unit = "tokens_per_s";
+  rec.metrics["simulated_seconds"] = r.total_seconds;
+  rec.metrics["simulated_gpu_utilization"] = r.gpu_utilization;
+  return rec;
+}
+
 void run_infer(const CommonOptions& o, const InferOptions& a) {
   ModelGraph m = load_model(a.model);
   Cluster cl = load_cluster(a.cluster);
@@ -121,11 +148,31 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   int64_t id = store.insert(inference_run_record(r));
   Json j = inference_result_json(r);
   j["run_id"] = id;
+  std::string real_text;
+  if (!a.execute.empty() && r.status == "ok") {
+    RunRecord real = execute_plan(r, m, cl, a);
+    j["real"] = {{"backend", real.backend},
+                 {"status", real.status},
+                 {"message", real.message},
+                 {"seconds", real.step_seconds},
+                 {"tokens_per_second", real.throughput},
+                 {"device_busy", real.device_utilization.at(gpu_device(cl))},
+                 {"relative_error_seconds", r.total_seconds > 0 ? real.step_seconds / r.total_seconds - 1 : 0.0},
+                 {"run_id", store.insert(real)}};
+    real_text = fmt::format(
+        "{} run: {} — measured {:.3f} s ({:.4g} tokens/s), device busy {:.1f}%; simulated {:.3f} s, busy {:.1f}%; "
+        "time error {:+.1f}%\n",
+        real.backend, real.status, real.step_seconds, real.throughput, 100 * real.device_utilization.at(gpu_device(cl)),
+        r.total_seconds, 100 * r.gpu_utilization, 100 * (real.step_seconds / r.total_seconds - 1));
+  }
   if (searched)
     j["timing"]["search_seconds"] = search.seconds, j["search"] = {{"candidates", search.candidates},
                                                                  {"feasible", search.feasible},
                                                                  {"simulated", search.simulated}};
-  emit(o, j, [&] { print_result(r, searched ? &search : nullptr); });
+  emit(o, j, [&] {
+    print_result(r, searched ? &search : nullptr);
+    fmt::print("{}", real_text);
+  });
   if (r.status != "ok") {
     std::fflush(stdout);
     std::exit(1);  // the job ran and failed: a recorded run (DESIGN.md exit codes)
@@ -150,6 +197,10 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
   cmd->add_option("--pin-weight", a.pin_weight, "FlexGen: 1 pins host-held weights (default), 0 keeps them pageable")
       ->check(CLI::Range(0, 1));
+  cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")
+      ->check(CLI::IsMember({"host", "cuda"}));
+  cmd->add_option("--repetitions", a.repetitions, "With --execute: timed runs, the fastest kept")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("-o,--out", a.out, "Write the plan as JSON");
   cmd->add_option("--trace", a.trace, "Write a Chrome/Perfetto trace of the run");
   cmd->callback([&o] { run_infer(o, a); });

@@ -39,6 +39,7 @@ class Lowerer {
       barrier_loop();
     else
       dataflow_loop();
+    teardown();
     return std::move(g);
   }
 
@@ -67,10 +68,27 @@ class Lowerer {
   void setup() {
     TierBytes t = plan_memory(p_, c_, cl_);
     int lbl = g.intern_label("plan memory");
-    g.add_alloc(g_, kSetup, gpu_, t.gpu, lbl);
-    if (t.pinned > 0) g.add_alloc(g_, kSetup, {TierKind::kPinnedHost, 0}, t.pinned, lbl);
-    if (t.pageable > 0) g.add_alloc(g_, kSetup, {TierKind::kPageableHost, 0}, t.pageable, lbl);
-    if (t.ssd > 0) g.add_alloc(g_, kSetup, {TierKind::kSsd, 0}, t.ssd, lbl);
+    const std::pair<Place, double> tiers[] = {{gpu_, t.gpu},
+                                              {{TierKind::kPinnedHost, 0}, t.pinned},
+                                              {{TierKind::kPageableHost, 0}, t.pageable},
+                                              {{TierKind::kSsd, 0}, t.ssd}};
+    for (const auto& [place, bytes] : tiers)
+      if (bytes > 0) {
+        g.add_alloc(g_, kSetup, place, bytes, lbl);
+        allocated_.push_back({place, bytes});
+      }
+  }
+
+  // Frees the plan's memory after every op that has no successor, so a
+  // backend that runs the graph again (warm-up, repetitions) starts empty.
+  void teardown() {
+    std::vector<char> has_succ(g.size(), 0);
+    for (auto [before, after] : g.deps()) has_succ[size_t(before)] = 1;
+    Ops sinks;
+    for (size_t i = 0; i < g.size(); ++i)
+      if (!has_succ[i]) sinks.push_back(int(i));
+    int lbl = g.intern_label("free plan memory");
+    for (const auto& [place, bytes] : allocated_) deps(g.add_free(g_, kSetup, place, bytes, lbl), sinks);
   }
 
   // The streamed part of block j's weights for visit v; returns the ops
@@ -147,7 +165,8 @@ class Lowerer {
   }
 
   int compute_op(int dev, ComputeKind kind, double flops, double bytes, int lbl, const Ops& after) {
-    int op = g.add_compute(dev, kCompute, kind, flops, bytes, dev == g_ ? DType::kFp16 : DType::kFp32, lbl);
+    const bool gpu = cl_.device(dev).spec.kind == "gpu";
+    int op = g.add_compute(dev, kCompute, kind, flops, bytes, gpu ? DType::kFp16 : DType::kFp32, lbl);
     deps(op, after);
     return op;
   }
@@ -260,7 +279,8 @@ class Lowerer {
   Place gpu_, w_host_, kv_host_;
   std::vector<int> visit_done_, step_done_, last_op_, last_hidden_store_, last_kv_store_;
   int next_disk_ = 0;
-  std::map<const char*, std::vector<int>> label_ids_;  // keyed by the literal's address
+  std::map<const char*, std::vector<int>> label_ids_;
+  std::vector<std::pair<Place, double>> allocated_;  // keyed by the literal's address
 };
 
 }  // namespace

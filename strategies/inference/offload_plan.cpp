@@ -41,12 +41,14 @@ Schedule parse_schedule(const std::string& name) {
 int gpu_device(const Cluster& cl) {
   for (const Device& d : cl.devices())
     if (d.spec.kind == "gpu") return d.id;
-  return -1;
+  // A host-only cluster (the host backend): device 0 stands in for the GPU.
+  return cl.num_devices() > 0 ? 0 : -1;
 }
 
 int cpu_device(const Cluster& cl) {
+  const int accel = gpu_device(cl);
   for (const Device& d : cl.devices())
-    if (d.spec.kind == "cpu") return d.id;
+    if (d.spec.kind == "cpu" && d.id != accel) return d.id;
   return -1;
 }
 
@@ -126,7 +128,7 @@ std::string check_offload_plan(const OffloadPlan& p, const BlockCosts& c, const 
     return fmt::format("prefetch_layers ({}) must be >= 0, io_threads ({}) and chunks_per_layer ({}) >= 1",
                        p.prefetch_layers, p.io_threads, p.chunks_per_layer);
   const int gpu = gpu_device(cl);
-  if (gpu < 0) return fmt::format("cluster '{}' has no GPU", cl.name);
+  if (gpu < 0) return fmt::format("cluster '{}' has no device", cl.name);
   if ((p.schedule == Schedule::kLlamaCpp || p.cpu_attention) && cpu_device(cl) < 0)
     return fmt::format("schedule {} computes on the CPU but cluster '{}' describes no CPU device", schedule_name(p.schedule),
                        cl.name);

@@ -72,7 +72,9 @@ TierBytes plan_memory(const OffloadPlan& p, const BlockCosts& c, const Cluster& 
 // tier, the bytes needed and its capacity (or the field and its value).
 std::string check_offload_plan(const OffloadPlan& p, const BlockCosts& c, const Cluster& cl);
 
-// Device ids of the cluster's first GPU and CPU (-1 if absent).
+// The device that plays the GPU: the first GPU, or device 0 on a host-only
+// cluster (the host backend's "device" worker); and the first CPU device
+// other than it (-1 if absent).
 int gpu_device(const Cluster& cl);
 int cpu_device(const Cluster& cl);
 

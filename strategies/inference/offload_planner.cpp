@@ -43,7 +43,11 @@ OffloadPlan base_plan(Schedule s, const InferenceJob& job, int64_t gbs, int64_t 
       p.merged_copies = false;
       p.step_barrier = true;
       p.io_threads = 4;
-      p.relay_pinned_bytes = 4 * 2 * kGiB;
+      // 4 copy threads x 1 Gi fp16 elements; on a what-if machine with a
+      // pinned pool under 8 GiB, scaled to half the pool.
+      p.relay_pinned_bytes = std::min(4 * 2 * kGiB, cl.host_memory(0).pinned_capacity_bytes >= 4 * 2 * kGiB
+                                                        ? 4 * 2 * kGiB
+                                                        : cl.host_memory(0).pinned_capacity_bytes / 2);
       p.pinned_kv = false;
       break;
     case Schedule::kPipo:
@@ -118,7 +122,8 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
   const double wb = c.weight_bytes, nb = double(p.num_gpu_batches);
   const int64_t s = p.job.prompt_len, n = p.job.gen_len, mean_ctx = s + n / 2;
   auto secs = [&](int dev, ComputeKind k, double f, double b) {
-    return ns_to_seconds(cm.compute(dev, k, f, b, dev == gpu ? DType::kFp16 : DType::kFp32).total_ns());
+    const DType dt = cl.device(dev).spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
+    return ns_to_seconds(cm.compute(dev, k, f, b, dt).total_ns());
   };
   auto visit = [&](bool prefill) {
     double comp = 0;
