@@ -13,6 +13,7 @@
 
 #include "core/catalog.h"
 #include "core/error.h"
+#include "core/hardware_profile.h"
 #include "real/run_graph.h"
 #include "results/store.h"
 #include "strategies/inference/offload_lowering.h"
@@ -24,7 +25,7 @@ namespace paralab::cli {
 namespace {
 
 struct InferOptions {
-  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace, execute;
+  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace, execute, profile;
   int repetitions = 1;
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
@@ -108,6 +109,7 @@ RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Clus
 void run_infer(const CommonOptions& o, const InferOptions& a) {
   ModelGraph m = load_model(a.model);
   Cluster cl = load_cluster(a.cluster);
+  if (!a.profile.empty()) apply_hardware_profile(load_hardware_profile(a.profile), &cl);
   InferenceJob job;
   job.model = m.name();
   job.prompt_len = a.prompt_len;
@@ -197,6 +199,7 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
   cmd->add_option("--pin-weight", a.pin_weight, "FlexGen: 1 pins host-held weights (default), 0 keeps them pageable")
       ->check(CLI::Range(0, 1));
+  cmd->add_option("--profile", a.profile, "Hardware profile (paralab calibrate) applied to the cluster");
   cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")
       ->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--repetitions", a.repetitions, "With --execute: timed runs, the fastest kept")

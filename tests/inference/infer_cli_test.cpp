@@ -66,3 +66,24 @@ TEST(InferCli, JobThatCannotFitIsARecordedFailure) {
 
 }  // namespace
 }  // namespace paralab
+
+namespace paralab {
+namespace {
+
+TEST(InferCli, ExecuteHostRunsTheSameGraphForReal) {
+  // tiny-opt on the localhost-offload what-if box: a few ms of real work.
+  auto r = testing::run_paralab("plan infer --model " PARALAB_TEST_DATA
+                                "/inference/tiny-opt.json --cluster localhost-offload --schedule pipo --batch 2 "
+                                "--prompt-len 8 --gen-len 2 --execute host --json --db /tmp/paralab_infer_exec_" +
+                                std::to_string(::getpid()) + ".db");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["real"]["backend"], "real-host");
+  EXPECT_EQ(j["real"]["status"], "ok") << j["real"]["message"];
+  EXPECT_GT(j["real"]["seconds"].get<double>(), 0);
+  EXPECT_GE(j["real"]["run_id"].get<int64_t>(), 1);
+}
+
+}  // namespace
+}  // namespace paralab
