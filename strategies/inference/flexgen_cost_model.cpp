@@ -162,7 +162,7 @@ std::pair<FlexGenPolicy, FlexGenEstimate> flexgen_best_placement(const FlexGenMo
   if (!lp.isProvenOptimal()) return {p, none};
   const double* x = lp.getColSolution();
   FlexGenPolicy q = p;
-  auto clamp01 = [](double v) { return std::clamp(v, 0.0, 1.0); };
+  auto clamp01 = [](double v) { return v <= 1e-12 ? 0.0 : std::min(v, 1.0); };  // no -0 in reports
   q.wg = clamp01(x[0]), q.wc = clamp01(x[1]), q.cg = clamp01(x[3]), q.cc = clamp01(x[4]), q.hg = clamp01(x[6]);
   q.hc = 1 - q.hg;
   FlexGenEstimate e = flexgen_estimate(m, s, n, q, hw, alpha + 1e-9);
