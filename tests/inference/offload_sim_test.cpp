@@ -135,6 +135,36 @@ TEST(OffloadSim, PipelinedScheduleBeatsSynchronousOnTheSameMachine) {
   EXPECT_GT(t_sync, t_pipo * 1.15);
 }
 
+TEST(OffloadSim, FlexGenBarrierExposesComputeThatDataflowHides) {
+  // GPU slowed 5000x: a decode GEMM reads 25,192,448 + 8,192 B at 100 TB/s
+  // = 252.0 ns, x 5000 = C = 1.26 ms (its 25 MFLOP take 25 ns, less); the
+  // weight copy from pinned memory is W = 2.5192448 ms. Two GPU batches of
+  // one sequence, weights on the host, KV and hidden on the GPU, s = 4,
+  // n = 3: six block visits.
+  // FlexGen: step (v, 0) = max(load v+1, compute) = W, step (v, 1) = C, and
+  // the last visit has no load: total >= prologue W + 5 W + 5 C + 2 C
+  // > 6 W + 5 C = 21.42 ms.
+  // PIPO: the copy stream runs back to back (buffer slots free early,
+  // since 2 C = W), so total <= 6 W + the last visit's 2 C + the LM head
+  // (2 MB at 100 TB/s x 5000 = 0.1 ms per batch) < 6 W + 3 C = 18.9 ms.
+  Box b;
+  b.cl.set_slowdown(0, 5000);
+  const double W = 2.5192448e-3, C = 1.26e-3;
+  InferenceJob j = b.job(4, 3, 2);
+  BlockCosts c = block_costs(b.m, j);
+  for (Schedule s : {Schedule::kFlexGen, Schedule::kPipo}) {
+    OffloadPlan p = schedule_plan(s, j, 1, 2, c, b.cl);
+    p.w_gpu = 0, p.w_cpu = 1, p.w_disk = 0, p.pinned_weights = true;
+    p.kv_gpu = 1, p.kv_cpu = 0, p.kv_disk = 0, p.hidden_on_gpu = true, p.cpu_attention = false;
+    InferenceResult r = simulate_offload(p, b.m, b.cl);
+    ASSERT_EQ(r.status, "ok") << r.message;
+    if (s == Schedule::kFlexGen)
+      EXPECT_GT(r.total_seconds, 6 * W + 5 * C);
+    else
+      EXPECT_LT(r.total_seconds, 6 * W + 3 * C);
+  }
+}
+
 TEST(OffloadSim, OversubscribedTierIsInfeasibleBeforeSimulation) {
   // KV on the GPU for 1024 sequences of 2000 positions: 2 blocks x 2000 x
   // 1024 x 4096 B = 16,777,216,000 B = 15.625 GiB > 8 GiB.
