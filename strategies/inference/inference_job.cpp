@@ -71,6 +71,8 @@ BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job) {
     }
   }
   if (!first) throw InputError(fmt::format("model '{}' has no Transformer blocks to run inference on", m.name()));
+  if (first->kind != LayerKind::kDecoderBlock)
+    throw InputError(fmt::format("model '{}' has no decoder blocks: generation needs a decoder-only model", m.name()));
   const BlockShape& s = first->shape;
   c.hidden = s.hidden;
   c.ffn_hidden = s.ffn_hidden;

@@ -85,8 +85,8 @@ struct BlockCosts {
   double all_block_bytes() const { return weight_bytes * layer_count; }
 };
 
-// InputError when the model has no Transformer blocks, or a length or the
-// batch is not positive.
+// InputError when the model has no decoder blocks (encoders cannot
+// generate), or a length or the batch is not positive.
 BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job);
 
 }  // namespace paralab

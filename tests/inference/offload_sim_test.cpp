@@ -202,6 +202,13 @@ TEST(OffloadSim, FormatsAndNames) {
         << e.what();
   }
   EXPECT_THROW(parse_schedule("deepspeed"), InputError);
+  InferenceJob j;
+  try {
+    block_costs(load_model("bert-large"), j);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model 'bert-large' has no decoder blocks"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
