@@ -9,10 +9,11 @@ namespace paralab {
 Experiment korthikanti_experiment();
 Experiment lcq_suite_experiment();
 Experiment inflora_experiment();
+Experiment pipo_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), uniap_experiment(),
-                                              inflora_experiment()};
+                                              pipo_experiment(), inflora_experiment()};
   return all;
 }
 

@@ -1,0 +1,293 @@
+// The lowering driver: one class whose members each emit one task type of a
+// step; run() is the issue loop of the plan's discipline (see the header).
+#include "strategies/inference/offload_lowering.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <vector>
+
+namespace paralab {
+
+namespace {
+
+constexpr int kCompute = 0, kWeightH2D = 1, kKvLoad = 2, kKvStore = 3, kHiddenLoad = 4, kHiddenStore = 5;
+constexpr int kDiskFirst = 8, kSetup = 30, kBarrier = 31;
+
+using Ops = std::vector<int>;
+
+class Lowerer {
+ public:
+  Lowerer(const OffloadPlan& p, const BlockCosts& c, const Cluster& cl, int64_t tokens)
+      : p_(p), c_(c), cl_(cl), g_(gpu_device(cl)), cpu_(cpu_device(cl)) {
+    T_ = tokens > 0 ? tokens : p.job.gen_len;
+    L_ = c.layer_count;
+    nb_ = p.num_gpu_batches;
+    gpu_ = {TierKind::kDevice, g_};
+    w_host_ = {p.pinned_weights ? TierKind::kPinnedHost : TierKind::kPageableHost, 0};
+    kv_host_ = {p.pinned_kv ? TierKind::kPinnedHost : TierKind::kPageableHost, 0};
+    visit_done_.assign(size_t(T_ * L_), -1);
+    step_done_.assign(size_t(T_ * L_ * nb_), -1);
+    last_op_.assign(size_t(nb_), -1);
+    last_hidden_store_.assign(size_t(nb_), -1);
+    last_kv_store_.assign(size_t(L_ * nb_), -1);
+  }
+
+  TaskGraph run() {
+    setup();
+    if (p_.step_barrier)
+      barrier_loop();
+    else
+      dataflow_loop();
+    teardown();
+    return std::move(g);
+  }
+
+ private:
+  int64_t positions(int64_t t) const { return t == 0 ? p_.job.prompt_len : 1; }
+  // Interned once per (text, block): formatting and hashing a label per op
+  // would dominate the lowering of long generations.
+  int label(const char* what, int64_t j) {
+    auto& ids = label_ids_[what];
+    if (ids.empty()) ids.assign(size_t(L_), -1);
+    int& id = ids[size_t(j)];
+    if (id < 0) id = g.intern_label(fmt::format("L{} {}", j, what));
+    return id;
+  }
+  void deps(int op, const Ops& before) {
+    for (int b : before)
+      if (b >= 0) g.add_dep(b, op);
+  }
+  int xfer(int stream, Place src, Place dst, double bytes, int lbl, const Ops& after) {
+    int op = g.add_transfer(g_, stream, src, dst, bytes, lbl);
+    deps(op, after);
+    return op;
+  }
+  int disk_stream() { return kDiskFirst + (next_disk_++ % p_.io_threads); }
+
+  void setup() {
+    TierBytes t = plan_memory(p_, c_, cl_);
+    int lbl = g.intern_label("plan memory");
+    const std::pair<Place, double> tiers[] = {{gpu_, t.gpu},
+                                              {{TierKind::kPinnedHost, 0}, t.pinned},
+                                              {{TierKind::kPageableHost, 0}, t.pageable},
+                                              {{TierKind::kSsd, 0}, t.ssd}};
+    for (const auto& [place, bytes] : tiers)
+      if (bytes > 0) {
+        g.add_alloc(g_, kSetup, place, bytes, lbl);
+        allocated_.push_back({place, bytes});
+      }
+  }
+
+  // Frees the plan's memory after every op that has no successor, so a
+  // backend that runs the graph again (warm-up, repetitions) starts empty.
+  void teardown() {
+    std::vector<char> has_succ(g.size(), 0);
+    for (auto [before, after] : g.deps()) has_succ[size_t(before)] = 1;
+    Ops sinks;
+    for (size_t i = 0; i < g.size(); ++i)
+      if (!has_succ[i]) sinks.push_back(int(i));
+    int lbl = g.intern_label("free plan memory");
+    for (const auto& [place, bytes] : allocated_) deps(g.add_free(g_, kSetup, place, bytes, lbl), sinks);
+  }
+
+  // The streamed part of block j's weights for visit v; returns the ops
+  // after which the weights are on the GPU.
+  Ops weight_load(int64_t v, const Ops& after) {
+    Ops out;
+    if (p_.schedule == Schedule::kLlamaCpp) return out;
+    int64_t j = v % L_;
+    const double host = p_.w_cpu * c_.weight_bytes, disk = p_.w_disk * c_.weight_bytes;
+    const int tensors = p_.merged_copies ? 1 : c_.weight_tensors;
+    int lbl = label("load weight", j);
+    if (host > 0)
+      for (int i = 0; i < tensors; ++i) out.push_back(xfer(kWeightH2D, w_host_, gpu_, host / tensors, lbl, after));
+    if (disk > 0) {
+      const Place pinned{TierKind::kPinnedHost, 0}, ssd{TierKind::kSsd, 0};
+      const int pieces = p_.merged_copies ? p_.chunks_per_layer : c_.weight_tensors;
+      for (int i = 0; i < pieces; ++i) {
+        int s = disk_stream();
+        int r = xfer(s, ssd, pinned, disk / pieces, lbl, after);
+        // A FlexGen copy thread does read-to-relay and H2D serially; a
+        // pipelined runtime hands the H2D to the copy stream.
+        out.push_back(xfer(p_.merged_copies ? kWeightH2D : s, pinned, gpu_, disk / pieces, lbl, {r}));
+      }
+    }
+    return out;
+  }
+
+  // Reads the cache of (j, k) that earlier steps stored: after the last store.
+  Ops kv_load(int64_t t, int64_t j, int64_t k, Ops after) {
+    Ops out;
+    after.push_back(last_kv_store_[size_t(j * nb_ + k)]);
+    if (t == 0 || p_.cpu_attention || p_.schedule == Schedule::kLlamaCpp) return out;
+    const double bytes = c_.kv_bytes(p_.job.prompt_len + t - 1, p_.gpu_batch);
+    int lbl = label("load cache", j);
+    if (p_.kv_cpu > 0) out.push_back(xfer(kKvLoad, kv_host_, gpu_, p_.kv_cpu * bytes, lbl, after));
+    if (p_.kv_disk > 0) {
+      const Place pinned{TierKind::kPinnedHost, 0};
+      int r = xfer(disk_stream(), {TierKind::kSsd, 0}, pinned, p_.kv_disk * bytes, lbl, after);
+      out.push_back(xfer(kKvLoad, pinned, gpu_, p_.kv_disk * bytes, lbl, {r}));
+    }
+    return out;
+  }
+
+  Ops kv_store(int64_t t, int64_t j, int64_t k, const Ops& after) {
+    Ops out;
+    // With CPU attention a decode step's new K, V go to the CPU inside the
+    // compute task; the prefill's cache is stored like any other.
+    if ((p_.cpu_attention && t > 0) || p_.schedule == Schedule::kLlamaCpp) return out;
+    const double bytes = c_.kv_bytes(positions(t), p_.gpu_batch);
+    int lbl = label("store cache", j);
+    if (p_.kv_cpu > 0) out.push_back(xfer(kKvStore, gpu_, kv_host_, p_.kv_cpu * bytes, lbl, after));
+    if (p_.kv_disk > 0) {
+      const Place pinned{TierKind::kPinnedHost, 0};
+      int d = xfer(kKvStore, gpu_, pinned, p_.kv_disk * bytes, lbl, after);
+      out.push_back(xfer(disk_stream(), pinned, {TierKind::kSsd, 0}, p_.kv_disk * bytes, lbl, {d}));
+    }
+    if (!out.empty()) last_kv_store_[size_t(j * nb_ + k)] = out.back();
+    return out;
+  }
+
+  Ops hidden_load(int64_t t, int64_t j, int64_t k, const Ops& after) {
+    if (p_.hidden_on_gpu || p_.schedule == Schedule::kLlamaCpp) return {};
+    Ops a = after;
+    a.push_back(last_hidden_store_[k]);
+    double bytes = c_.hidden_bytes_per_token * double(positions(t) * p_.gpu_batch);
+    return {xfer(kHiddenLoad, {TierKind::kPageableHost, 0}, gpu_, bytes, label("load hidden", j), a)};
+  }
+
+  Ops hidden_store(int64_t t, int64_t j, int64_t k, const Ops& after) {
+    if (p_.hidden_on_gpu || p_.schedule == Schedule::kLlamaCpp) return {};
+    double bytes = c_.hidden_bytes_per_token * double(positions(t) * p_.gpu_batch);
+    last_hidden_store_[k] = xfer(kHiddenStore, gpu_, {TierKind::kPageableHost, 0}, bytes, label("store hidden", j), after);
+    return {last_hidden_store_[k]};
+  }
+
+  int compute_op(int dev, ComputeKind kind, double flops, double bytes, int lbl, const Ops& after) {
+    const bool gpu = cl_.device(dev).spec.kind == "gpu";
+    int op = g.add_compute(dev, kCompute, kind, flops, bytes, gpu ? DType::kFp16 : DType::kFp32, lbl);
+    deps(op, after);
+    return op;
+  }
+
+  // Block j of token t for GPU batch k; returns the op that ends it.
+  int compute(int64_t t, int64_t j, int64_t k, Ops after) {
+    after.push_back(last_op_[k]);
+    const bool on_cpu = p_.schedule == Schedule::kLlamaCpp && j >= p_.gpu_layers;
+    const int dev = on_cpu ? cpu_ : g_;
+    const double gbs = double(p_.gpu_batch), hid = c_.hidden_bytes_per_token;
+    const int64_t pos = positions(t);
+    if (p_.schedule == Schedule::kLlamaCpp && j == p_.gpu_layers && j > 0)  // GPU -> CPU boundary
+      after = {xfer(kHiddenStore, gpu_, {TierKind::kPageableHost, 0}, hid * pos * gbs, label("hidden to cpu", j), after)};
+    int last;
+    if (t == 0) {
+      double bytes = c_.weight_bytes + c_.kv_bytes(pos, p_.gpu_batch) + 8.0 * hid * pos * gbs;
+      last = compute_op(dev, ComputeKind::kGemm, c_.prefill_flops(pos, p_.gpu_batch), bytes, label("prefill", j), after);
+    } else {
+      const int64_t ctx = p_.job.prompt_len + t;  // cached positions plus this one
+      const double attn_flops = c_.decode_attention_flops(ctx, p_.gpu_batch), attn_bytes = c_.kv_bytes(ctx, p_.gpu_batch);
+      if (p_.cpu_attention) {
+        const double q = c_.qkv_params / c_.matmul_params;
+        int qkv = compute_op(g_, ComputeKind::kGemm, q * c_.decode_gemm_flops(p_.gpu_batch), q * c_.weight_bytes,
+                             label("qkv", j), after);
+        int d2h = xfer(kKvStore, gpu_, kv_host_, (c_.kv_bytes_per_token + hid) * gbs, label("qkv to cpu", j), {qkv});
+        int attn = compute_op(cpu_, ComputeKind::kAttention, attn_flops, attn_bytes, label("cpu attention", j), {d2h});
+        int h2d = xfer(kHiddenLoad, kv_host_, gpu_, hid * gbs, label("attention to gpu", j), {attn});
+        last = compute_op(g_, ComputeKind::kGemm, (1 - q) * c_.decode_gemm_flops(p_.gpu_batch),
+                          (1 - q) * c_.weight_bytes, label("out+mlp", j), {h2d});
+      } else {
+        int attn = compute_op(dev, ComputeKind::kAttention, attn_flops, attn_bytes, label("attention", j), after);
+        last = compute_op(dev, ComputeKind::kGemm, c_.decode_gemm_flops(p_.gpu_batch), c_.weight_bytes + 4 * hid * gbs,
+                          label("gemm", j), {attn});
+      }
+    }
+    if (j == L_ - 1) {  // LM head on the GPU: logits of the last position
+      Ops a = {last};
+      if (on_cpu) a = {xfer(kHiddenLoad, {TierKind::kPageableHost, 0}, gpu_, hid * gbs, label("hidden to gpu", j), a)};
+      last = compute_op(g_, ComputeKind::kGemm, 2.0 * c_.head_params * gbs, c_.head_bytes, label("head", j), a);
+    }
+    last_op_[k] = last;
+    return last;
+  }
+
+  // Dataflow: a task waits for its inputs and a free buffer slot only.
+  void dataflow_loop() {
+    const int64_t slots = p_.weight_slots();
+    for (int64_t t = 0; t < T_; ++t)
+      for (int64_t j = 0; j < L_; ++j) {
+        const int64_t v = t * L_ + j;
+        Ops w = weight_load(v, v >= slots ? Ops{visit_done_[v - slots]} : Ops{});
+        for (int64_t k = 0; k < nb_; ++k) {
+          const int64_t s = v * nb_ + k;
+          Ops in = w;
+          for (int op : kv_load(t, j, k, s >= 2 ? Ops{step_done_[s - 2]} : Ops{})) in.push_back(op);
+          for (int op : hidden_load(t, j, k, {})) in.push_back(op);
+          int c = compute(t, j, k, in);
+          kv_store(t, j, k, {c});
+          hidden_store(t, j, k, {c});
+          step_done_[s] = c;
+        }
+        visit_done_[v] = step_done_[v * nb_ + nb_ - 1];
+      }
+  }
+
+  // FlexGen's generation_loop_overlap_multi_batch: six tasks, then sync().
+  void barrier_loop() {
+    const int64_t steps = T_ * L_ * nb_;
+    auto t_of = [&](int64_t s) { return s / (L_ * nb_); };
+    auto j_of = [&](int64_t s) { return (s / nb_) % L_; };
+    int blbl = g.intern_label("sync");
+    Ops issued = weight_load(0, {});  // prologue: layer 0's weights, step 0's inputs
+    for (int op : kv_load(0, 0, 0, {})) issued.push_back(op);
+    for (int op : hidden_load(0, 0, 0, {})) issued.push_back(op);
+    int barrier = barrier_after(issued, blbl);
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t t = t_of(s), j = j_of(s), k = s % nb_;
+      Ops ops;
+      const Ops b = {barrier};
+      if (k == 0 && s / nb_ + 1 < T_ * L_)
+        for (int op : weight_load(s / nb_ + 1, b)) ops.push_back(op);
+      if (s + 1 < steps) {
+        for (int op : kv_load(t_of(s + 1), j_of(s + 1), (s + 1) % nb_, b)) ops.push_back(op);
+        for (int op : hidden_load(t_of(s + 1), j_of(s + 1), (s + 1) % nb_, b)) ops.push_back(op);
+      }
+      if (s >= 1) {
+        for (int op : hidden_store(t_of(s - 1), j_of(s - 1), (s - 1) % nb_, {step_done_[s - 1]})) ops.push_back(op);
+        for (int op : kv_store(t_of(s - 1), j_of(s - 1), (s - 1) % nb_, {step_done_[s - 1]})) ops.push_back(op);
+      }
+      ops.push_back(step_done_[s] = compute(t, j, k, b));
+      barrier = barrier_after(ops, blbl);
+    }
+    Ops tail = hidden_store(t_of(steps - 1), j_of(steps - 1), (steps - 1) % nb_, {barrier});
+    for (int op : kv_store(t_of(steps - 1), j_of(steps - 1), (steps - 1) % nb_, {barrier})) tail.push_back(op);
+    barrier_after(tail, blbl);
+  }
+
+  int barrier_after(const Ops& ops, int lbl) {
+    int b = g.add_free(g_, kBarrier, {TierKind::kPinnedHost, 0}, 0.0, lbl);
+    deps(b, ops);
+    return b;
+  }
+
+  const OffloadPlan& p_;
+  const BlockCosts& c_;
+  const Cluster& cl_;
+  TaskGraph g;
+  int g_, cpu_;
+  int64_t T_ = 0, L_ = 0, nb_ = 1;
+  Place gpu_, w_host_, kv_host_;
+  std::vector<int> visit_done_, step_done_, last_op_, last_hidden_store_, last_kv_store_;
+  int next_disk_ = 0;
+  std::map<const char*, std::vector<int>> label_ids_;
+  std::vector<std::pair<Place, double>> allocated_;  // keyed by the literal's address
+};
+
+}  // namespace
+
+TaskGraph lower_offload_plan(const OffloadPlan& p, const BlockCosts& c, const Cluster& cl, int64_t tokens) {
+  Lowerer l(p, c, cl, tokens);
+  return l.run();
+}
+
+}  // namespace paralab

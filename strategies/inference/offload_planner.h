@@ -1,0 +1,56 @@
+// Offload planners: the plan each schedule's own tool would pick, an
+// analytic time estimate of any plan, and the PIPO plan solver.
+//
+// Placement rule shared by every schedule (what device_map="auto", DeepSpeed
+// and FlexGen users end up with): keep on the GPU the largest share of the
+// weights that fits after the schedule's buffers, KV cache and activations;
+// put the rest in host memory (page-locked where the schedule pins and the
+// pinned pool allows), and what host memory cannot hold on the SSD. The KV
+// cache stays on the GPU where the schedule requires it (accelerate,
+// zero-inference); FlexGen and PIPO move it to host memory when the GPU
+// cannot hold it.
+//
+// analytic_estimate: a dataflow bound per visit (one block, all GPU
+// batches): max(GPU compute, host->GPU bytes / PCIe rate, SSD bytes / read
+// rate, GPU->host bytes / PCIe rate), summed over the prefill and the
+// decode visits (KV at the mean context); barrier and synchronous schedules
+// add their channels instead of overlapping them. Used only to rank
+// candidates; the simulator decides.
+//
+// solve_pipo: enumerates GPU batch, number of GPU batches, prefetch depth,
+// I/O threads and chunking; keeps plans that pass check_offload_plan; ranks
+// them by the estimate; simulates the best `confirm` and returns the fastest
+// simulated one.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/model_graph.h"
+#include "strategies/inference/inference_sim.h"
+#include "strategies/inference/offload_plan.h"
+
+namespace paralab {
+
+// The plan `s` runs with for a fixed split batch = gpu_batch x num_gpu_batches.
+OffloadPlan schedule_plan(Schedule s, const InferenceJob& job, int64_t gpu_batch, int64_t num_gpu_batches,
+                          const BlockCosts& c, const Cluster& cl);
+
+// Estimated seconds of the whole generation (prefill + decode).
+double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluster& cl);
+
+struct PlanSearch {
+  InferenceResult best;           // simulated; status "infeasible" when nothing fits
+  int candidates = 0, feasible = 0, simulated = 0;
+  double seconds = 0;             // wall clock
+};
+
+// Searches the schedule's own knobs. `fixed_batch` > 0 fixes the batch (the
+// split into GPU batches is still searched); otherwise the batch is searched
+// too, as each schedule's authors' tools do.
+PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m, const Cluster& cl,
+                       int64_t fixed_batch = 0, int confirm = 3);
+
+}  // namespace paralab

@@ -1,0 +1,89 @@
+// `paralab plan infer` end to end: JSON keys, exit codes, error messages.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tools/run_cli.h"
+
+namespace paralab {
+namespace {
+
+using testing::run_paralab;
+
+const std::string kBox = " --model " PARALAB_TEST_DATA "/inference/tiny-opt.json --cluster " PARALAB_TEST_DATA
+                         "/inference/offload-box.json";
+
+std::string db() { return " --db /tmp/paralab_infer_cli_" + std::to_string(::getpid()) + ".db"; }
+
+TEST(InferCli, JsonHasTheIssuesKeysAndIsRecorded) {
+  auto r = run_paralab("plan infer" + kBox + " --prompt-len 64 --gen-len 4 --schedule pipo --json" + db());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["schedule"], "pipo");
+  EXPECT_GE(j["batch_size"].get<int64_t>(), 1);
+  EXPECT_GT(j["tokens_per_second"].get<double>(), 0);
+  EXPECT_GE(j["gpu_utilization"].get<double>(), 0);
+  EXPECT_LE(j["gpu_utilization"].get<double>(), 1);
+  EXPECT_GT(j["prefill_seconds"].get<double>(), 0);
+  EXPECT_GT(j["decode_seconds"].get<double>(), 0);
+  EXPECT_GT(j["peak_memory_bytes_by_tier"]["gpu"].get<double>(), 0);
+  EXPECT_GE(j["run_id"].get<int64_t>(), 1);
+  EXPECT_TRUE(j["timing"].contains("search_seconds"));
+}
+
+TEST(InferCli, BatchThatDisagreesWithFlexGenFlagsIsUsageError) {
+  auto r = run_paralab("plan infer" + kBox +
+                       " --schedule flexgen --percent 20 80 0 100 0 100 --gpu-batch-size 48 --num-gpu-batches 3 "
+                       "--batch 100" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--batch 100 disagrees with --gpu-batch-size 48 x --num-gpu-batches 3 = 144"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(InferCli, UnknownScheduleAndFormatNameTheValidOnes) {
+  auto r = run_paralab("plan infer" + kBox + " --schedule vllm" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("valid schedules are: accelerate, zero-inference, llamacpp, flexgen, pipo"), std::string::npos)
+      << r.err;
+  r = run_paralab("plan infer" + kBox + " --weights int5" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown weight format 'int5'"), std::string::npos) << r.err;
+}
+
+TEST(InferCli, JobThatCannotFitIsARecordedFailure) {
+  // Accelerate keeps the KV cache on the GPU: 4096 sequences x 2000
+  // positions x 2 blocks x 4096 B = 67,108,864,000 B > 8 GiB.
+  auto r = run_paralab("plan infer" + kBox + " --schedule accelerate --batch 4096 --prompt-len 1000 --gen-len 1000 --json" +
+                       db());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "infeasible");
+  EXPECT_NE(j["message"].get<std::string>().find("GPU memory needs"), std::string::npos);
+  EXPECT_GE(j["run_id"].get<int64_t>(), 1);
+}
+
+}  // namespace
+}  // namespace paralab
+
+namespace paralab {
+namespace {
+
+TEST(InferCli, ExecuteHostRunsTheSameGraphForReal) {
+  // tiny-opt on the localhost-offload what-if box: a few ms of real work.
+  auto r = testing::run_paralab("plan infer --model " PARALAB_TEST_DATA
+                                "/inference/tiny-opt.json --cluster localhost-offload --schedule pipo --batch 2 "
+                                "--prompt-len 8 --gen-len 2 --execute host --json --db /tmp/paralab_infer_exec_" +
+                                std::to_string(::getpid()) + ".db");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["real"]["backend"], "real-host");
+  EXPECT_EQ(j["real"]["status"], "ok") << j["real"]["message"];
+  EXPECT_GT(j["real"]["seconds"].get<double>(), 0);
+  EXPECT_GE(j["real"]["run_id"].get<int64_t>(), 1);
+}
+
+}  // namespace
+}  // namespace paralab
