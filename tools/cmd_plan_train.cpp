@@ -122,10 +122,7 @@ void register_plan_train(CLI::App& app) {
       if (r.status == "ok" && !out.empty()) fmt::print("wrote {}\n", out);
     });
     if (r.status == "error") throw InputError(r.message);
-    if (r.status != "ok") {  // the job ran and failed: exit code 1 (DESIGN.md), after the output is out
-      std::fflush(stdout);
-      std::exit(1);
-    }
+    if (r.status != "ok") throw ExitStatus{1};  // the job ran and failed (DESIGN.md), after the output is out
   });
 }
 
