@@ -169,3 +169,44 @@ TEST(HardwareProfile, RejectsABadGridWithPath) {
 
 }  // namespace
 }  // namespace paralab
+
+namespace paralab {
+namespace {
+
+// A GPU's pinned host-to-device fit is a "pcie" link figure, but in
+// commodity-4x4 the NIC and the NVMe SSD also hang off "pcie" links
+// (nic-cpu 15.75 GB/s, ssd-cpu 3.94 GB/s in the catalog): with
+// except_touching {nic, disk} those keep their catalog figures while the
+// GPU's path (gpu-pcie_switch, pcie_switch-cpu) takes the fit.
+TEST(HardwareProfile, PcieFitSkipsLinksTouchingNicsAndDisks) {
+  Cluster c = load_cluster("commodity-4x4");
+  HardwareProfile p;
+  p.name = "unit";
+  p.backend = "cuda";
+  p.links.push_back({"pcie", 24e9, 3e-6, "h2d pinned fit", {"nic", "disk"}});
+  HardwareProfile q = hardware_profile_from_json(JsonReader(p.to_json(), "mem"));
+  ASSERT_EQ(q.links.at(0).except_touching, (std::vector<std::string>{"nic", "disk"}));
+  apply_hardware_profile(q, &c);
+  int gpu_path = 0, kept = 0;
+  for (const auto& l : c.links()) {
+    if (l.kind != "pcie") continue;
+    const std::string& a = c.vertices()[l.a].kind;
+    const std::string& b = c.vertices()[l.b].kind;
+    if (a == "nic" || b == "nic") {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 15.75e9);
+      ++kept;
+    } else if (a == "disk" || b == "disk") {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 3.94e9);
+      ++kept;
+    } else {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 24e9);
+      ++gpu_path;
+    }
+  }
+  // 4 nodes x (4 gpu-switch + 2 switch-cpu) on the GPU path; 4 x (nic + ssd) kept.
+  EXPECT_EQ(gpu_path, 24);
+  EXPECT_EQ(kept, 8);
+}
+
+}  // namespace
+}  // namespace paralab
