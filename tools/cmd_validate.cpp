@@ -14,6 +14,7 @@
 #include "results/store.h"
 #include "sim/simulator.h"
 #include "tools/cli_common.h"
+#include "tools/job_failed.h"
 
 namespace paralab::cli {
 
@@ -130,8 +131,14 @@ void register_validate(CLI::App& app) {
                    v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error,
                    v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
       fmt::print("  (measured = median of {} runs)\n", vo.real_runs);
-      fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
+      if (rep.passed())
+        fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
+      else
+        fmt::print("  FAILED: {}\n", rep.failure_summary());
     });
+    // A validation in which a graph failed has not validated anything about
+    // that graph: exit 1 with the reason (after printing and recording).
+    if (!rep.passed()) throw JobFailed("validate: " + rep.failure_summary());
   });
 }
 

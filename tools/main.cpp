@@ -1,10 +1,11 @@
 // paralab: one program, one subcommand per job (see README.md).
-// Exit codes: 0 success, 2 bad input (one-line message on stderr), 1 an
-// internal error.
+// Exit codes: 0 success, 2 bad input (one-line message on stderr), 1 the job
+// ran and failed (JobFailed) or an internal error.
 #include <iostream>
 
 #include "core/error.h"
 #include "tools/cli_common.h"
+#include "tools/job_failed.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"paralab: what large-model training and inference cost on given machines"};
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   } catch (const paralab::InputError& e) {
     std::cerr << "paralab: error: " << e.what() << "\n";
     return 2;
+  } catch (const paralab::cli::JobFailed& e) {
+    std::cerr << "paralab: failed: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "paralab: internal error: " << e.what() << "\n";
     return 1;
