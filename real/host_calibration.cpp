@@ -361,7 +361,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
     AlphaBeta ab = fit_alpha_beta(bs);
     if (pinned) {
       p.links.push_back(LinkProfile{"memory_bus", ab.bandwidth_bytes_per_s, ab.alpha_seconds,
-                                    "memcpy between mlock-ed buffers, alpha-beta fit (r2 " + std::to_string(ab.r2) + ")"});
+                                    "memcpy between mlock-ed buffers, alpha-beta fit (r2 " + std::to_string(ab.r2) + ")", {}});
     } else {
       p.host_memory.pageable_copy_bytes_per_s = ab.bandwidth_bytes_per_s;
     }
@@ -393,7 +393,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
       for (const auto& c : p.collectives)
         if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
           p.links.push_back(LinkProfile{"shm", c.busbw_bytes_per_s, c.alpha_seconds / 4,
-                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks"});
+                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks", {}});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("MPI collectives not measured: ") + e.what());
     }

@@ -26,7 +26,7 @@ HardwareProfile sample() {
   d.launch_overhead_seconds = 3e-6;
   p.devices.push_back(d);
   p.host_memory = {15e9, 6e9};
-  p.links.push_back({"memory_bus", 7e9, 2e-6, "memcpy fit"});
+  p.links.push_back({"memory_bus", 7e9, 2e-6, "memcpy fit", {}});
   p.disk.read_bytes_per_s = 1.5e9;
   p.disk.latency_seconds = 80e-6;
   p.disk.queue_depth = 4;
