@@ -86,6 +86,7 @@ void register_run(CLI::App& app) {
     ro.exec.repetitions = repetitions;
     ro.exec.fail_rank = fail_rank;
     ro.exec.scratch_dir = scratch;
+    ro.work_dir = scratch;  // graph and rank files beside the scratch files ("" = results/)
     real::MpiWorld& w = real::MpiWorld::get();
     std::vector<real::RankResult> rr;
     RunRecord rec;

@@ -77,6 +77,7 @@ void register_validate(CLI::App& app) {
     ro.cluster_arg = cluster_arg;
     ro.paralab_binary = self_binary();
     ro.exec.scratch_dir = scratch;
+    ro.work_dir = scratch;  // rank files beside the scratch files ("" = results/)
     ro.exec.collective_timeout_seconds = 60;
     ro.exec.warmup_runs = 1;
     ro.exec.repetitions = 1;  // the spread comes from separate launches (ValidationOptions::real_runs)
