@@ -58,7 +58,7 @@ ldd "$BUILD/paralab" | grep -q libcudart || die "$BUILD/paralab does not link cu
 
 say "stage $STAGE"
 rm -rf "$STAGE" "$ARCHIVE"
-mkdir -p "$STAGE/bin" "$STAGE/lib/openmpi3" "$STAGE/lib/pmix" "$STAGE/share"
+mkdir -p "$STAGE/bin" "$STAGE/lib/openmpi3" "$STAGE/lib/pmix" "$STAGE/lib/hwloc" "$STAGE/share"
 cp "$BUILD/paralab" "$BUILD/tests/real_fast_tests" "$BUILD/tests/kernels_fast_tests" "$STAGE/bin/"
 cp "$(readlink -f "$(command -v mpirun)")" "$STAGE/bin/mpirun"
 OMPI_PLUGINS=$(ompi_info --path pkglibdir --parsable 2>/dev/null | sed -n 's/^path:pkglibdir://p')
@@ -102,6 +102,10 @@ export PARALAB_SELF="$LOADER $B/bin/paralab"
 export PARALAB_MPIRUN="$LOADER $B/bin/mpirun"
 export OPAL_PREFIX="$B" OPAL_LIBDIR="$B/lib" OPAL_PKGLIBDIR="$B/lib/openmpi3" OPAL_PKGDATADIR="$B/share/openmpi"
 export OMPI_MCA_mca_base_component_path="$B/lib/openmpi3" PMIX_MCA_mca_base_component_path="$B/lib/pmix"
+export PMIX_PREFIX="$B" PMIX_LIBDIR="$B/lib" PMIX_PKGLIBDIR="$B/lib/pmix" PMIX_PKGDATADIR="$B/share/pmix"
+# hwloc's plugins (GL, OpenCL, PCI, libxml) would pull X11 and ICU from the
+# system; an empty plugin folder keeps hwloc to its built-in components.
+export HWLOC_PLUGINS_PATH="$B/lib/hwloc"
 export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader
 ENV
 say "pack $ARCHIVE"
@@ -128,12 +132,30 @@ rc=$?
 set -e
 cat "$T/validate.txt"
 [ "$rc" = 0 ] || die "bundled validate exited $rc (output above; folder $T)"
-nproc_logs=$(ls "$T/dbg" | wc -l)
-grep -h 'calling init: ' "$T"/dbg/ld.* | sed 's/.*calling init: //' | sort -u >"$T/loaded.txt"
-outside=$(grep -v "^$B/" "$T/loaded.txt" | while read -r l; do is_cuda_lib "$l" || echo "$l"; done)
-say "LD_DEBUG: $nproc_logs processes, $(wc -l <"$T/loaded.txt") distinct libraries initialised"
+# One log per process. A process whose libc came from the bundle is one of
+# the bundle's programs (paralab, mpirun, the MPI ranks): all its libraries
+# must come from the bundle. A process whose libc is the system's is a system
+# tool the run started (std::system's /bin/sh, timeout): those are the GPU
+# machine's own programs, listed, not judged.
+bundle_procs=0; tool_procs=0; outside=""
+: >"$T/loaded.txt"
+for log in "$T"/dbg/ld.*; do
+  inits=$(grep -h "calling init: " "$log" | sed "s/.*calling init: //" | sort -u || true)
+  [ -n "$inits" ] || continue
+  if echo "$inits" | grep -q "^$B/lib/libc\.so"; then
+    bundle_procs=$((bundle_procs + 1))
+    echo "$inits" >>"$T/loaded.txt"
+    bad=$(echo "$inits" | { grep -v "^$B/" || true; } | while read -r l; do is_cuda_lib "$l" || echo "$l"; done)
+    [ -z "$bad" ] || outside="$outside$bad"$'\n'
+  else
+    tool_procs=$((tool_procs + 1))
+  fi
+done
+sort -u -o "$T/loaded.txt" "$T/loaded.txt"
+say "LD_DEBUG: $bundle_procs bundle processes initialised $(wc -l <"$T/loaded.txt") distinct libraries; $tool_procs system helper processes (sh, timeout) not judged"
+[ "$bundle_procs" -gt 0 ] || die "no bundle process in the LD_DEBUG logs"
 if [ -n "$outside" ]; then
-  echo "libraries loaded from outside the bundle:"; echo "$outside"
+  echo "libraries loaded from outside the bundle:"; echo "$outside" | sort -u
   die "the bundle is not self-contained (folder $T)"
 fi
 grep -q "$B/lib/openmpi3/" "$T/loaded.txt" && say "MPI plugins loaded from the bundle: $(grep -c "$B/lib/openmpi3/" "$T/loaded.txt")"

@@ -158,15 +158,22 @@ for t in kernels real; do
     --gtest_output="json:$OUT/gpu_tests_$t.json" >"$OUT/gpu_tests_$t.txt" 2>&1
   rc=$?
   if [ -n "$PY" ] && [ -s "$OUT/gpu_tests_$t.json" ]; then
-    "$PY" - "$OUT/gpu_tests_$t.json" "$rc" <<'PY' >>"$STEPS"
-import json, sys
+    "$PY" - "$OUT/gpu_tests_$t.json" "$OUT/gpu_tests_$t.txt" <<'PY' >>"$STEPS"
+import json, re, sys
 j = json.load(open(sys.argv[1]))
+# Skip reasons are only in the text output: "[ RUN      ] S.T", "...: Skipped", reason.
+reasons, cur, lines = {}, None, open(sys.argv[2], errors="replace").read().splitlines()
+for i, line in enumerate(lines):
+    m = re.match(r"\[ RUN      \] (\S+)", line)
+    if m:
+        cur = m.group(1)
+    elif line.endswith(": Skipped") and cur and i + 1 < len(lines):
+        reasons[cur] = lines[i + 1].strip()
 for suite in j.get("testsuites", []):
     for t in suite.get("testsuite", []):
         name = f"{suite['name']}.{t['name']}"
         if t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN":
-            why = " ".join(s.get("message", "") for s in t.get("skipped", [])) if isinstance(t.get("skipped"), list) else ""
-            print(f"{name}\tnot run\t{why.strip()[:200] or 'skipped'}")
+            print(f"{name}\tnot run\t{reasons.get(name, 'skipped')[:200]}")
         elif t.get("failures"):
             print(f"{name}\tfailed\t{t['failures'][0].get('failure', '')[:300].replace(chr(10), ' ')}")
         else:
