@@ -127,10 +127,15 @@ void register_validate(CLI::App& app) {
     emit(o, j, [&] {
       fmt::print("validation on {} ({} backend, profile {})\n", cluster_arg, backend, profile);
       fmt::print("  {:<26} {:>12} {:>19} {:>12} {:>9}\n", "graph", "measured s", "(min - max)", "simulated s", "error");
-      for (const auto& v : rep.runs)
-        fmt::print("  {:<26} {:>12.5f} ({:.5f} - {:.5f}) {:>12.5f} {:>8.1f}%{}\n", v.name, v.measured_seconds,
-                   v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error,
-                   v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
+      for (const auto& v : rep.runs) {
+        if (v.measured.status != "ok") {  // no measurement: no error figure
+          fmt::print("  {:<26} {:>12} {:>19} {:>12.5f} {:>9}  [{}: {}]\n", v.name, "-", "", v.simulated_seconds, "-",
+                     v.measured.status, v.measured.message);
+          continue;
+        }
+        fmt::print("  {:<26} {:>12.5f} ({:.5f} - {:.5f}) {:>12.5f} {:>8.1f}%\n", v.name, v.measured_seconds,
+                   v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error);
+      }
       fmt::print("  (measured = median of {} runs)\n", vo.real_runs);
       if (rep.passed())
         fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
