@@ -1,6 +1,7 @@
 # CUDA is optional at build time. When nvcc is found (on PATH or where the
 # toolkit installs it), .cu files in each library folder compile and the
-# libraries link cuBLAS and NCCL; PARALAB_HAVE_CUDA is defined for C++ code.
+# libraries link cuBLAS (NCCL is loaded at run time: real/nccl_lazy.h);
+# PARALAB_HAVE_CUDA is defined for C++ code.
 # Tests that need a device skip at run time when none is present.
 set(PARALAB_HAVE_CUDA OFF)
 option(PARALAB_CUDA "Build CUDA sources when nvcc is found" ON)
@@ -29,9 +30,12 @@ if(PARALAB_CUDA)
         set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
       endif()
       set(CMAKE_CUDA_STANDARD 20)
-      find_library(PARALAB_NCCL nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/lib/x86_64-linux-gnu)
+      # NCCL: only its header at build time; the library is loaded with
+      # dlopen on first use (real/nccl_lazy.h), so binaries start on machines
+      # without it and real/gpu_bundle.sh need not carry it.
+      find_path(PARALAB_NCCL_INCLUDE nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/include)
       set(PARALAB_HAVE_CUDA ON)
-      message(STATUS "paralab: CUDA ${CUDAToolkit_VERSION} at ${PARALAB_NVCC}; NCCL: ${PARALAB_NCCL}")
+      message(STATUS "paralab: CUDA ${CUDAToolkit_VERSION} at ${PARALAB_NVCC}; NCCL header: ${PARALAB_NCCL_INCLUDE}")
     endif()
   endif()
 endif()
@@ -42,8 +46,9 @@ endif()
 function(paralab_cuda_link target)
   target_compile_definitions(${target} PUBLIC PARALAB_HAVE_CUDA=1)
   target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas)
-  if(PARALAB_NCCL)
-    target_link_libraries(${target} PUBLIC ${PARALAB_NCCL})
+  if(PARALAB_NCCL_INCLUDE)
+    target_include_directories(${target} PUBLIC ${PARALAB_NCCL_INCLUDE})
+    target_link_libraries(${target} PUBLIC ${CMAKE_DL_LIBS})
     target_compile_definitions(${target} PUBLIC PARALAB_HAVE_NCCL=1)
   endif()
   set_target_properties(${target} PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)

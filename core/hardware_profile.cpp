@@ -1,5 +1,7 @@
 #include "core/hardware_profile.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace paralab {
@@ -80,10 +82,13 @@ Json HardwareProfile::to_json() const {
   }
   Json ls = Json::array();
   for (const auto& l : links)
+  {
     ls.push_back({{"kind", l.kind},
                   {"bandwidth_bytes_per_s", l.bandwidth_bytes_per_s},
                   {"latency_seconds", l.latency_seconds},
                   {"measured", l.measured}});
+    if (!l.except_touching.empty()) ls.back()["except_touching"] = l.except_touching;
+  }
   Json cs = Json::array();
   for (const auto& c : collectives) {
     Json pts = Json::array();
@@ -178,6 +183,14 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
       lp.bandwidth_bytes_per_s = l.number_or("bandwidth_bytes_per_s", 0, 0);
       lp.latency_seconds = l.number_or("latency_seconds", -1);
       lp.measured = l.str_or("measured", "");
+      if (auto ex = l.find("except_touching")) {
+        ex->require_array();
+        for (size_t k = 0; k < ex->size(); ++k) {
+          const Json& v = ex->at(k).json();
+          if (!v.is_string()) ex->at(k).fail("expected a vertex kind string (nic, disk, gpu, ...), got " + json_brief(v));
+          lp.except_touching.push_back(v.get<std::string>());
+        }
+      }
       p.links.push_back(lp);
     }
   }
@@ -250,6 +263,8 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
     std::string lsrc = l.source;
     for (const auto& lp : p.links) {
       if (lp.kind != l.kind) continue;
+      auto touches = [&](const std::string& k) { return old.vertices()[l.a].kind == k || old.vertices()[l.b].kind == k; };
+      if (std::any_of(lp.except_touching.begin(), lp.except_touching.end(), touches)) continue;
       if (lp.bandwidth_bytes_per_s > 0) bw = lp.bandwidth_bytes_per_s;
       if (lp.latency_seconds >= 0) lat = lp.latency_seconds;
       lsrc = src + " (" + lp.measured + ")";

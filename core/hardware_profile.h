@@ -14,7 +14,8 @@
 // Invariants:
 //  1. Curves are sorted by size, sizes > 0, efficiencies in (0, 1].
 //  2. An entry applies to every cluster element it matches (devices by kind
-//     and, if given, component name; links by kind); elements it does not
+//     and, if given, component name; links by kind, minus those touching a
+//     vertex kind in except_touching); elements it does not
 //     match keep their catalog figures.
 //  3. Absent figures (0 / empty) leave the cluster's figure unchanged.
 //  4. from_json(to_json(p)) == p for every field (round trip).
@@ -52,6 +53,10 @@ struct LinkProfile {
   double bandwidth_bytes_per_s = 0;
   double latency_seconds = -1;  // < 0 = not measured
   std::string measured;         // what produced it, e.g. "h2d pinned memcpy fit"
+  // Links of `kind` touching a vertex of one of these kinds (e.g. "nic",
+  // "disk") keep their catalog figures: a GPU's pinned-copy fit describes the
+  // GPU's PCIe path, not a NIC's or an SSD's PCIe link.
+  std::vector<std::string> except_touching;
 };
 
 struct HostMemoryProfile {

@@ -20,6 +20,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -230,15 +231,28 @@ void dispatch(const QuantizedMatrixView& q, F&& f) {
   return f.template operator()<8, false>();
 }
 
-cublasHandle_t thread_cublas() {
+// One cuBLAS handle per (thread, device): a handle is bound to the device
+// current when it was created, and one thread may drive several GPUs (the
+// cuda executor does), so a handle is looked up by the current device.
+cublasHandle_t device_cublas() {
   thread_local struct Holder {
-    cublasHandle_t h = nullptr;
+    std::map<int, cublasHandle_t> h;
     ~Holder() {
-      if (h) cublasDestroy(h);
+      for (auto& [dev, handle] : h) {
+        cudaSetDevice(dev);
+        cublasDestroy(handle);
+      }
     }
   } holder;
-  if (!holder.h) KCUBLAS_CHECK(cublasCreate(&holder.h));
-  return holder.h;
+  int dev = 0;
+  KCUDA_CHECK(cudaGetDevice(&dev));
+  auto it = holder.h.find(dev);
+  if (it == holder.h.end()) {
+    cublasHandle_t handle = nullptr;
+    KCUBLAS_CHECK(cublasCreate(&handle));
+    it = holder.h.emplace(dev, handle).first;
+  }
+  return it->second;
 }
 
 }  // namespace
@@ -277,7 +291,7 @@ void qgemm_cuda(const QuantizedMatrixView& q, const float* x, int64_t tokens, fl
   require(tokens >= 1, "tokens must be positive");
   require(x && y, "x and y must be device pointers");
   dequantize_cuda(q, workspace, stream);
-  cublasHandle_t h = thread_cublas();
+  cublasHandle_t h = device_cublas();
   KCUBLAS_CHECK(cublasSetStream(h, static_cast<cudaStream_t>(stream)));
   const float one = 1.0f, zero = 0.0f;
   // Column-major view: Y^T [rows x tokens] = W [rows x K] (stored as W^T, K x rows) * X^T [K x tokens].

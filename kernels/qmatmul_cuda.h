@@ -11,7 +11,7 @@
 // QuantizedMatrix::group_levels, so results match the _cpu references up to
 // summation order (compare with |gpu - ref| <= atol + rtol * |ref|).
 // Thread-safety: DeviceQuantizedMatrix is a value owned by one thread; the
-// GEMM uses one cuBLAS handle per host thread.
+// GEMM uses one cuBLAS handle per (host thread, current device).
 #pragma once
 
 #if PARALAB_HAVE_CUDA

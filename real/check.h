@@ -48,10 +48,10 @@ std::string mpi_error_string(int code);
   } while (0)
 #endif
 #if PARALAB_HAVE_NCCL
-#include <nccl.h>
+#include "real/nccl_lazy.h"  // NCCL is loaded with dlopen: its error string comes from there
 #define NCCL_CHECK(call)                                                                         \
   do {                                                                                           \
     ncclResult_t nccl_check_rc_ = (call);                                                        \
-    PARALAB_CHECK_CALL(nccl_check_rc_ == ncclSuccess, ncclGetErrorString(nccl_check_rc_), #call); \
+    PARALAB_CHECK_CALL(nccl_check_rc_ == ncclSuccess, paralab::real::nccl_error_string(nccl_check_rc_), #call); \
   } while (0)
 #endif

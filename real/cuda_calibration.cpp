@@ -10,6 +10,7 @@
 #include "real/fit.h"
 #include "real/host_calibration.h"
 #include "real/host_ops.h"
+#include "real/nccl_sweep.h"
 
 #if PARALAB_HAVE_CUDA
 #include "real/cuda_kernels.h"
@@ -98,6 +99,18 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
   p.machine = host_machine_json();
   p.machine["gpu"] = prop.name;
   p.machine["gpu_memory_bytes"] = double(prop.totalGlobalMem);
+  // The device from its own attributes (an H200 is 141 GB at 4.8 TB/s, not
+  // an H100's 80 GB at 3.35): HBM peak = 2 (DDR) x memory clock x bus width.
+  int clock_khz = 0, bus_bits = 0, l2 = 0, sms = 0;
+  CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0));
+  CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0));
+  CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, 0));
+  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  p.machine["gpu_peak_memory_bytes_per_s"] = 2.0 * clock_khz * 1e3 * bus_bits / 8.0;
+  p.machine["gpu_l2_bytes"] = l2;
+  p.machine["gpu_sm_count"] = sms;
+  p.machine["gpu_compute_capability"] = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+  p.machine["gpu_count"] = cuda_device_count(nullptr);
   std::vector<BenchResult> all;
   RunnerConfig rc;
   rc.warmup = 2;
@@ -219,9 +232,12 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
           pts.emplace_back(r.bytes, r.seconds_min);
         }
         AlphaBeta ab = fit_alpha_beta(pts);
+        // The GPU's PCIe path only: NIC and SSD links are "pcie" links too,
+        // and keep their own figures.
         if (pinned && h2d)
           p.links.push_back({"pcie", ab.bandwidth_bytes_per_s, ab.alpha_seconds,
-                             "H2D pinned cudaMemcpyAsync alpha-beta fit (r2 " + std::to_string(ab.r2) + ")"});
+                             "H2D pinned cudaMemcpyAsync alpha-beta fit (r2 " + std::to_string(ab.r2) + ")",
+                             {"nic", "disk"}});
         if (!pinned && h2d) p.host_memory.pageable_copy_bytes_per_s = ab.bandwidth_bytes_per_s;
       }
   }
@@ -237,17 +253,28 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
   auto disk = bench_disk_read(dir + "/paralab-cuda-calibrate-scratch." + std::to_string(::getpid()),
                               cfg.quick ? (64u << 20) : (512u << 20), {1 << 20, 1 << 22}, {1, 4, 16}, rc, &odirect, &note);
   all.insert(all.end(), disk.begin(), disk.end());
-  double best = 0;
-  for (const auto& r : disk)
-    if (r.bytes_per_s > best * 1.05) {
-      best = r.bytes_per_s;
-      p.disk.queue_depth = std::stoi(r.shape.substr(r.shape.find("qd=") + 3));
-    }
-  p.disk.read_bytes_per_s = best;
+  disk_profile_from_results(disk, &p);  // one reader's rate, as on the host backend
   p.disk.o_direct = odirect;
   p.disk.note = note;
   int n = cuda_device_count(nullptr);
-  if (n < 2) p.notes.push_back("NCCL collectives not measured: " + std::to_string(n) + " GPU visible");
+  if (n < 2) {
+    p.notes.push_back("NCCL collectives not measured: " + std::to_string(n) + " GPU visible");
+  } else {
+    std::vector<size_t> csizes = cfg.quick ? std::vector<size_t>{size_t(1) << 20, size_t(16) << 20, size_t(128) << 20}
+                                           : std::vector<size_t>{size_t(1) << 16, size_t(1) << 20, size_t(1) << 23,
+                                                                 size_t(64) << 20, size_t(256) << 20};
+    try {
+      p.collectives = nccl_collective_sweep(n, csizes, rc, &all);
+      // GPU to GPU: a ring all-reduce moves 2(n-1)/n S over each GPU's link,
+      // so the link rate is the busbw; its 2(n-1) steps share the alpha.
+      for (const auto& c : p.collectives)
+        if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
+          p.links.push_back({"nvlink", c.busbw_bytes_per_s, c.alpha_seconds / (2.0 * (n - 1)),
+                             "NCCL all-reduce busbw fit over " + std::to_string(n) + " GPUs", {}});
+    } catch (const std::exception& e) {
+      p.notes.push_back(std::string("NCCL collectives not measured: ") + e.what());
+    }
+  }
   for (const auto& r : all)
     if (!r.check_ok) p.notes.push_back(r.name + " " + r.shape + ": " + r.check_message);
   cublasDestroy(h);

@@ -2,8 +2,12 @@
 // runs on GPU 0 — cuBLAS GEMMs over shapes and dtypes (fp32/tf32, fp16,
 // bf16; tensor cores where the dtype allows) timed with CUDA events, a device
 // memory bandwidth kernel, H2D/D2H copies from pinned and pageable memory by
-// size (alpha-beta fits), O_DIRECT file reads into pinned buffers, and NCCL
-// all-reduce when more than one GPU is visible.
+// size (alpha-beta fits; the pinned H2D fit goes onto the GPU's "pcie"
+// links, not onto those touching a NIC or an SSD), O_DIRECT file reads (one
+// reader's rate, as on the host: real/host_calibration.h
+// disk_profile_from_results), and with two or more GPUs an NCCL sweep
+// (all-reduce, all-gather, reduce-scatter; algbw and busbw as nccl-tests
+// define them: real/nccl_sweep.h) whose all-reduce busbw sets "nvlink".
 // Invariants: 1. without a device (or in a build without CUDA) it throws
 // InputError with the reason, never crashes; 2. the profile's device entry is
 // kind "gpu" with curves relative to its per-dtype peaks (best achieved).

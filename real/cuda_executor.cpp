@@ -1,8 +1,17 @@
-// The cuda executor (see real/executor.h): one host thread issues the whole
-// local graph in one topological order (the same on every rank, so NCCL calls
-// on a communicator are issued in the same order everywhere) onto CUDA
-// streams, one per (device, stream); dependencies become cudaStreamWaitEvent
-// on the predecessor's end event; every op is bracketed by CUDA events.
+// The cuda executor (see real/executor.h): one host thread issues the local
+// graph in the one issue order every backend shares (core/issue_order.h:
+// dependencies plus per-(device, stream) id order, the same global sequence
+// on every rank, so NCCL calls on a communicator are issued in the same order
+// everywhere) onto CUDA streams, one per (device, stream); dependencies become
+// cudaStreamWaitEvent on the predecessor's end event; every op is bracketed
+// by CUDA events. Communicators come from the one communicator plan
+// (core/communicator_plan.h): every rank joins every NCCL id broadcast in one
+// global order. Every op runs its full size: memory-bound ops and
+// collectives loop over their buffers when those are smaller than the op.
+// The host state that stream-ordered host functions touch lives as long as
+// the run object, which synchronizes every device before it goes; a run
+// fails as hung when no op completes for collective_timeout_seconds (a
+// per-op deadline, so a long correct run is not a hang).
 // Compute = cuBLAS GemmEx in the op's dtype (tensor cores for tf32/fp16/bf16)
 // or a bandwidth kernel; transfers = cudaMemcpyAsync (pinned or pageable);
 // SSD reads = pread into pinned memory inside cudaLaunchHostFunc (stream
@@ -21,7 +30,9 @@
 
 #include <unistd.h>
 
+#include "core/communicator_plan.h"
 #include "core/error.h"
+#include "core/issue_order.h"
 #include "real/check.h"
 #include "real/cuda_calibration.h"
 #include "real/executor.h"
@@ -33,6 +44,7 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include "real/mpi_communicators.h"
 #include "kernels/half.h"
 #include "kernels/qmatmul_cuda.h"
 #include "real/cuda_kernels.h"
@@ -59,6 +71,7 @@ class CudaExecutorStub : public Executor {
 #else
 
 constexpr size_t kArenaCap = size_t(1) << 30;
+constexpr size_t kSweepCap = size_t(256) << 20;  // per sweep buffer; larger ops loop over it
 
 size_t round_page(double b) { return (size_t(b) + kPageBytes - 1) / kPageBytes * kPageBytes; }
 
@@ -77,6 +90,9 @@ struct DeviceState {
   void* b = nullptr;
   void* c = nullptr;
   size_t a_bytes = 0, b_bytes = 0, c_bytes = 0;
+  void* sweep_src = nullptr;  // memory-bound ops: read one, write the other
+  void* sweep_dst = nullptr;
+  size_t sweep_bytes = 0;
   void* coll_send = nullptr;
   void* coll_recv = nullptr;
   size_t coll_bytes = 0;
@@ -154,7 +170,7 @@ class CudaRun {
     CUDA_CHECK(cudaGetDeviceCount(&count));
     const size_t n = g_.size();
     // Devices, streams and buffer sizes.
-    std::map<int, double> arena_need, coll_need;
+    std::map<int, double> arena_need, coll_need, sweep_need;
     std::map<int, std::array<size_t, 3>> gemm_need;
     double pinned_need = 0, pageable_need = 0, ssd_total = 0;
     for (int id = 0; id < int(n); ++id) {
@@ -172,9 +188,9 @@ class CudaRun {
         if (o.type == OpType::kCollective) coll_need[d] = std::max(coll_need[d], o.bytes);
       }
       if (!std::any_of(g_.devices_of(id).begin(), g_.devices_of(id).end(), [&](int d) { return local(d); })) continue;
-      order_.push_back(id);
       if (o.type == OpType::kCompute) {
         GemmShape s = shape(id);
+        if (s.m == 0) sweep_need[o.device] = std::max(sweep_need[o.device], std::min<double>(o.bytes / 2, kSweepCap));
         auto& need = gemm_need[o.device];
         need[0] = std::max<size_t>(need[0], size_t(s.m * s.k * 4));
         need[1] = std::max<size_t>(need[1], size_t(s.k * s.n * 4));
@@ -206,6 +222,10 @@ class CudaRun {
       ds.a_bytes = alloc(&ds.a, need[0]);
       ds.b_bytes = alloc(&ds.b, need[1]);
       ds.c_bytes = alloc(&ds.c, std::max(need[2], need[0]));
+      if (sweep_need[d] > 0) {
+        ds.sweep_bytes = alloc(&ds.sweep_src, size_t(sweep_need[d]));
+        alloc(&ds.sweep_dst, ds.sweep_bytes);
+      }
       ds.coll_bytes = std::min<size_t>(size_t(coll_need[d]) + 256, kArenaCap);
       alloc(&ds.coll_send, ds.coll_bytes);
       alloc(&ds.coll_recv, ds.coll_bytes);
@@ -227,8 +247,10 @@ class CudaRun {
         notes_.push_back("int8/fp8 GEMMs run as fp16 cuBLAS GEMMs of the same shape");
         break;
       }
+    IssuePlan plan = plan_issue(g_, [this](int d) { return local(d); });
+    order_ = std::move(plan.order);
+    preds_ = std::move(plan.preds);
     setup_nccl();
-    topo_sort();
     (void)r;
   }
 
@@ -289,74 +311,61 @@ class CudaRun {
     if (fallback) notes_.push_back("int4 GEMMs whose k is not a multiple of 32 run as fp16 cuBLAS GEMMs");
   }
 
+  // Communicators from the one plan (core/communicator_plan.h): entries
+  // inside this process use ncclCommInitAll; entries spanning processes get
+  // their NCCL id by one MPI_Bcast per entry that every rank joins, member or
+  // not, in plan order, then ncclCommInitRank on each member.
   void setup_nccl() {
+    comm_plan_ = communicator_plan(g_, size_);
+    comms_.assign(comm_plan_.size(), {});
+    if (comm_plan_.empty()) return;
 #if PARALAB_HAVE_NCCL
-    for (int id : order_) {
-      const Op& o = g_.op(id);
-      if (o.type != OpType::kCollective || comms_.count(o.group())) continue;
-      auto members = g_.devices_of(id);
-      if (members.size() < 2) continue;
-      int nloc = 0;
-      for (int d : members) nloc += local(d);
-      std::vector<ncclComm_t> comms(members.size(), nullptr);
-      if (nloc == int(members.size())) {
-        std::vector<int> devlist;
-        for (int d : members) devlist.push_back(devs_.at(d).cuda_device);
-        std::set<int> uniq(devlist.begin(), devlist.end());
-        if (uniq.size() != devlist.size())
-          throw RealError("collective " + g_.describe(id) + " needs " + std::to_string(devlist.size()) +
-                          " distinct GPUs in this process; run one rank per GPU under mpirun");
-        NCCL_CHECK(ncclCommInitAll(comms.data(), int(members.size()), devlist.data()));
-      } else if (nloc == 1) {
-        ncclUniqueId uid;
-        int root = members[0] % size_;
-        if (rank_ == root) NCCL_CHECK(ncclGetUniqueId(&uid));
-        MPI_CHECK(MPI_Bcast(&uid, sizeof uid, MPI_BYTE, root, MPI_COMM_WORLD));
-        for (size_t i = 0; i < members.size(); ++i)
-          if (local(members[i])) {
-            CUDA_CHECK(cudaSetDevice(devs_.at(members[i]).cuda_device));
-            NCCL_CHECK(ncclCommInitRank(&comms[i], int(members.size()), uid, int(i)));
-          }
-      } else {
-        throw RealError("collective " + g_.describe(id) + ": one member per rank, or all members in one process");
-      }
-      comms_[o.group()] = comms;
+    for (const CommunicatorSpec& e : comm_plan_) {
+      auto mine = e.members_of(rank_);
+      if (e.spans_processes() && mine.size() > 1)
+        throw RealError("NCCL group {" + join(e.devices) + "} has " + std::to_string(mine.size()) +
+                        " members on rank " + std::to_string(rank_) +
+                        "; run one rank per GPU, or all of a group's members in one process");
     }
-    // Ranks not in a group still had to join the MPI_Bcast above: every rank
-    // walks the same order_, which holds only local ops, so a group without a
-    // local member is skipped on that rank. Keep it simple: require every rank
-    // to take part in every multi-rank group (true for DP/TP/PP graphs of
-    // 1 device per rank where groups span all ranks).
+    const NcclApi& nccl = nccl_api();  // throws with the reason when NCCL is missing
+    std::vector<std::string> ids;
+    if (size_ > 1)
+      ids = broadcast_from_roots(comm_plan_, rank_, sizeof(ncclUniqueId), [&](const CommunicatorSpec&) {
+        ncclUniqueId uid;
+        NCCL_CHECK(nccl.GetUniqueId(&uid));
+        return std::string(reinterpret_cast<const char*>(&uid), sizeof uid);
+      });
+    for (size_t k = 0; k < comm_plan_.size(); ++k) {
+      const CommunicatorSpec& e = comm_plan_[k];
+      auto mine = e.members_of(rank_);
+      if (mine.empty()) continue;
+      std::vector<ncclComm_t>& comms = comms_[k];
+      comms.assign(e.devices.size(), nullptr);
+      if (!e.spans_processes()) {
+        std::vector<int> devlist;
+        for (int d : e.devices) devlist.push_back(devs_.at(d).cuda_device);
+        if (std::set<int>(devlist.begin(), devlist.end()).size() != devlist.size())
+          throw RealError("NCCL group {" + join(e.devices) + "} needs " + std::to_string(devlist.size()) +
+                          " distinct GPUs in this process; run one rank per GPU under mpirun");
+        NCCL_CHECK(nccl.CommInitAll(comms.data(), int(devlist.size()), devlist.data()));
+        continue;
+      }
+      ncclUniqueId uid;
+      std::memcpy(&uid, ids[k].data(), sizeof uid);
+      int i = mine.front();
+      CUDA_CHECK(cudaSetDevice(devs_.at(e.devices[i]).cuda_device));
+      NCCL_CHECK(nccl.CommInitRank(&comms[i], int(e.devices.size()), uid, i));
+    }
 #else
-    for (int id : order_)
-      if (g_.op(id).type == OpType::kCollective && g_.devices_of(id).size() > 1)
-        throw RealError("collective " + g_.describe(id) + ": this paralab was built without NCCL");
+    throw RealError("collectives over " + std::to_string(comm_plan_.size()) +
+                    " group(s) need NCCL: this paralab was built without nccl.h");
 #endif
   }
 
-  // Kahn's algorithm over local ops with stream order; ties by id so every
-  // rank issues shared collectives in the same order.
-  void topo_sort() {
-    std::set<int> local_ops(order_.begin(), order_.end());
-    std::map<int, std::vector<int>> succ;
-    std::map<int, int> indeg;
-    for (int id : order_) indeg[id] = 0;
-    preds_.clear();
-    for (auto [a, b] : g_.deps())
-      if (local_ops.count(a) && local_ops.count(b)) succ[a].push_back(b), ++indeg[b], preds_[b].push_back(a);
-    std::set<int> ready;
-    for (auto [id, d] : indeg)
-      if (d == 0) ready.insert(id);
-    std::vector<int> out;
-    while (!ready.empty()) {
-      int id = *ready.begin();
-      ready.erase(ready.begin());
-      out.push_back(id);
-      for (int s : succ[id])
-        if (--indeg[s] == 0) ready.insert(s);
-    }
-    if (out.size() != order_.size()) throw RealError("dependency cycle among local ops");
-    order_ = out;
+  static std::string join(const std::vector<int>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s;
   }
 
   GemmShape shape(int id) const {
@@ -399,14 +408,14 @@ class CudaRun {
       }
     }
     nvml.start(pci);
-    struct Ev {
-      int device, stream;
-      cudaEvent_t start, end;
-    };
-    std::map<int, std::vector<Ev>> evs;
-    std::deque<SsdRequest> reads;
-    std::string io_error;
+    // Host functions queued below (SSD requests) point into ssd_requests_ and
+    // io_error_, members that outlive every queued call: the next execute()
+    // and release() synchronize every device before touching them.
+    ssd_requests_.clear();
+    io_error_.clear();
     size_t ssd_cursor = 0;
+    std::vector<Ev> evs;  // issue order
+    std::map<int, std::vector<size_t>> ev_of;  // op -> its events
     for (int id : order_) {
       const Op& o = g_.op(id);
       std::vector<int> members;
@@ -417,82 +426,107 @@ class CudaRun {
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
         cudaStream_t s = ds.streams.at(o.stream);
         for (int p : preds_[id])
-          for (const Ev& e : evs[p])
-            if (devs_.at(e.device).cuda_device == ds.cuda_device || true) CUDA_CHECK(cudaStreamWaitEvent(s, e.end, 0));
-        Ev e{d, o.stream, nullptr, nullptr};
+          for (size_t k : ev_of[p]) CUDA_CHECK(cudaStreamWaitEvent(s, evs[k].end, 0));
+        Ev e{id, d, o.stream, nullptr, nullptr};
         CUDA_CHECK(cudaEventCreate(&e.start));
         CUDA_CHECK(cudaEventCreate(&e.end));
         CUDA_CHECK(cudaEventRecord(e.start, s));
-        evs[id].push_back(e);
+        ev_of[id].push_back(evs.size());
+        evs.push_back(e);
       }
-      issue(id, members, &reads, &io_error, &ssd_cursor);
-      for (Ev& e : evs[id]) {
-        DeviceState& ds = devs_.at(e.device);
+      issue(id, members, &ssd_cursor);
+      for (size_t k : ev_of[id]) {
+        DeviceState& ds = devs_.at(evs[k].device);
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
-        CUDA_CHECK(cudaEventRecord(e.end, ds.streams.at(e.stream)));
+        CUDA_CHECK(cudaEventRecord(evs[k].end, ds.streams.at(evs[k].stream)));
       }
     }
-    // Wait with a deadline (a hung NCCL peer must not hang us forever).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(o_.collective_timeout_seconds);
-    for (auto& [id, list] : evs)
-      for (Ev& e : list) {
-        CUDA_CHECK(cudaSetDevice(devs_.at(e.device).cuda_device));
-        for (;;) {
-          cudaError_t q = cudaEventQuery(e.end);
-          if (q == cudaSuccess) break;
-          if (q != cudaErrorNotReady) CUDA_CHECK(q);
-          if (std::chrono::steady_clock::now() > deadline) {
-            abort_comms();
-            r->status = "error";
-            r->message = "rank " + std::to_string(rank_) + ": " + g_.describe(id) + " on device " +
-                         std::to_string(e.device) + " did not finish within " +
-                         std::to_string(o_.collective_timeout_seconds) + " s" + nccl_async_errors();
-            return;
-          }
-          std::this_thread::sleep_for(std::chrono::microseconds(50));
-        }
-      }
+    if (!wait_all(evs, r)) return;
     for (NvmlUtilization u : nvml.stop()) {
       for (size_t i = 0; i < pci.size(); ++i)
         if (pci[i] == u.pci_bus_id) u.device = pci_device[i];
       r->nvml.push_back(u);
     }
     if (!nvml.reason().empty()) r->notes.push_back(nvml.reason());
-    if (!io_error.empty()) throw RealError(io_error);
-    for (auto& [id, list] : evs)
-      for (Ev& e : list) {
-        DeviceState& ds = devs_.at(e.device);
-        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
-        float s_ms = 0, e_ms = 0;
-        CUDA_CHECK(cudaEventElapsedTime(&s_ms, ds.t0, e.start));
-        CUDA_CHECK(cudaEventElapsedTime(&e_ms, ds.t0, e.end));
-        r->timings.push_back({id, e.device, e.stream, s_ms * 1e-3, e_ms * 1e-3});
-        CUDA_CHECK(cudaEventDestroy(e.start));
-        CUDA_CHECK(cudaEventDestroy(e.end));
+    if (!io_error_.empty()) throw RealError(io_error_);
+    for (Ev& e : evs) {
+      DeviceState& ds = devs_.at(e.device);
+      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+      float s_ms = 0, e_ms = 0;
+      CUDA_CHECK(cudaEventElapsedTime(&s_ms, ds.t0, e.start));
+      CUDA_CHECK(cudaEventElapsedTime(&e_ms, ds.t0, e.end));
+      r->timings.push_back({e.op, e.device, e.stream, s_ms * 1e-3, e_ms * 1e-3});
+      CUDA_CHECK(cudaEventDestroy(e.start));
+      CUDA_CHECK(cudaEventDestroy(e.end));
+    }
+  }
+
+  struct Ev {
+    int op, device, stream;
+    cudaEvent_t start, end;
+  };
+
+  // Waits for every event in issue order. A run is hung when no event
+  // completes for collective_timeout_seconds: the deadline restarts at every
+  // completion (per op), so a long correct run is not mistaken for a hang.
+  bool wait_all(const std::vector<Ev>& evs, RankResult* r) {
+    const auto limit = std::chrono::duration<double>(o_.collective_timeout_seconds);
+    auto last_progress = std::chrono::steady_clock::now();
+    for (const Ev& e : evs) {
+      CUDA_CHECK(cudaSetDevice(devs_.at(e.device).cuda_device));
+      for (auto poll = std::chrono::microseconds(20);;) {
+        cudaError_t q = cudaEventQuery(e.end);
+        if (q == cudaSuccess) break;
+        if (q != cudaErrorNotReady) CUDA_CHECK(q);
+        if (std::chrono::steady_clock::now() - last_progress > limit) {
+          std::string async = nccl_async_errors();
+          abort_comms();
+          r->status = "error";
+          r->message = "rank " + std::to_string(rank_) + ": " + g_.describe(e.op) + " on device " +
+                       std::to_string(e.device) + " did not finish within " +
+                       std::to_string(o_.collective_timeout_seconds) + " s of the previous op" + async;
+          return false;
+        }
+        std::this_thread::sleep_for(poll);
+        poll = std::min(2 * poll, std::chrono::microseconds(1000));
       }
+      last_progress = std::chrono::steady_clock::now();
+    }
+    return true;
   }
 
   std::string nccl_async_errors() {
     std::string out;
 #if PARALAB_HAVE_NCCL
-    for (auto& [g, comms] : comms_)
-      for (size_t i = 0; i < comms.size(); ++i) {
-        if (!comms[i]) continue;
+    for (size_t k = 0; k < comms_.size(); ++k)
+      for (size_t i = 0; i < comms_[k].size(); ++i) {
+        if (!comms_[k][i]) continue;
+        const NcclApi& nccl = nccl_api();
         ncclResult_t async = ncclSuccess;
-        if (ncclCommGetAsyncError(comms[i], &async) == ncclSuccess && async != ncclSuccess)
-          out += "; NCCL group " + std::to_string(g) + " member " + std::to_string(i) + ": " + ncclGetErrorString(async);
+        if (nccl.CommGetAsyncError(comms_[k][i], &async) == ncclSuccess && async != ncclSuccess)
+          out += "; NCCL group {" + join(comm_plan_[k].devices) + "} member " + std::to_string(i) + ": " +
+                 nccl_error_string(async);
       }
 #endif
     return out;
   }
 
-  void abort_comms() {
+  // Ends every communicator: ncclCommAbort after a hang or an error (it
+  // does not wait for the peers), ncclCommDestroy after a clean run.
+  void end_comms(bool abort) {
 #if PARALAB_HAVE_NCCL
-    for (auto& [g, comms] : comms_)
+    for (auto& comms : comms_)
       for (auto& c : comms)
-        if (c) ncclCommAbort(c), c = nullptr;
+        if (c) {
+          const NcclApi& nccl = nccl_api();
+          abort ? nccl.CommAbort(c) : nccl.CommDestroy(c);
+          c = nullptr;
+        }
+#else
+    (void)abort;
 #endif
   }
+  void abort_comms() { end_comms(true); }
 
   cublasComputeType_t compute_type(DType t, cudaDataType_t* data) const {
     switch (t) {
@@ -503,8 +537,7 @@ class CudaRun {
     }
   }
 
-  void issue(int id, const std::vector<int>& members, std::deque<SsdRequest>* reads, std::string* io_error,
-             size_t* ssd_cursor) {
+  void issue(int id, const std::vector<int>& members, size_t* ssd_cursor) {
     const Op& o = g_.op(id);
     DeviceState& ds = devs_.at(members.front());
     CUDA_CHECK(cudaSetDevice(ds.cuda_device));
@@ -528,12 +561,18 @@ class CudaRun {
           CUBLAS_CHECK(cublasGemmEx(ds.blas, CUBLAS_OP_N, CUBLAS_OP_N, int(sh.m), int(sh.n), int(sh.k), &alpha, ds.a, dt,
                                     int(sh.m), ds.b, dt, int(sh.k), &beta, ds.c, dt, int(sh.m), ct, CUBLAS_GEMM_DEFAULT));
         } else {
-          size_t floats = std::min<size_t>(size_t(o.bytes / 8), std::min(ds.a_bytes, ds.c_bytes) / 4);
-          launch_memory_sweep(static_cast<float*>(ds.c), static_cast<const float*>(ds.a), floats, s);
+          // Memory sweep of the op's full bytes (half read, half written),
+          // looping over the sweep buffers when the op is larger than they are.
+          const size_t cap_floats = ds.sweep_bytes / 4;
+          for (double left = o.bytes; left > 0 && cap_floats > 0;) {
+            size_t floats = std::min<size_t>(cap_floats, size_t(left / 8) + 1);
+            launch_memory_sweep(static_cast<float*>(ds.sweep_dst), static_cast<const float*>(ds.sweep_src), floats, s);
+            left -= 8.0 * double(floats);
+          }
         }
         return;
       }
-      case OpType::kTransfer: return transfer(o, ds, s, reads, io_error, ssd_cursor);
+      case OpType::kTransfer: return transfer(o, ds, s, ssd_cursor);
       case OpType::kCollective: return collective(id, members);
       case OpType::kAlloc:
       case OpType::kFree: return memory(o, ds, s);
@@ -554,8 +593,7 @@ class CudaRun {
     return nullptr;
   }
 
-  void transfer(const Op& o, DeviceState& ds, cudaStream_t s, std::deque<SsdRequest>* reads, std::string* io_error,
-                size_t* cursor) {
+  void transfer(const Op& o, DeviceState& ds, cudaStream_t s, size_t* cursor) {
     Place sp = o.src_place(), dp = o.dst_place();
     size_t scap = 0, dcap = 0;
     void* src = place_ptr(sp, ds, &scap);
@@ -573,8 +611,8 @@ class CudaRun {
       for (size_t left = round_page(o.bytes); left > 0;) {
         size_t chunk = std::min(left, cap);
         if (*cursor + chunk > ssd_->size()) *cursor = 0;
-        reads->push_back(SsdRequest{ssd_.get(), *cursor, chunk, buf, io_error, write});
-        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_request, &reads->back()));
+        ssd_requests_.push_back(SsdRequest{ssd_.get(), *cursor, chunk, buf, &io_error_, write});
+        CUDA_CHECK(cudaLaunchHostFunc(s, do_ssd_request, &ssd_requests_.back()));
         *cursor += chunk;
         left -= chunk;
       }
@@ -589,48 +627,65 @@ class CudaRun {
     }
   }
 
+  // The op's full bytes, in rounds of at most the collective buffer (1 GiB
+  // cap): a 1T model's gradient all-reduce runs as several all-reduces of the
+  // buffer, never truncated. Per round, `count` floats are the per-rank
+  // buffer S of the TaskGraph's conventions (all-gather / reduce-scatter: the
+  // whole array, each rank contributing or keeping count / n).
   void collective(int id, const std::vector<int>& members) {
 #if PARALAB_HAVE_NCCL
     const Op& o = g_.op(id);
     auto all = g_.devices_of(id);
-    int n = int(all.size());
+    const int n = int(all.size());
     if (n < 2) return;
-    auto& comms = comms_.at(o.group());
-    size_t count = std::min<size_t>(size_t(o.bytes), devs_.at(members[0]).coll_bytes) / 4;
-    size_t per = count / n;
-    NCCL_CHECK(ncclGroupStart());
-    for (int d : members) {
-      int i = int(std::find(all.begin(), all.end(), d) - all.begin());
-      DeviceState& ds = devs_.at(d);
-      CUDA_CHECK(cudaSetDevice(ds.cuda_device));
-      cudaStream_t s = ds.streams.at(o.stream);
-      ncclComm_t c = comms[i];
-      switch (o.collective_kind()) {
-        case CollectiveKind::kAllReduce:
-          NCCL_CHECK(ncclAllReduce(ds.coll_send, ds.coll_recv, count, ncclFloat, ncclSum, c, s));
-          break;
-        case CollectiveKind::kAllGather:
-          NCCL_CHECK(ncclAllGather(ds.coll_send, ds.coll_recv, per, ncclFloat, c, s));
-          break;
-        case CollectiveKind::kReduceScatter:
-          NCCL_CHECK(ncclReduceScatter(ds.coll_send, ds.coll_recv, per, ncclFloat, ncclSum, c, s));
-          break;
-        case CollectiveKind::kBroadcast:
-          NCCL_CHECK(ncclBroadcast(ds.coll_send, ds.coll_recv, count, ncclFloat, 0, c, s));
-          break;
-        case CollectiveKind::kAllToAll:
-          for (int j = 0; j < n; ++j) {
-            NCCL_CHECK(ncclSend(static_cast<float*>(ds.coll_send) + j * per, per, ncclFloat, j, c, s));
-            NCCL_CHECK(ncclRecv(static_cast<float*>(ds.coll_recv) + j * per, per, ncclFloat, j, c, s));
-          }
-          break;
-        case CollectiveKind::kSendRecv:
-          if (i == 0) NCCL_CHECK(ncclSend(ds.coll_send, count, ncclFloat, 1, c, s));
-          else NCCL_CHECK(ncclRecv(ds.coll_recv, count, ncclFloat, 0, c, s));
-          break;
+    const NcclApi& nccl = nccl_api();
+    std::vector<ncclComm_t>& comms = comms_.at(communicator_index(comm_plan_, g_, id));
+    // The round size depends on the op alone (not on a member's buffer, which
+    // is sized by that device's largest collective), so every member runs the
+    // same rounds; each member's buffer holds min(op bytes, kArenaCap).
+    const size_t cap_floats = kArenaCap / 4;
+    size_t total = size_t(o.bytes / 4);
+    if (total == 0) total = 1;
+    for (size_t done = 0; done < total;) {
+      size_t count = std::min(cap_floats, total - done);
+      size_t per = std::max<size_t>(1, count / n);
+      done += count;
+      NCCL_CHECK(nccl.GroupStart());
+      for (int d : members) {
+        int i = int(std::find(all.begin(), all.end(), d) - all.begin());
+        DeviceState& ds = devs_.at(d);
+        CUDA_CHECK(cudaSetDevice(ds.cuda_device));
+        cudaStream_t s = ds.streams.at(o.stream);
+        ncclComm_t c = comms.at(i);
+        float* send = static_cast<float*>(ds.coll_send);
+        float* recv = static_cast<float*>(ds.coll_recv);
+        switch (o.collective_kind()) {
+          case CollectiveKind::kAllReduce:
+            NCCL_CHECK(nccl.AllReduce(send, recv, count, ncclFloat, ncclSum, c, s));
+            break;
+          case CollectiveKind::kAllGather:
+            NCCL_CHECK(nccl.AllGather(send, recv, per, ncclFloat, c, s));
+            break;
+          case CollectiveKind::kReduceScatter:
+            NCCL_CHECK(nccl.ReduceScatter(send, recv, per, ncclFloat, ncclSum, c, s));
+            break;
+          case CollectiveKind::kBroadcast:
+            NCCL_CHECK(nccl.Broadcast(send, recv, count, ncclFloat, 0, c, s));
+            break;
+          case CollectiveKind::kAllToAll:
+            for (int j = 0; j < n; ++j) {
+              NCCL_CHECK(nccl.Send(send + j * per, per, ncclFloat, j, c, s));
+              NCCL_CHECK(nccl.Recv(recv + j * per, per, ncclFloat, j, c, s));
+            }
+            break;
+          case CollectiveKind::kSendRecv:
+            if (i == 0) NCCL_CHECK(nccl.Send(send, count, ncclFloat, 1, c, s));
+            else NCCL_CHECK(nccl.Recv(recv, count, ncclFloat, 0, c, s));
+            break;
+        }
       }
+      NCCL_CHECK(nccl.GroupEnd());
     }
-    NCCL_CHECK(ncclGroupEnd());
 #else
     (void)id;
     (void)members;
@@ -668,14 +723,20 @@ class CudaRun {
     peaks_[key] = std::max(peaks_[key], used);
   }
 
+  // Every device is synchronized before anything a queued host function or
+  // kernel may touch is freed (ssd_requests_ and io_error_ are members, so
+  // they outlive this too).
   void release() {
     abort_comms();
+    for (auto& [d, ds] : devs_) {
+      cudaSetDevice(ds.cuda_device);
+      cudaDeviceSynchronize();
+    }
     for (auto& [k, stack] : allocs_)
       for (void* p : stack) cudaFree(p);
     for (auto& [d, ds] : devs_) {
       cudaSetDevice(ds.cuda_device);
-      cudaDeviceSynchronize();
-      for (void* p : {ds.arena, ds.a, ds.b, ds.c, ds.coll_send, ds.coll_recv, ds.qwork})
+      for (void* p : {ds.arena, ds.a, ds.b, ds.c, ds.sweep_src, ds.sweep_dst, ds.coll_send, ds.coll_recv, ds.qwork})
         if (p) cudaFree(p);
       ds.qweights.clear();
       if (ds.blas) cublasDestroy(ds.blas);
@@ -690,16 +751,19 @@ class CudaRun {
   const ExecOptions& o_;
   int rank_ = 0, size_ = 1;
   std::map<int, DeviceState> devs_;
-  std::vector<int> order_;
-  std::map<int, std::vector<int>> preds_;
+  std::vector<int> order_;                // local ops in the shared issue order
+  std::vector<std::vector<int>> preds_;   // per op: local explicit predecessors
+  std::deque<SsdRequest> ssd_requests_;   // read by host functions on the streams
+  std::string io_error_;                  // written by them
+  std::vector<CommunicatorSpec> comm_plan_;
   void* pinned_ = nullptr;
   size_t pinned_bytes_ = 0;
   HostBuffer pageable_;
   std::unique_ptr<ScratchFile> ssd_;
 #if PARALAB_HAVE_NCCL
-  std::map<int, std::vector<ncclComm_t>> comms_;
+  std::vector<std::vector<ncclComm_t>> comms_;  // per comm_plan_ entry, per member (local ones set)
 #else
-  std::map<int, std::vector<void*>> comms_;
+  std::vector<std::vector<void*>> comms_;
 #endif
   std::map<std::pair<int, size_t>, std::vector<void*>> allocs_;
   std::map<std::pair<std::string, std::string>, double> in_use_, peaks_;

@@ -1,84 +1,219 @@
 #!/usr/bin/env bash
-# The GPU check: on a machine with an NVIDIA GPU (nvcc, CMake and the CUDA
-# libraries present; nothing is downloaded) build paralab with CUDA, run the
-# GPU-labelled tests (those that skip without a device: *Gpu*/*Cuda* test
-# names), calibrate the cuda backend and validate it against the simulator on
-# a small training graph and an offloaded-inference graph (weights streamed
-# from a file through pinned buffers into GEMMs). Writes the results
-# database, the profile and a summary into $OUT if set, else results/.
-# Budget: under 8 minutes on one H100 (quick sweeps; a build with -j$(nproc)).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-OUT_DIR="${OUT:-results}"
-mkdir -p "$OUT_DIR"
-BUILD="${BUILD_DIR:-build-gpu}"
-LOG="$OUT_DIR/gpu_check.log"
+# real/gpu_check.sh --out DIR [--bundle paralab-gpu.tar.gz]: the GPU check,
+# run ON THE GPU MACHINE from the bundle real/gpu_bundle.sh made here (the GPU
+# machine cannot build paralab). It unpacks the bundle into /tmp, runs
+# everything through the bundled dynamic loader with CUDA's libraries taken
+# from the machine (libcuda from the driver, cudart and cuBLAS from the
+# toolkit; NCCL, loaded lazily, from wherever the machine has it, e.g.
+# PyTorch's nvidia/nccl package), and writes into DIR step by step — each
+# step's output and, after every step, summary.json and summary.txt — so a
+# check stopped by its time limit still returns what it measured.
+#
+# Steps (each with its own time limit; the whole check < 5 minutes on one
+# H100/H200): the device from its own attributes; calibrate --backend cuda
+# (GEMM by dtype and shape, HBM sweep, PCIe fit, disk, NCCL sweep with >= 2
+# GPUs); the GPU tests (INT4 GEMV bandwidth against the device's HBM peak,
+# executor tests); validate --backend cuda against the simulator (median
+# error < 10%, worst < 20%) with NVML utilization beside the kernel-interval
+# figure. Exit 0 only when every step that could run passed and at least one
+# GPU check ran; what the machine could not run (multi-GPU tests, the NCCL
+# sweep on one GPU) is "not run", never "passed". Without a usable GPU it
+# fails with "no usable CUDA device".
+set -uo pipefail
+SELF_DIR=$(cd "$(dirname "$0")" && pwd)
+OUT=""
+BUNDLE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT="$2"; shift 2 ;;
+    --bundle) BUNDLE="$2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "gpu_check: error: unknown argument '$1'; usage: gpu_check.sh --out DIR [--bundle FILE]" >&2; exit 2 ;;
+  esac
+done
+[ -n "$OUT" ] || { echo "gpu_check: error: --out DIR is required" >&2; exit 2; }
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+LOG="$OUT/gpu_check.log"
 : >"$LOG"
 say() { echo "[gpu_check $(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
+PY=$(command -v python3 || true)
 
-say "nvidia-smi:"; (nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 || true) | tee -a "$LOG"
-say "configure + build ($BUILD)"
-ARCH="${CUDA_ARCH:-90}"
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARALAB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" >>"$LOG" 2>&1
-grep -q "PARALAB_HAVE_CUDA" "$BUILD/CMakeCache.txt" || true
-cmake --build "$BUILD" -j"$(nproc)" --target paralab real_fast_tests >>"$LOG" 2>&1
-# Kernel tests too when that target exists.
-cmake --build "$BUILD" -j"$(nproc)" --target kernels_fast_tests >>"$LOG" 2>&1 || say "kernels_fast_tests not built"
-
-say "GPU-labelled tests"
-set +e
-"$BUILD/tests/real_fast_tests" --gtest_filter='*Cuda*:*Gpu*:*GPU*' 2>&1 | tee "$OUT_DIR/gpu_tests.txt" | tail -5
-rc_real=${PIPESTATUS[0]}
-rc_k=0
-if [ -x "$BUILD/tests/kernels_fast_tests" ]; then
-  "$BUILD/tests/kernels_fast_tests" --gtest_filter='*Gpu*:*Cuda*:*GPU*' 2>&1 | tee -a "$OUT_DIR/gpu_tests.txt" | tail -5
-  rc_k=${PIPESTATUS[0]}
+# --- the bundle -------------------------------------------------------------
+if [ -f "$SELF_DIR/env.sh" ] && [ -x "$SELF_DIR/bin/paralab" ]; then
+  B="$SELF_DIR"  # running from an unpacked bundle
+else
+  [ -n "$BUNDLE" ] || BUNDLE="$SELF_DIR/../out/gpu-bundle/paralab-gpu.tar.gz"
+  [ -f "$BUNDLE" ] || { echo "gpu_check: error: bundle '$BUNDLE' not found (make it with real/gpu_bundle.sh)" >&2; exit 2; }
+  W=$(mktemp -d /tmp/paralab-gpu-check.XXXXXX)
+  tar -C "$W" -xzf "$BUNDLE" || { echo "gpu_check: error: cannot unpack $BUNDLE" >&2; exit 2; }
+  B="$W/paralab-gpu"
 fi
-set -e
+say "bundle $B (commit $(cat "$B/GIT_COMMIT" 2>/dev/null))"
 
-DB="$OUT_DIR/paralab-gpu.db"
-PROFILE="$OUT_DIR/profile-cuda.json"
-say "calibrate --backend cuda"
-set +e
-timeout 240 "$BUILD/paralab" calibrate --backend cuda --quick --scratch-dir "$OUT_DIR" -o "$PROFILE" --db "$DB" \
-  2>&1 | tee "$OUT_DIR/calibrate.txt" | tail -25
-rc_cal=${PIPESTATUS[0]}
-# Without a profile, validate falls back to the cluster file's constants.
+# --- CUDA's libraries from this machine --------------------------------------
+CUDA_DIRS=""
+add_dir() { [ -d "$1" ] && case ":$CUDA_DIRS:" in *":$1:"*) ;; *) CUDA_DIRS="${CUDA_DIRS:+$CUDA_DIRS:}$1" ;; esac; }
+# The driver's libcuda and the libnvidia-* it loads, as links in a private
+# folder (adding the whole system folder would let system libraries shadow
+# nothing, but would make the LD_DEBUG picture murkier).
+DRV="$B/driver-libs"
+mkdir -p "$DRV"
+for d in $(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF}' | xargs -r -n1 dirname | sort -u) \
+         /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/nvidia/lib64; do
+  for f in "$d"/libcuda.so* "$d"/libnvidia-*.so*; do [ -e "$f" ] && ln -sf "$f" "$DRV/"; done
+done
+add_dir "$DRV"
+for d in "${CUDA_HOME:-/usr/local/cuda}/lib64" "${CUDA_HOME:-/usr/local/cuda}/targets/x86_64-linux/lib" /usr/local/cuda-13*/lib64; do
+  [ -e "$d/libcudart.so.13" ] && add_dir "$d"
+done
+if [ -n "$PY" ]; then
+  for m in cuda_runtime cublas nccl; do
+    d=$("$PY" -c "import nvidia.$m, os; print(os.path.join(list(nvidia.$m.__path__)[0], 'lib'))" 2>/dev/null) && add_dir "$d"
+  done
+fi
+export PARALAB_EXTRA_LIBS="$CUDA_DIRS"
+if [ -z "${PARALAB_NCCL_LIBRARY:-}" ]; then
+  for d in ${CUDA_DIRS//:/ }; do [ -e "$d/libnccl.so.2" ] && export PARALAB_NCCL_LIBRARY="$d/libnccl.so.2" && break; done
+fi
+# shellcheck disable=SC1091
+source "$B/env.sh"
+PARALAB="$LOADER $B/bin/paralab"
+say "library path: bundle, then $CUDA_DIRS; NCCL: ${PARALAB_NCCL_LIBRARY:-not found}"
+
+# --- steps and the summary, rewritten after every step -----------------------
+STEPS="$OUT/steps.tsv"
+: >"$STEPS"
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$STEPS"; write_summary; }
+write_summary() {
+  [ -n "$PY" ] || { cp "$STEPS" "$OUT/summary.txt"; return; }
+  "$PY" - "$OUT" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+steps = []
+for line in open(os.path.join(out, "steps.tsv")):
+    name, status, detail = (line.rstrip("\n").split("\t") + ["", ""])[:3]
+    steps.append({"step": name, "status": status, "detail": detail})
+failed = [s for s in steps if s["status"] == "failed"]
+passed = [s for s in steps if s["status"] == "passed"]
+verdict = "failed" if failed or not passed else "passed"
+j = {"verdict": verdict, "steps": steps}
+json.dump(j, open(os.path.join(out, "summary.json"), "w"), indent=2)
+with open(os.path.join(out, "summary.txt"), "w") as f:
+    f.write(f"paralab GPU check: {verdict.upper()}\n")
+    for s in steps:
+        f.write(f"  {s['status']:<8} {s['step']:<22} {s['detail']}\n")
+PY
+}
+
+# 1. The device, from its own attributes (nvidia-smi when present; calibrate
+#    adds cudaDeviceGetAttribute figures to the profile).
+(nvidia-smi --query-gpu=name,memory.total,clocks.max.memory,driver_version --format=csv 2>&1 || echo "nvidia-smi not available") >"$OUT/device.txt"
+say "device: $(tail -n +2 "$OUT/device.txt" | head -2 | tr '\n' ' ')"
+
+# 2. Calibration (also the no-device check).
+say "calibrate --backend cuda --quick"
+timeout 110 $PARALAB calibrate --backend cuda --quick --scratch-dir "$OUT" -o "$OUT/profile-cuda.json" \
+  --db "$OUT/paralab-gpu.db" --json >"$OUT/calibrate.json" 2>"$OUT/calibrate.err"
+rc=$?
+if grep -q "no usable CUDA device\|no CUDA device" "$OUT/calibrate.err"; then
+  record device failed "$(grep -o 'no usable CUDA device.*\|no CUDA device.*' "$OUT/calibrate.err" | head -1)"
+  for s in calibrate gpu_tests validate; do record "$s" "not run" "no usable CUDA device"; done
+  cat "$OUT/summary.txt"; exit 1
+fi
+if [ $rc = 0 ] && [ -n "$PY" ]; then
+  "$PY" - "$OUT/profile-cuda.json" >"$OUT/calibrate.txt" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+m = p.get("machine", {})
+print(f"device: {m.get('gpu')} cc {m.get('gpu_compute_capability')}, {m.get('gpu_memory_bytes', 0)/1e9:.0f} GB, "
+      f"HBM peak {m.get('gpu_peak_memory_bytes_per_s', 0)/1e12:.2f} TB/s, L2 {m.get('gpu_l2_bytes', 0)/2**20:.0f} MiB, "
+      f"{m.get('gpu_sm_count')} SMs, {m.get('gpu_count')} GPU(s)")
+for d in p.get("devices", []):
+    print("peak GEMM:", ", ".join(f"{k} {v/1e12:.0f} TFLOP/s" for k, v in d.get("peak_flops_per_s", {}).items()))
+    print("bf16 GEMM efficiency by size:", ", ".join(f"{s:.2g} FLOP {100*e:.0f}%" for s, e in d.get("gemm_efficiency_curve", [])))
+    print(f"device memory sweep: {d.get('memory_bandwidth_bytes_per_s', 0)/1e12:.2f} TB/s")
+for l in p.get("links", []):
+    print(f"link {l['kind']}: {l['bandwidth_bytes_per_s']/1e9:.1f} GB/s, latency {l['latency_seconds']*1e6:.1f} us ({l['measured']})")
+for c in p.get("collectives", []):
+    print(f"{c['transport']} {c['kind']} x{c['ranks']}: busbw {c['busbw_bytes_per_s']/1e9:.1f} GB/s, alpha {c['alpha_seconds']*1e6:.1f} us")
+for n in p.get("notes", []):
+    print("note:", n)
+PY
+  record device passed "$(head -1 "$OUT/calibrate.txt")"
+  record calibrate passed "$(grep -c . "$OUT/calibrate.txt") lines in calibrate.txt"
+  if grep -q "NCCL collectives not measured" "$OUT/calibrate.txt"; then
+    record nccl_sweep "not run" "$(grep -o 'NCCL collectives not measured.*' "$OUT/calibrate.txt" | head -1)"
+  else
+    record nccl_sweep passed "$(grep '^nccl' "$OUT/calibrate.txt" | tr '\n' ';')"
+  fi
+else
+  record calibrate failed "exit $rc: $(tail -c 300 "$OUT/calibrate.err" | tr '\n' ' ')"
+fi
+
+# 3. GPU tests (suites named *Gpu*/*Cuda*; they skip with a reason without
+#    what they need, and a skip is "not run").
+for t in kernels real; do
+  say "GPU tests: ${t}_fast_tests"
+  timeout 100 $LOADER "$B/bin/${t}_fast_tests" --gtest_filter='*Gpu*:*Cuda*:*GPU*' \
+    --gtest_output="json:$OUT/gpu_tests_$t.json" >"$OUT/gpu_tests_$t.txt" 2>&1
+  rc=$?
+  if [ -n "$PY" ] && [ -s "$OUT/gpu_tests_$t.json" ]; then
+    "$PY" - "$OUT/gpu_tests_$t.json" "$OUT/gpu_tests_$t.txt" <<'PY' >>"$STEPS"
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+# Skip reasons are only in the text output: "[ RUN      ] S.T", "...: Skipped", reason.
+reasons, cur, lines = {}, None, open(sys.argv[2], errors="replace").read().splitlines()
+for i, line in enumerate(lines):
+    m = re.match(r"\[ RUN      \] (\S+)", line)
+    if m:
+        cur = m.group(1)
+    elif line.endswith(": Skipped") and cur and i + 1 < len(lines):
+        reasons[cur] = lines[i + 1].strip()
+for suite in j.get("testsuites", []):
+    for t in suite.get("testsuite", []):
+        name = f"{suite['name']}.{t['name']}"
+        if t.get("result") == "SKIPPED" or t.get("status") == "NOTRUN":
+            print(f"{name}\tnot run\t{reasons.get(name, 'skipped')[:200]}")
+        elif t.get("failures"):
+            print(f"{name}\tfailed\t{t['failures'][0].get('failure', '')[:300].replace(chr(10), ' ')}")
+        else:
+            props = {k: v for k, v in t.items() if k.endswith("bytes_per_s") or k in ("l2_bytes", "working_set_bytes")}
+            print(f"{name}\tpassed\t{json.dumps(props) if props else ''}")
+PY
+    write_summary
+  fi
+  [ $rc = 0 ] || record "${t}_gpu_tests" failed "exit $rc (see gpu_tests_$t.txt)"
+done
+grep -h "GB/s of" "$OUT"/gpu_tests_*.txt >>"$OUT/calibrate.txt" 2>/dev/null
+
+# 4. Validation against the simulator.
+say "validate --backend cuda --quick"
 PROFILE_ARG=()
-[ -s "$PROFILE" ] && PROFILE_ARG=(--profile "$PROFILE")
-say "validate --backend cuda"
-timeout 180 "$BUILD/paralab" validate --backend cuda --quick "${PROFILE_ARG[@]}" --scratch-dir "$OUT_DIR" \
-  --db "$DB" --json >"$OUT_DIR/validate.json" 2>"$OUT_DIR/validate.err"
-rc_val=$?
-set -e
-rm -f "$OUT_DIR"/paralab-*scratch.* 2>/dev/null || true
-
-{
-  echo "# paralab GPU check"
-  echo "date: $(date -u +%FT%TZ)"
-  echo "gpu: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
-  echo "git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "gpu tests exit: real $rc_real, kernels $rc_k"
-  echo "calibrate exit: $rc_cal"
-  echo "validate exit: $rc_val"
-  echo "profile: $PROFILE"
-  echo "database: $DB"
-  if [ -s "$OUT_DIR/validate.json" ]; then
-    python3 - "$OUT_DIR/validate.json" <<'PY' || cat "$OUT_DIR/validate.json"
+[ -s "$OUT/profile-cuda.json" ] && PROFILE_ARG=(--profile "$OUT/profile-cuda.json")
+timeout 110 $PARALAB validate --backend cuda --quick --runs 3 "${PROFILE_ARG[@]}" --scratch-dir "$OUT" \
+  --db "$OUT/paralab-gpu.db" --json >"$OUT/validate.json" 2>"$OUT/validate.err"
+rc=$?
+if [ -n "$PY" ] && [ -s "$OUT/validate.json" ]; then
+  "$PY" - "$OUT/validate.json" "$rc" >"$OUT/validate.txt" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 for r in j["runs"]:
-    print(f'{r["name"]}: measured {r["measured_seconds"]:.6f} s, simulated {r["simulated_seconds"]:.6f} s, '
-          f'error {100*r["relative_error"]:.1f}% [{r["status"]}] {r.get("message","")}')
     util = ", ".join(f"{100*u:.0f}%" for u in r.get("measured_device_utilization", []))
-    nvml = ", ".join(f'dev {u["device"]}: {u["mean_gpu_percent"]:.0f}% ({u["samples"]} samples)'
-                     for u in r.get("nvml_utilization", []))
+    nvml = ", ".join(f'dev {u["device"]}: {u["mean_gpu_percent"]:.0f}% ({u["samples"]} samples)' for u in r.get("nvml_utilization", []))
+    print(f'{r["name"]}: measured {r["measured_seconds"]:.6f} s, simulated {r["simulated_seconds"]:.6f} s, '
+          f'error {100*r["relative_error"]:.1f}% [{r["status"]}] {r.get("message", "")}')
     print(f'  utilization: kernel intervals {util or "-"}; NVML {nvml or "not sampled (see notes)"}')
-print(f'median error {100*j["median_relative_error"]:.1f}%, max {100*j["max_relative_error"]:.1f}%')
+med, mx = j.get("median_relative_error"), j.get("max_relative_error")
+ok = j.get("passed") and med is not None and med < 0.10 and mx < 0.20
+print(("PASS" if ok else "FAIL") + f": median {'-' if med is None else f'{100*med:.1f}%'}, worst {'-' if mx is None else f'{100*mx:.1f}%'}"
+      + " (target: median < 10%, worst < 20%)" + ("" if j.get("passed") else "; " + "; ".join(j.get("failures", []))))
 PY
-  else
-    echo "validate produced no JSON:"; cat "$OUT_DIR/validate.err"
-  fi
-} >"$OUT_DIR/summary.txt"
-cat "$OUT_DIR/summary.txt"
-[ "$rc_real" -eq 0 ] && [ "$rc_cal" -eq 0 ] && [ "$rc_val" -eq 0 ]
+  verdict=$(tail -1 "$OUT/validate.txt")
+  case "$verdict" in PASS*) record validate passed "$verdict" ;; *) record validate failed "$verdict" ;; esac
+else
+  record validate failed "exit $rc: $(tail -c 300 "$OUT/validate.err" | tr '\n' ' ')"
+fi
+rm -f "$OUT"/paralab-*scratch.* 2>/dev/null
+cat "$OUT/summary.txt" | tee -a "$LOG"
+[ -n "$PY" ] || { echo "gpu_check: python3 missing: cannot judge the results" >&2; exit 1; }
+grep -q "^paralab GPU check: PASSED" "$OUT/summary.txt"

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <thread>
 
+#include "core/catalog.h"
 #include "core/error.h"
+#include "real/executor.h"
 #include "real/fit.h"
 #include "real/host_ops.h"
 #include "real/mpi_collectives.h"
@@ -231,6 +233,45 @@ Json host_machine_json() {
   return m;
 }
 
+void disk_profile_from_results(const std::vector<BenchResult>& disk, HardwareProfile* p) {
+  std::vector<std::pair<double, double>> qd1;
+  double best = 0, single = 0, single_block = 0;
+  int best_qd = 1;
+  for (const auto& r : disk) {
+    int qd = std::stoi(r.shape.substr(r.shape.find("qd=") + 3));
+    if (qd == 1) {
+      qd1.emplace_back(r.size, r.seconds_median / (r.bytes / r.size));  // per-block time
+      if (r.size >= single_block) single_block = r.size, single = r.bytes_per_s;
+    }
+    if (r.bytes_per_s > best * 1.05) best = r.bytes_per_s, best_qd = qd;
+  }
+  p->disk.read_bytes_per_s = single > 0 ? single : best;
+  p->disk.queue_depth = best_qd;
+  if (qd1.size() >= 2) p->disk.latency_seconds = fit_alpha_beta(qd1).alpha_seconds;
+  if (single > 0)
+    p->notes.push_back("disk: one reader at " + std::to_string(size_t(single_block) >> 10) + " KiB blocks reads " +
+                       std::to_string(single / 1e9).substr(0, 5) + " GB/s (the profile's rate); " +
+                       std::to_string(best_qd) + " readers reach " + std::to_string(best / 1e9).substr(0, 5) +
+                       " GB/s together");
+}
+
+double measure_host_op_overhead_seconds(int ops) {
+  // A chain of `ops` empty compute ops on one stream of one worker: what the
+  // host executor spends per op beyond the op's own work (a timestamp, the
+  // wait for predecessors, the completion signal).
+  Cluster c = load_cluster("localhost-cpu");
+  TaskGraph g;
+  for (int i = 0; i < ops; ++i) g.add_compute(0, 0, ComputeKind::kElementwise, 0, 0, DType::kFp32);
+  ExecOptions o;
+  o.warmup_runs = 1;
+  o.repetitions = 3;
+  RankResult r = make_executor("host")->run(g, c, o);
+  if (r.status != "ok" || r.timings.empty()) return -1;
+  double first = r.timings.front().start_seconds, last = 0;
+  for (const auto& t : r.timings) first = std::min(first, t.start_seconds), last = std::max(last, t.end_seconds);
+  return (last - first) / ops;
+}
+
 HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<BenchResult>* raw) {
   HardwareProfile p;
   p.name = cfg.name;
@@ -298,8 +339,13 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   }
   dev.memory_bandwidth_bytes_per_s = mpeak;
   dev.memory_efficiency_curve = efficiency_curve(pts, mpeak);
-  // Launch overhead: the smallest GEMM's time beyond its FLOPs at peak.
-  dev.launch_overhead_seconds = 0;
+  // Launch overhead: the executor's own cost per op, from a chain of empty ops.
+  double overhead = measure_host_op_overhead_seconds(cfg.quick ? 2000 : 20000);
+  if (overhead >= 0) {
+    dev.launch_overhead_seconds = overhead;
+  } else {
+    p.notes.push_back("launch overhead not measured: the host executor failed on a chain of empty ops");
+  }
   p.devices.push_back(dev);
   // DRAM bandwidth as the simulator's host memory sees it: the large-size sweep rate.
   p.host_memory.bandwidth_bytes_per_s = mem.back().bytes_per_s;
@@ -315,7 +361,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
     AlphaBeta ab = fit_alpha_beta(bs);
     if (pinned) {
       p.links.push_back(LinkProfile{"memory_bus", ab.bandwidth_bytes_per_s, ab.alpha_seconds,
-                                    "memcpy between mlock-ed buffers, alpha-beta fit (r2 " + std::to_string(ab.r2) + ")"});
+                                    "memcpy between mlock-ed buffers, alpha-beta fit (r2 " + std::to_string(ab.r2) + ")", {}});
     } else {
       p.host_memory.pageable_copy_bytes_per_s = ab.bandwidth_bytes_per_s;
     }
@@ -332,27 +378,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
   bool odirect = true;
   std::string note;
   auto disk = keep(bench_disk_read(path, file_bytes, blocks, qds, rc, &odirect, &note));
-  // read_bytes_per_s: one reader at the largest block (the executor's pattern,
-  // and what the simulator gives one transfer alone); queue_depth: the depth
-  // past which more readers stopped adding 5% of throughput.
-  std::vector<std::pair<double, double>> qd1;
-  double best = 0, single = 0, single_block = 0;
-  int best_qd = 1;
-  for (const auto& r : disk) {
-    int qd = std::stoi(r.shape.substr(r.shape.find("qd=") + 3));
-    if (qd == 1) {
-      qd1.emplace_back(r.size, r.seconds_median / (r.bytes / r.size));  // per-block time
-      if (r.size >= single_block) single_block = r.size, single = r.bytes_per_s;
-    }
-    if (r.bytes_per_s > best * 1.05) best = r.bytes_per_s, best_qd = qd;
-  }
-  p.disk.read_bytes_per_s = single > 0 ? single : best;
-  p.disk.queue_depth = best_qd;
-  if (qd1.size() >= 2) p.disk.latency_seconds = fit_alpha_beta(qd1).alpha_seconds;
-  if (single > 0)
-    p.notes.push_back("disk: one reader at " + std::to_string(size_t(single_block) >> 10) + " KiB blocks reads " +
-                      std::to_string(single / 1e9).substr(0, 5) + " GB/s (the profile's rate); " + std::to_string(best_qd) +
-                      " readers reach " + std::to_string(best / 1e9).substr(0, 5) + " GB/s together");
+  disk_profile_from_results(disk, &p);
   p.disk.o_direct = odirect;
   p.disk.note = note;
   if (!odirect) p.notes.push_back("disk: " + note);
@@ -367,7 +393,7 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
       for (const auto& c : p.collectives)
         if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
           p.links.push_back(LinkProfile{"shm", c.busbw_bytes_per_s, c.alpha_seconds / 4,
-                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks"});
+                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks", {}});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("MPI collectives not measured: ") + e.what());
     }

@@ -69,6 +69,19 @@ std::vector<BenchResult> bench_disk_read(const std::string& path, size_t file_by
                                          const std::vector<int>& queue_depths, const RunnerConfig& cfg,
                                          bool* o_direct, std::string* note);
 
+// The disk figures of a profile from bench_disk_read results (shapes
+// "block=B qd=Q"): read_bytes_per_s = one reader (qd 1) at the largest block
+// (how the executors read, and what the simulator gives one transfer alone;
+// the best queue depth overstated it 2.3x), queue_depth = the depth past
+// which more readers stopped adding 5%, latency = the alpha of the qd-1 fit.
+// Both calibrations (host and cuda) use it. Adds a note to p->notes.
+void disk_profile_from_results(const std::vector<BenchResult>& disk, HardwareProfile* p);
+
+// Seconds the host executor spends per op beyond the op's work: the span of
+// a chain of `ops` empty ops on one stream / ops (best of 3 runs); -1 if the
+// run failed.
+double measure_host_op_overhead_seconds(int ops);
+
 // Runs all sweeps and returns the profile; `raw` (if set) receives every point.
 HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<BenchResult>* raw);
 

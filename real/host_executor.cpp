@@ -21,10 +21,13 @@
 #include <set>
 #include <thread>
 
+#include "core/communicator_plan.h"
 #include "core/error.h"
+#include "core/issue_order.h"
 #include "real/check.h"
 #include "real/executor.h"
 #include "real/host_ops.h"
+#include "real/mpi_communicators.h"
 #include "real/mpi_world.h"
 #include "real/sync.h"
 
@@ -102,7 +105,8 @@ class HostRun {
 
   ~HostRun() {
     MpiLock l;
-    for (auto& [op, comm] : comms_) MPI_Comm_free(&comm);
+    for (auto& comm : comms_)
+      if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
   }
 
  private:
@@ -126,25 +130,22 @@ class HostRun {
     set_blas_single_thread();
     const size_t n = g_.size();
     remaining_.assign(n, 0);
-    std::map<std::pair<int, int>, size_t> lane_of;
+    // Lanes, their id order and the local predecessors: the one issue plan
+    // every backend shares (core/issue_order.h).
+    IssuePlan plan = plan_issue(g_, [this](int d) { return local(d); });
+    for (auto& l : plan.lanes) {
+      lanes_.push_back(std::make_unique<Lane>());
+      lanes_.back()->device = l.device;
+      lanes_.back()->stream = l.stream;
+      lanes_.back()->ops = std::move(l.ops);
+      for (int id : lanes_.back()->ops) ++remaining_[id];
+    }
+    preds_ = std::move(plan.preds);
     std::map<std::pair<int, int>, double> arena_need;  // (tier, location) -> bytes
     double ssd_total = 0, ssd_max = 0;
     std::map<int, double> coll_need;  // device -> bytes
     for (int id = 0; id < int(n); ++id) {
       const Op& o = g_.op(id);
-      for (int d : g_.devices_of(id)) {
-        if (!local(d)) continue;
-        ++remaining_[id];
-        auto key = std::make_pair(d, int(o.stream));
-        auto it = lane_of.find(key);
-        if (it == lane_of.end()) {
-          it = lane_of.emplace(key, lanes_.size()).first;
-          lanes_.push_back(std::make_unique<Lane>());
-          lanes_.back()->device = d;
-          lanes_.back()->stream = o.stream;
-        }
-        lanes_[it->second]->ops.push_back(id);
-      }
       if (remaining_[id] == 0) continue;
       if (o.type == OpType::kTransfer) {
         Place s = o.src_place(), t = o.dst_place();
@@ -166,10 +167,6 @@ class HostRun {
           if (local(d)) coll_need[d] = std::max(coll_need[d], o.bytes);
       }
     }
-    // Local predecessors of every op (remote ones are met by the communication op).
-    preds_.assign(n, {});
-    for (auto [before, after] : g_.deps())
-      if (remaining_[before] > 0 && remaining_[after] > 0) preds_[after].push_back(before);
     // Lane scratch for compute.
     for (auto& lane : lanes_) {
       size_t amax = 0, bmax = 0, cmax = 0, smax = 0;
@@ -217,25 +214,12 @@ class HostRun {
     bool gemm_lowp = false;
     for (const auto& o : g_.ops()) gemm_lowp |= o.type == OpType::kCompute && o.dtype() != DType::kFp32;
     if (gemm_lowp) r->notes.push_back("host backend computes every dtype in fp32 (OpenBLAS SGEMM)");
-    // One MPI communicator per collective spanning ranks, created in op order on every rank.
+    // Communicators from the graph's groups: every rank takes part in every
+    // split, in the one global order (core/communicator_plan.h).
     if (size_ > 1) {
-      for (int id = 0; id < int(n); ++id) {
-        const Op& o = g_.op(id);
-        if (o.type != OpType::kCollective) continue;
-        auto members = g_.devices_of(id);
-        std::set<int> member_ranks;
-        for (int d : members) member_ranks.insert(d % size_);
-        if (member_ranks.size() < 2) continue;
-        int color = MPI_UNDEFINED, key = 0;
-        for (size_t i = 0; i < members.size(); ++i)
-          if (local(members[i])) color = 0, key = int(i);
-        MPI_Comm comm = MPI_COMM_NULL;
-        {
-          MpiLock l;
-          MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, color, key, &comm));
-        }
-        if (comm != MPI_COMM_NULL) comms_[id] = comm;
-      }
+      comm_plan_ = communicator_plan(g_, size_);
+      MpiLock l;
+      comms_ = split_communicators(comm_plan_, rank_);
     }
   }
 
@@ -398,9 +382,9 @@ class HostRun {
     }
     if (n == 1) return;
     if (auto it = rendezvous_.find(id); it != rendezvous_.end()) return local_collective(lane, id, *it->second);
-    auto cit = comms_.find(id);
-    assert(cit != comms_.end());
-    mpi_collective(lane, id, cit->second);
+    MPI_Comm comm = comms_.at(communicator_index(comm_plan_, g_, id));
+    assert(comm != MPI_COMM_NULL);  // a spanning group with a local member: split gave us a communicator
+    mpi_collective(lane, id, comm);
   }
 
   // In-process: each member i works on its own chunk i (reduce-scatter), then
@@ -548,7 +532,8 @@ class HostRun {
   std::map<std::pair<int, int>, HostBuffer> arenas_;
   std::map<int, HostBuffer> coll_send_, coll_recv_;
   std::unique_ptr<ScratchFile> ssd_;
-  std::map<int, MPI_Comm> comms_;
+  std::vector<CommunicatorSpec> comm_plan_;
+  std::vector<MPI_Comm> comms_;  // per comm_plan_ entry; MPI_COMM_NULL where this rank is no member
   std::map<int, std::unique_ptr<Rendezvous>> rendezvous_;
   RunControl* ctl_ = nullptr;
   Clock::time_point t0_;

@@ -45,7 +45,11 @@ void MpiWorld::abort(int code) const {
 }
 
 std::string mpirun_prefix(int ranks) {
-  std::string s = "mpirun -np " + std::to_string(ranks) + " --oversubscribe --bind-to none";
+  // $PARALAB_MPIRUN replaces "mpirun" (a command prefix: real/gpu_check.sh
+  // runs the bundled mpirun through the bundled dynamic loader).
+  const char* env = std::getenv("PARALAB_MPIRUN");
+  std::string s = std::string(env && *env ? env : "mpirun") + " -np " + std::to_string(ranks) +
+                  " --oversubscribe --bind-to none";
   if (::geteuid() == 0) s += " --allow-run-as-root";
   return s;
 }

@@ -35,7 +35,8 @@ class MpiWorld {
 // True when the environment says this process was launched by mpirun/srun.
 bool launched_by_mpirun();
 
-// argv prefix to launch `ranks` processes on this host: {"mpirun", "-np", "2",
+// argv prefix to launch `ranks` processes on this host ($PARALAB_MPIRUN, a
+// command prefix, replaces "mpirun" when set): {"mpirun", "-np", "2",
 // "--oversubscribe", "--allow-run-as-root" (as root), "--bind-to", "none"}.
 std::string mpirun_prefix(int ranks);
 

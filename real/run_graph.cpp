@@ -20,7 +20,10 @@ RunRecord run_graph(const TaskGraph& g, const Cluster& c, const RunGraphOptions&
     std::filesystem::create_directories(dir);
     std::string gpath = dir + "/paralab-graph." + std::to_string(::getpid()) + ".json";
     write_json_file(gpath, g.to_json(), -1);
+    // The ranks load the cluster by name: pass its node count too (a plan
+    // scaled to N nodes would otherwise lose its devices in every rank).
     std::string args = "--backend " + o.backend + " --graph " + gpath + " --cluster " + o.cluster_arg +
+                       " --nodes " + std::to_string(c.num_nodes) +
                        " --warmup " + std::to_string(o.exec.warmup_runs) + " --repetitions " +
                        std::to_string(o.exec.repetitions) + " --collective-timeout " +
                        std::to_string(o.exec.collective_timeout_seconds);
@@ -31,7 +34,7 @@ RunRecord run_graph(const TaskGraph& g, const Cluster& c, const RunGraphOptions&
     std::filesystem::remove(gpath);
   }
   RunRecord rec = merge_rank_results(ranks, g, c, ex->backend());
-  rec.config = {{"backend", o.backend}, {"ranks", o.ranks}, {"cluster", o.cluster_arg},
+  rec.config = {{"backend", o.backend}, {"ranks", o.ranks}, {"cluster", o.cluster_arg}, {"nodes", c.num_nodes},
                 {"warmup_runs", o.exec.warmup_runs}, {"repetitions", o.exec.repetitions}, {"collective_timeout_seconds", o.exec.collective_timeout_seconds}};
   if (out) *out = std::move(ranks);
   return rec;

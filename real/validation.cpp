@@ -15,15 +15,27 @@ double relative_error(double simulated, double measured) {
 void summarize(ValidationReport* r) {
   std::vector<double> errs;
   r->error_runs = 0;
+  r->failures.clear();
   for (const auto& v : r->runs) {
     if (v.measured.status != "ok" || v.simulated.status != "ok") {
       ++r->error_runs;
+      const RunRecord& bad = v.measured.status != "ok" ? v.measured : v.simulated;
+      r->failures.push_back(v.name + ": " + (&bad == &v.measured ? "real run " : "simulation ") + bad.status +
+                            (bad.message.empty() ? "" : ": " + bad.message));
       continue;
     }
     errs.push_back(v.relative_error);
   }
-  r->median_relative_error = errs.empty() ? 0 : median(errs);
-  r->max_relative_error = errs.empty() ? 0 : *std::max_element(errs.begin(), errs.end());
+  r->median_relative_error = errs.empty() ? NAN : median(errs);
+  r->max_relative_error = errs.empty() ? NAN : *std::max_element(errs.begin(), errs.end());
+}
+
+std::string ValidationReport::failure_summary() const {
+  if (passed()) return "";
+  if (runs.empty()) return "no validation graph ran";
+  std::string s = std::to_string(error_runs) + " of " + std::to_string(runs.size()) + " graphs failed";
+  for (size_t i = 0; i < failures.size(); ++i) s += (i ? "; " : ": ") + failures[i];
+  return s;
 }
 
 Json ValidationReport::to_json() const {
@@ -44,10 +56,13 @@ Json ValidationReport::to_json() const {
     if (v.measured.metrics.contains("nvml_utilization"))
       runs_j.back()["nvml_utilization"] = v.measured.metrics["nvml_utilization"];
   }
+  auto number_or_null = [](double x) { return std::isfinite(x) ? Json(x) : Json(); };
   return {{"runs", runs_j},
-          {"median_relative_error", median_relative_error},
-          {"max_relative_error", max_relative_error},
-          {"error_runs", error_runs}};
+          {"median_relative_error", number_or_null(median_relative_error)},
+          {"max_relative_error", number_or_null(max_relative_error)},
+          {"error_runs", error_runs},
+          {"failures", failures},
+          {"passed", passed()}};
 }
 
 namespace {

@@ -10,9 +10,12 @@
 // (min, max) is reported beside it. The record and trace kept are those of
 // the run whose makespan is the median (the lower middle one for even counts).
 // Invariants: 1. a run whose real execution failed is reported with its
-// status and excluded from the median/max (error_runs counts it); 2. median
-// and max are over the successful runs only; 3. measured_min_seconds <=
-// measured_seconds <= measured_max_seconds.
+// status and excluded from the median/max (error_runs counts it, failures
+// names it and why); 2. median and max are over the successful runs only,
+// and are NaN (JSON null) when no run succeeded — never a 0% that reads as a
+// perfect match; 3. measured_min_seconds <= measured_seconds <=
+// measured_max_seconds; 4. passed() is false when any graph failed, so
+// `paralab validate` and real/gpu_check.sh fail with the reason.
 // Thread-safety: one validation at a time (it loads every core).
 #pragma once
 
@@ -54,6 +57,10 @@ struct ValidationReport {
   double median_relative_error = 0;
   double max_relative_error = 0;
   int error_runs = 0;
+  std::vector<std::string> failures;  // "<graph>: <status>: <message>" per failed graph
+  bool passed() const { return error_runs == 0 && !runs.empty(); }
+  // "" when passed(), else one line: "2 of 3 graphs failed: dp2: error: ..."
+  std::string failure_summary() const;
   Json to_json() const;
 };
 

@@ -21,9 +21,11 @@ namespace paralab::cli {
 
 // Thrown by a command that has printed its result but must end with a
 // non-zero exit code (DESIGN.md: 1 the job ran and failed, 3 paralab itself
-// failed); main() returns `code` without printing anything more.
+// failed); main() prints "paralab: failed: <message>" when there is one and
+// returns `code`.
 struct ExitStatus {
   int code;
+  std::string message;
 };
 
 // The exit code for a recorded run's status: ok -> 0, error -> 3, any other

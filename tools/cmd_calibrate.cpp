@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
@@ -17,7 +18,12 @@
 
 namespace paralab::cli {
 
+// How to start this program again (mpirun ranks, calibration workers):
+// $PARALAB_SELF when set (a command prefix: real/gpu_check.sh runs paralab
+// through the bundled dynamic loader, whose path /proc/self/exe would name),
+// else /proc/self/exe.
 std::string self_binary() {
+  if (const char* env = std::getenv("PARALAB_SELF"); env && *env) return env;
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("paralab") : p.string();

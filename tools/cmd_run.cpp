@@ -34,7 +34,7 @@ void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Execute a TaskGraph for real (host threads/BLAS/MPI or CUDA)");
   auto& o = add_common(cmd);
   static std::string backend = "host", graph, cluster_arg = "localhost-cpu", trace, rank_output, model, plan, scratch;
-  static int ranks = 1, warmup = 1, fail_rank = -1, repetitions = 1;
+  static int ranks = 1, warmup = 1, fail_rank = -1, repetitions = 1, nodes = 0;
   static double timeout = 60;
   static bool no_store = false;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
@@ -43,6 +43,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--plan", plan, "Training plan JSON (lowered to a TaskGraph)");
   auto* cluster_opt = cmd->add_option(
       "--cluster", cluster_arg, "Cluster the graph's device ids refer to (default localhost-cpu; with --plan, the plan's)");
+  cmd->add_option("--nodes", nodes, "Scale the cluster to N nodes (default: the file's; with --plan, the plan's)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--ranks", ranks, "Processes to start under mpirun (one per device group)");
   cmd->add_option("--trace", trace, "Write a Chrome/Perfetto trace here");
   cmd->add_option("--warmup", warmup, "Untimed executions before the measured one");
@@ -61,7 +63,7 @@ void register_run(CLI::App& app) {
       // simulator's one representative rank per stage.
       TrainingPlan p = load_plan(plan);
       if (cluster_opt->count() == 0) cluster_arg = p.cluster;
-      c = load_cluster(cluster_arg, cluster_opt->count() == 0 ? p.nodes : 0);
+      c = load_cluster(cluster_arg, nodes > 0 ? nodes : (cluster_opt->count() == 0 ? p.nodes : 0));
       if (model.empty()) model = p.model;
       ModelGraph m = load_model(model);
       LoweringOptions lo;
@@ -69,7 +71,7 @@ void register_run(CLI::App& app) {
       g = std::move(lower_plan(p, m, c, lo).graph);
       g.validate(c, plan);
     } else {
-      c = load_cluster(cluster_arg);
+      c = load_cluster(cluster_arg, nodes);
       Json gj = read_json_file(graph);
       g = task_graph_from_json(JsonReader(gj, graph));
       g.validate(c, graph);
@@ -84,6 +86,7 @@ void register_run(CLI::App& app) {
     ro.exec.repetitions = repetitions;
     ro.exec.fail_rank = fail_rank;
     ro.exec.scratch_dir = scratch;
+    ro.work_dir = scratch;  // graph and rank files beside the scratch files ("" = results/)
     real::MpiWorld& w = real::MpiWorld::get();
     std::vector<real::RankResult> rr;
     RunRecord rec;

@@ -76,6 +76,7 @@ void register_validate(CLI::App& app) {
     ro.cluster_arg = cluster_arg;
     ro.paralab_binary = self_binary();
     ro.exec.scratch_dir = scratch;
+    ro.work_dir = scratch;  // rank files beside the scratch files ("" = results/)
     ro.exec.collective_timeout_seconds = 60;
     ro.exec.warmup_runs = 1;
     ro.exec.repetitions = 1;  // the spread comes from separate launches (ValidationOptions::real_runs)
@@ -125,13 +126,24 @@ void register_validate(CLI::App& app) {
     emit(o, j, [&] {
       fmt::print("validation on {} ({} backend, profile {})\n", cluster_arg, backend, profile);
       fmt::print("  {:<26} {:>12} {:>19} {:>12} {:>9}\n", "graph", "measured s", "(min - max)", "simulated s", "error");
-      for (const auto& v : rep.runs)
-        fmt::print("  {:<26} {:>12.5f} ({:.5f} - {:.5f}) {:>12.5f} {:>8.1f}%{}\n", v.name, v.measured_seconds,
-                   v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error,
-                   v.measured.status == "ok" ? "" : "  [" + v.measured.status + ": " + v.measured.message + "]");
+      for (const auto& v : rep.runs) {
+        if (v.measured.status != "ok") {  // no measurement: no error figure
+          fmt::print("  {:<26} {:>12} {:>19} {:>12.5f} {:>9}  [{}: {}]\n", v.name, "-", "", v.simulated_seconds, "-",
+                     v.measured.status, v.measured.message);
+          continue;
+        }
+        fmt::print("  {:<26} {:>12.5f} ({:.5f} - {:.5f}) {:>12.5f} {:>8.1f}%\n", v.name, v.measured_seconds,
+                   v.measured_min_seconds, v.measured_max_seconds, v.simulated_seconds, 100 * v.relative_error);
+      }
       fmt::print("  (measured = median of {} runs)\n", vo.real_runs);
-      fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
+      if (rep.passed())
+        fmt::print("  median error {:.1f}%, max {:.1f}%\n", 100 * rep.median_relative_error, 100 * rep.max_relative_error);
+      else
+        fmt::print("  FAILED: {}\n", rep.failure_summary());
     });
+    // A validation in which a graph failed has not validated anything about
+    // that graph: exit 1 with the reason (after printing and recording).
+    if (!rep.passed()) throw ExitStatus{1, "validate: " + rep.failure_summary()};
   });
 }
 

@@ -1,6 +1,6 @@
 // paralab: one program, one subcommand per job (see README.md).
 // Exit codes (DESIGN.md): 0 success; 1 the job ran and failed (the command
-// throws ExitStatus after printing its result); 2 bad input or usage (one
+// throws ExitStatus after printing its result, with an optional reason); 2 bad input or usage (one
 // line on stderr); 3 paralab itself failed (out of memory, an I/O error, an
 // internal error).
 #include <iostream>
@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   } catch (const paralab::cli::ExitStatus& s) {
+    if (!s.message.empty()) std::cerr << "paralab: failed: " << s.message << "\n";
     return s.code;
   } catch (const paralab::InputError& e) {
     std::cerr << "paralab: error: " << e.what() << "\n";

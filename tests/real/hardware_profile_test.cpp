@@ -26,7 +26,7 @@ HardwareProfile sample() {
   d.launch_overhead_seconds = 3e-6;
   p.devices.push_back(d);
   p.host_memory = {15e9, 6e9};
-  p.links.push_back({"memory_bus", 7e9, 2e-6, "memcpy fit"});
+  p.links.push_back({"memory_bus", 7e9, 2e-6, "memcpy fit", {}});
   p.disk.read_bytes_per_s = 1.5e9;
   p.disk.latency_seconds = 80e-6;
   p.disk.queue_depth = 4;
@@ -165,6 +165,47 @@ TEST(HardwareProfile, RejectsABadGridWithPath) {
   j = with_grid().to_json();
   j["devices"][0]["gemm_efficiency_grid"]["m"] = "64";
   EXPECT_THROW(hardware_profile_from_json(JsonReader(j, "p.json")), InputError);
+}
+
+}  // namespace
+}  // namespace paralab
+
+namespace paralab {
+namespace {
+
+// A GPU's pinned host-to-device fit is a "pcie" link figure, but in
+// commodity-4x4 the NIC and the NVMe SSD also hang off "pcie" links
+// (nic-cpu 15.75 GB/s, ssd-cpu 3.94 GB/s in the catalog): with
+// except_touching {nic, disk} those keep their catalog figures while the
+// GPU's path (gpu-pcie_switch, pcie_switch-cpu) takes the fit.
+TEST(HardwareProfile, PcieFitSkipsLinksTouchingNicsAndDisks) {
+  Cluster c = load_cluster("commodity-4x4");
+  HardwareProfile p;
+  p.name = "unit";
+  p.backend = "cuda";
+  p.links.push_back({"pcie", 24e9, 3e-6, "h2d pinned fit", {"nic", "disk"}});
+  HardwareProfile q = hardware_profile_from_json(JsonReader(p.to_json(), "mem"));
+  ASSERT_EQ(q.links.at(0).except_touching, (std::vector<std::string>{"nic", "disk"}));
+  apply_hardware_profile(q, &c);
+  int gpu_path = 0, kept = 0;
+  for (const auto& l : c.links()) {
+    if (l.kind != "pcie") continue;
+    const std::string& a = c.vertices()[l.a].kind;
+    const std::string& b = c.vertices()[l.b].kind;
+    if (a == "nic" || b == "nic") {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 15.75e9);
+      ++kept;
+    } else if (a == "disk" || b == "disk") {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 3.94e9);
+      ++kept;
+    } else {
+      EXPECT_DOUBLE_EQ(l.bandwidth_bytes_per_s, 24e9);
+      ++gpu_path;
+    }
+  }
+  // 4 nodes x (4 gpu-switch + 2 switch-cpu) on the GPU path; 4 x (nic + ssd) kept.
+  EXPECT_EQ(gpu_path, 24);
+  EXPECT_EQ(kept, 8);
 }
 
 }  // namespace
