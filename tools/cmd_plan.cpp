@@ -18,13 +18,6 @@ namespace paralab::cli {
 
 namespace {
 
-std::string strategy_text(const LayerStrategy& s) {
-  std::string t = fmt::format("dp {} tp {} fsdp {}", s.dp, s.tp, s.fsdp);
-  if (s.zero_stage > 0) t += fmt::format(" zero-{}", s.zero_stage);
-  if (s.sequence_parallel) t += " sp";
-  t += fmt::format(" recompute {}", recompute_name(s.recompute));
-  return t;
-}
 
 void print_plan(const TrainingPlan& p, const ModelGraph& m, const Cluster& c) {
   fmt::print("training plan for {} on {} ({} devices)\n", p.model, p.cluster, p.all_devices().size());

@@ -22,12 +22,6 @@ namespace paralab::cli {
 
 namespace {
 
-std::string strategy_text(const LayerStrategy& s) {
-  std::string t = fmt::format("dp {} tp {} fsdp {}", s.dp, s.tp, s.fsdp);
-  if (s.zero_stage > 0) t += fmt::format(" zero-{}", s.zero_stage);
-  if (s.sequence_parallel) t += " sp";
-  return t + fmt::format(" recompute {}", recompute_name(s.recompute));
-}
 
 void print_result(const planner::PlannerResult& r, const ModelGraph& m) {
   fmt::print("planner {} (solver {}): {}\n", r.planner, r.solver, r.status);
@@ -100,18 +94,9 @@ void register_plan_train(CLI::App& app) {
     job.seq_len = seq > 0 ? seq : m.default_seq_len;
     planner::PlannerResult r = planner::plan_training(m, c, job, opt);
     Json j = planner::planner_result_json(r);
-    RunRecord rec;
-    if (r.status == "ok") {
-      rec = training_run_record(r.simulation, r.plan, m, c);
-    } else {
-      rec.model = m.name();
-      rec.cluster = c.name;
-      rec.status = r.status == "infeasible" ? "infeasible" : "error";
-      rec.message = r.message;
-    }
+    RunRecord rec = planner::planner_run_record(r, m, c);
     rec.experiment = "plan train";
     rec.strategy = "planner " + r.planner;
-    rec.metrics["planner"] = j;
     {
       ResultsStore store(db_path(o));
       j["run_id"] = store.insert(rec);

@@ -61,18 +61,9 @@ PlannerResult run_planner(Ctx& x, const Job& j, const ModelGraph& m, const Clust
   o.milp_time_limit_seconds = 5;
   o.confirm = 2;
   PlannerResult r = planner::plan_training(m, c, pj, o);
-  RunRecord rec;
-  if (r.status == "ok") {
-    rec = training_run_record(r.simulation, r.plan, m, c);
-  } else {
-    rec.model = m.name();
-    rec.cluster = c.name;
-    rec.status = r.status == "error" ? "error" : "infeasible";
-    rec.message = r.message;
-  }
+  RunRecord rec = planner::planner_run_record(r, m, c);
   rec.experiment = "uniap";
   rec.strategy = label;
-  rec.metrics["planner"] = planner::planner_result_json(r);
   x.out.run_ids.push_back(x.store.insert(rec));
   return r;
 }

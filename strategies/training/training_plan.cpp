@@ -39,6 +39,13 @@ const std::vector<std::string>& recompute_names() {
 }
 const char* precision_name(Precision p) { return precision_names().at(static_cast<size_t>(p)).c_str(); }
 const char* schedule_name(PipelineSchedule s) { return schedule_names().at(static_cast<size_t>(s)).c_str(); }
+std::string strategy_text(const LayerStrategy& s) {
+  std::string t = fmt::format("dp {} tp {} fsdp {}", s.dp, s.tp, s.fsdp);
+  if (s.zero_stage > 0) t += fmt::format(" zero-{}", s.zero_stage);
+  if (s.sequence_parallel) t += " sp";
+  return t + fmt::format(" recompute {}", recompute_name(s.recompute));
+}
+
 const char* recompute_name(Recompute r) { return recompute_names().at(static_cast<size_t>(r)).c_str(); }
 bool parse_precision(const std::string& s, Precision* out) { return parse_named(precision_names(), s, out); }
 bool parse_schedule(const std::string& s, PipelineSchedule* out) { return parse_named(schedule_names(), s, out); }

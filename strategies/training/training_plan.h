@@ -63,6 +63,9 @@ struct LayerStrategy {
   bool operator==(const LayerStrategy&) const = default;
 };
 
+// "dp 2 tp 4 fsdp 1 zero-1 sp recompute selective": one layer's strategy, for people.
+std::string strategy_text(const LayerStrategy& s);
+
 struct PipelineStage {
   int first_layer = 0;  // inclusive
   int end_layer = 0;    // exclusive

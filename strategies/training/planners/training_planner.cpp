@@ -335,6 +335,20 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   return r;
 }
 
+RunRecord planner_run_record(const PlannerResult& r, const ModelGraph& m, const Cluster& c) {
+  RunRecord rec;
+  if (r.status == "ok") {
+    rec = training_run_record(r.simulation, r.plan, m, c);
+  } else {
+    rec.model = m.name();
+    rec.cluster = c.name;
+    rec.status = r.status == "infeasible" ? "infeasible" : "error";
+    rec.message = r.message;
+  }
+  rec.metrics["planner"] = planner_result_json(r);
+  return rec;
+}
+
 Json planner_result_json(const PlannerResult& r) {
   Json j;
   j["status"] = r.status;

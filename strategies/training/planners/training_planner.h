@@ -95,5 +95,9 @@ struct PlannerResult {
 PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const PlannerJob& job, const PlannerOptions& o);
 
 Json planner_result_json(const PlannerResult& r);
+// The run to record for a planner's outcome: the chosen plan's simulation
+// when ok, else a run with the planner's status (infeasible | error) and
+// message; metrics["planner"] holds planner_result_json(r).
+RunRecord planner_run_record(const PlannerResult& r, const ModelGraph& m, const Cluster& c);
 
 }  // namespace paralab::planner
