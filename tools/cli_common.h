@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "core/json_reader.h"
 #include "core/units.h"
@@ -24,6 +25,7 @@ namespace paralab::cli {
 // failed); main() prints "paralab: failed: <message>" when there is one and
 // returns `code`.
 struct ExitStatus {
+  explicit ExitStatus(int c, std::string m = {}) : code(c), message(std::move(m)) {}
   int code;
   std::string message;
 };
