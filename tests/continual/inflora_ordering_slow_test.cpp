@@ -10,27 +10,12 @@
 #include <string>
 
 #include "continual/learner.h"
+#include "tests/continual/inflora_ordering.h"
 
 namespace paralab::continual {
 namespace {
 
-void print_margin(const char* what, const ContinualResult& inf, const ContinualResult& seq) {
-  std::printf("%s: final accuracy inflora %.4f seq-lora %.4f; forgetting inflora %.4f seq-lora %.4f\n", what,
-              inf.final_accuracy, seq.final_accuracy, inf.forgetting, seq.forgetting);
-}
-
-void expect_inflora_beats_seq_lora(const Dataset& d, uint64_t seed) {
-  const ClassIncremental b = split_class_incremental(d, 5, 1.0 / 3.0, seed);
-  LearnerConfig c;
-  c.seed = seed;
-  const ContinualResult inf = run_continual(Method::kInfLora, b, c);
-  const ContinualResult seq = run_continual(Method::kSeqLora, b, c);
-  print_margin((d.name + " seed " + std::to_string(seed)).c_str(), inf, seq);
-  EXPECT_GE(inf.final_accuracy, seq.final_accuracy + 0.05)
-      << d.name << " seed " << seed << ": inflora " << inf.final_accuracy << ", seq-lora " << seq.final_accuracy;
-  EXPECT_LT(inf.forgetting, seq.forgetting)
-      << d.name << " seed " << seed << ": inflora " << inf.forgetting << ", seq-lora " << seq.forgetting;
-}
+using testing::expect_inflora_beats_seq_lora;
 
 TEST(InfLoraOrdering, SyntheticFiveTasksThreeSeeds) {
   for (uint64_t seed = 1; seed <= 3; ++seed) expect_inflora_beats_seq_lora(synthetic_dataset(SyntheticSpec{}, seed), seed);
