@@ -272,6 +272,12 @@ double Cluster::route_bandwidth_bytes_per_s(const std::vector<Hop>& r) const {
   return bw;
 }
 
+double Cluster::route_collective_efficiency(const std::vector<Hop>& r) const {
+  double e = 1.0;
+  for (const auto& h : r) e = std::min(e, links_[h.link].collective_efficiency);
+  return e;
+}
+
 double Cluster::tier_capacity_bytes(int device, TierKind tier) const {
   const Device& d = devices_.at(device);
   switch (tier) {
@@ -358,7 +364,8 @@ Json Cluster::to_json() const {
                      {"b", vertices_[l.b].name},
                      {"kind", l.kind},
                      {"bandwidth_bytes_per_s", l.bandwidth_bytes_per_s},
-                     {"latency_seconds", l.latency_seconds}});
+                     {"latency_seconds", l.latency_seconds},
+                     {"collective_efficiency", l.collective_efficiency}});
   j["links"] = links;
   return j;
 }

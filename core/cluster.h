@@ -107,6 +107,12 @@ struct Link {
   std::string kind;  // nvlink | pcie | memory_bus | nic | network | ...
   double bandwidth_bytes_per_s = 0;
   double latency_seconds = 0;
+  // Fraction of the line rate a collective library (NCCL) achieves on this
+  // link: its protocol overhead (headers, flags, synchronisation) and the
+  // limits of its channels. Collective flows move bytes / efficiency over
+  // the link; plain copies (memcpy, disk, offload) move their bytes. File
+  // key: collective_efficiency, in (0, 1], default 1.
+  double collective_efficiency = 1.0;
   std::string source;
 };
 
@@ -165,6 +171,8 @@ class Cluster {
   const std::vector<int>& home_nics() const;
   double route_latency_seconds(const std::vector<Hop>& r) const;
   double route_bandwidth_bytes_per_s(const std::vector<Hop>& r) const;  // min over hops
+  // The lowest collective_efficiency of the route's links (1 if empty).
+  double route_collective_efficiency(const std::vector<Hop>& r) const;
 
   // Capacity of a memory tier of a device (kDevice) or of the device's node.
   double tier_capacity_bytes(int device, TierKind tier) const;
@@ -180,6 +188,7 @@ class Cluster {
   // degraded link (bandwidth times `factor`).
   void set_slowdown(int device, double factor) { devices_.at(device).spec.slowdown = factor; }
   void scale_link_bandwidth(int link, double factor) { links_.at(link).bandwidth_bytes_per_s *= factor; }
+  void set_collective_efficiency(int link, double efficiency) { links_.at(link).collective_efficiency = efficiency; }
   void validate() const;  // connectedness; InputError naming the unreachable vertex
 
   Json to_json() const;  // the expanded cluster, for `cluster show --json`

@@ -99,6 +99,13 @@ std::vector<std::pair<int, int>> pairing(int m, int n, const JsonReader& j) {
   return out;
 }
 
+// A link's (or the network's) collective_efficiency: in (0, 1], default 1.
+double collective_efficiency(const JsonReader& j) {
+  double e = j.number_or("collective_efficiency", 1.0, 1e-3);
+  if (e > 1.0) j.fail_field("collective_efficiency", "a fraction of the line rate in (0, 1]");
+  return e;
+}
+
 std::string instance_name(int node, const std::string& comp, int i) {
   return "n" + std::to_string(node) + "." + comp + std::to_string(i);
 }
@@ -179,8 +186,11 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
       double bw = l.positive("bandwidth_bytes_per_s");
       double lat = l.non_negative("latency_seconds");
       std::string src = l.str("source");
+      double eff = collective_efficiency(l);
       for (auto [ia, ib] : pairing(ca.count, cb.count, l))
-        c.add_link(c.vertex_id(instance_name(n, a, ia)), c.vertex_id(instance_name(n, b, ib)), kind, bw, lat, src);
+        c.set_collective_efficiency(
+            c.add_link(c.vertex_id(instance_name(n, a, ia)), c.vertex_id(instance_name(n, b, ib)), kind, bw, lat, src),
+            eff);
     }
   }
 
@@ -190,10 +200,14 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     double lat = nj.non_negative("latency_seconds");
     std::string src = nj.str("source");
     std::string kind = nj.str_or("kind", "network");
+    double eff = collective_efficiency(nj);
+    auto add_net_link = [&](int a, int b, double bw, double latency) {
+      c.set_collective_efficiency(c.add_link(a, b, kind, bw, latency, src), eff);
+    };
     int nics_per_node = static_cast<int>(nic_vertices.size()) / c.num_nodes;
     if (topo == "single-switch") {
       int sw = c.add_vertex(Vertex{"network.switch0", "switch", "network", -1, 0});
-      for (size_t i = 0; i < nic_vertices.size(); ++i) c.add_link(nic_vertices[i], sw, kind, nic_bw[i], lat / 2, src);
+      for (size_t i = 0; i < nic_vertices.size(); ++i) add_net_link(nic_vertices[i], sw, nic_bw[i], lat / 2);
     } else {
       // Two levels: a leaf switch per `nodes_per_leaf` nodes, each leaf joined
       // to one spine by a trunk of (NIC bandwidth x NICs under the leaf) /
@@ -208,10 +222,10 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
         for (int n = lf * per_leaf; n < std::min(c.num_nodes, (lf + 1) * per_leaf); ++n)
           for (int k = 0; k < nics_per_node; ++k) {
             size_t idx = size_t(n) * nics_per_node + k;
-            c.add_link(nic_vertices[idx], leaf, kind, nic_bw[idx], lat / 4, src);
+            add_net_link(nic_vertices[idx], leaf, nic_bw[idx], lat / 4);
             trunk += nic_bw[idx];
           }
-        if (spine >= 0) c.add_link(leaf, spine, kind, trunk / over, lat / 4, src);
+        if (spine >= 0) add_net_link(leaf, spine, trunk / over, lat / 4);
       }
     }
   }

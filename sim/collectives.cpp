@@ -8,11 +8,15 @@ namespace paralab::sim {
 
 namespace {
 
+// Flows carry the bytes a collective library puts on the wire: the payload
+// divided by the route's collective_efficiency (protocol overhead).
 struct Builder {
+  const Cluster& c;
   std::vector<CollectiveFlow> flows;
   std::vector<std::vector<int>> deps;
   int add(int src, int dst, double bytes, std::vector<int> d, int steps = 1) {
-    flows.push_back({src, dst, bytes, steps});
+    double eff = c.route_collective_efficiency(c.route(c.device(src).vertex, c.device(dst).vertex));
+    flows.push_back({src, dst, bytes / eff, steps});
     d.erase(std::remove(d.begin(), d.end(), -1), d.end());
     deps.push_back(std::move(d));
     return int(flows.size() - 1);
@@ -141,7 +145,8 @@ AlphaBeta ring_alpha_beta(const Cluster& c, const std::vector<int>& ranks) {
   for (int i = 0; i < n; ++i) {
     auto hops = c.route(c.device(ranks[i]).vertex, c.device(ranks[(i + 1) % n]).vertex);
     ab.alpha_s = std::max(ab.alpha_s, c.route_latency_seconds(hops));
-    if (!hops.empty()) ab.bw = std::min(ab.bw, c.route_bandwidth_bytes_per_s(hops));
+    if (!hops.empty())
+      ab.bw = std::min(ab.bw, c.route_bandwidth_bytes_per_s(hops) * c.route_collective_efficiency(hops));
   }
   return ab;
 }
@@ -161,7 +166,7 @@ CollectiveAlgo resolve_algo(const Cluster& c, CollectiveKind kind, std::span<con
 
 CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::span<const int> ranks_in, double bytes,
                                    CollectiveAlgo algo, int chunks, int max_ring_steps) {
-  Builder b;
+  Builder b{c};
   std::vector<int> ranks(ranks_in.begin(), ranks_in.end());
   const int n = int(ranks.size());
   chunks = std::max(chunks, 1);
@@ -171,23 +176,35 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
   switch (kind) {
     case CollectiveKind::kAllReduce:
       if (algo == CollectiveAlgo::kHierarchical) {
+        // Three phases per chunk, chunks pipelined: chunk j's phase waits for
+        // its previous phase and for chunk j-1's same phase (one ring per
+        // phase and group, used in chunk order).
         auto nodes = ranks_by_node(c, ranks);
         const int n1 = int(nodes[0].size()), n2 = int(nodes.size());
-        std::vector<Deps> after_rs(n2);
-        for (int k = 0; k < n2; ++k)
-          after_rs[k] = ring_steps(b, nodes[k], n1 - 1, bytes / n1, Deps(n1), max_ring_steps);
-        std::vector<Deps> after_ar(n2, Deps(n1));
-        for (int i = 0; i < n1; ++i) {
-          std::vector<int> rail;
-          Deps entry;
-          for (int k = 0; k < n2; ++k) {
-            rail.push_back(nodes[k][i]);
-            entry.push_back(after_rs[k][i]);
+        const double part = bytes / chunks;
+        auto merged = [](const Deps& a, const Deps& b) {
+          Deps m = a;
+          for (size_t i = 0; i < m.size(); ++i) m[i].insert(m[i].end(), b[i].begin(), b[i].end());
+          return m;
+        };
+        std::vector<Deps> rs_done(n2, Deps(n1)), ar_done(n2, Deps(n1)), ag_done(n2, Deps(n1));
+        for (int j = 0; j < chunks; ++j) {
+          for (int k = 0; k < n2; ++k)
+            rs_done[k] = ring_steps(b, nodes[k], n1 - 1, part / n1, rs_done[k], max_ring_steps);
+          for (int i = 0; i < n1; ++i) {
+            std::vector<int> rail;
+            Deps entry;
+            for (int k = 0; k < n2; ++k) {
+              rail.push_back(nodes[k][i]);
+              entry.push_back(rs_done[k][i]);
+              entry.back().insert(entry.back().end(), ar_done[k][i].begin(), ar_done[k][i].end());
+            }
+            Deps exit = ring_steps(b, rail, 2 * (n2 - 1), part / (double(n1) * n2), entry, max_ring_steps);
+            for (int k = 0; k < n2; ++k) ar_done[k][i] = exit[k];
           }
-          Deps exit = ring_steps(b, rail, 2 * (n2 - 1), bytes / (double(n1) * n2), entry, max_ring_steps);
-          for (int k = 0; k < n2; ++k) after_ar[k][i] = exit[k];
+          for (int k = 0; k < n2; ++k)
+            ag_done[k] = ring_steps(b, nodes[k], n1 - 1, part / n1, merged(ar_done[k], ag_done[k]), max_ring_steps);
         }
-        for (int k = 0; k < n2; ++k) ring_steps(b, nodes[k], n1 - 1, bytes / n1, after_ar[k], max_ring_steps);
       } else if (algo == CollectiveAlgo::kTree) {
         std::vector<int> rev(ranks.rbegin(), ranks.rend());
         tree_all_reduce(b, ranks, bytes / 2, chunks);
@@ -226,7 +243,7 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
 }
 
 TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks_in, double bytes,
-                              CollectiveAlgo algo) {
+                              CollectiveAlgo algo, int chunks) {
   std::vector<int> ranks(ranks_in.begin(), ranks_in.end());
   const double n = double(ranks.size());
   if (ranks.size() < 2) return 0;
@@ -239,8 +256,11 @@ TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<c
     std::vector<int> rail;
     for (const auto& nd : nodes) rail.push_back(nd[0]);
     AlphaBeta inter = ring_alpha_beta(c, rail);
-    t = 2 * (n1 - 1) * intra.alpha_s + 2 * (n1 - 1) / n1 * bytes / intra.bw + 2 * (n2 - 1) * inter.alpha_s +
-        2 * (n2 - 1) / n2 * (bytes / n1) / inter.bw;
+    const double w_node = 2 * (n1 - 1) / n1 * bytes / intra.bw;          // reduce-scatter + all-gather
+    const double w_net = 2 * (n2 - 1) / n2 * (bytes / n1) / inter.bw;     // all-reduce across nodes
+    const double k = std::max(chunks, 1);
+    t = 2 * (n1 - 1) * intra.alpha_s + 2 * (n2 - 1) * inter.alpha_s + std::max(w_node, w_net) +
+        std::min(w_node, w_net) / k;
     return seconds_to_ns(t);
   }
   AlphaBeta ab = ring_alpha_beta(c, ranks);

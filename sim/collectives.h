@@ -16,7 +16,12 @@
 //  hierarchical  all-reduce: ring reduce-scatter inside each node (S/n1
 //            chunks), ring all-reduce across nodes among ranks with the same
 //            local index (S/n1 each), ring all-gather inside each node.
-//            Requires the same number of ranks on every node, else ring.
+//            The buffer is cut into `chunks` parts whose three phases are
+//            pipelined (chunk j's phase waits for its previous phase and for
+//            chunk j-1's same phase), as NCCL pipelines its channels' work
+//            across NVLink and the network instead of running the phases
+//            one after another. Requires the same number of ranks on every
+//            node, else ring.
 //  broadcast ring: a chain from the first rank, pipelined in `chunks`.
 //  all-to-all: every ordered pair sends S/n at once. send/recv: one flow.
 //  max_ring_steps > 0 coarsens long rings (each ring phase above: reduce-
@@ -32,12 +37,18 @@
 //            nodes: 2 x 255 steps x 256 flows per all-reduce) and for the
 //            many small tensor-parallel rings of a training iteration.
 //
+// Every flow carries bytes / e, e = the route's collective_efficiency (the
+// fraction of line rate NCCL achieves there, Link::collective_efficiency).
+//
 // Analytic (α = largest route latency between ring neighbours, B = smallest
-// route bandwidth between them; hierarchical uses α1,B1 inside a node and
-// α2,B2 between nodes):
+// route bandwidth x collective_efficiency between them; hierarchical uses
+// α1,B1 inside a node and α2,B2 between nodes):
 //  ring AR   2(n-1)α + 2(n-1)/n · S/B      ring AG/RS, A2A  (n-1)α + (n-1)/n · S/B
 //  tree AR   2⌈log2 n⌉α + 2·S/B (an interior rank moves 2S each way)
-//  hier AR   2(n1-1)α1 + 2(n1-1)/n1·S/B1 + 2(n2-1)α2 + 2(n2-1)/n2·(S/n1)/B2
+//  hier AR   2(n1-1)α1 + 2(n2-1)α2 + max(Wn, Wx) + min(Wn, Wx)/chunks,
+//            Wn = 2(n1-1)/n1·S/B1 (both node phases share the NVLinks),
+//            Wx = 2(n2-1)/n2·(S/n1)/B2 (the pipelined phases: the slower
+//            resource runs throughout, the other shows one chunk's worth)
 //  broadcast (n-1)α + S/B (pipelined chain)      send/recv α + S/B
 // Thread-safety: pure functions.
 #pragma once
@@ -75,7 +86,7 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
                                    CollectiveAlgo algo, int chunks = 4, int max_ring_steps = 0);
 
 TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
-                              CollectiveAlgo algo);
+                              CollectiveAlgo algo, int chunks = 4);
 
 // nccl-tests busbw / algbw: all-reduce 2(n-1)/n; all-gather, reduce-scatter,
 // all-to-all (n-1)/n; broadcast, send/recv 1.

@@ -279,7 +279,7 @@ void Engine::start_collective(int i) {
   const Op& o = g_.op(i);
   if (o_.collectives == CollectiveMode::kAnalytic) {
     auto [it, fresh] = analytic_ns_.try_emplace(collective_key(o), 0);
-    if (fresh) it->second = analytic_collective_ns(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo());
+    if (fresh) it->second = analytic_collective_ns(c_, o.collective_kind(), g_.group(o.group()), o.bytes, o.algo(), o_.chunks);
     q_.push(now_ + it->second, kOpDone, i);
     return;
   }

@@ -63,7 +63,7 @@ struct SimOptions {
   std::vector<std::string> trace_device_names;  // per device id
   std::vector<std::string> trace_stream_names;  // per stream id
   OpObserver* observer = nullptr;  // not owned
-  int chunks = 4;  // pipelining chunks of tree / broadcast collectives
+  int chunks = 4;  // pipelining chunks of tree / broadcast / hierarchical collectives
   int max_ring_steps = 0;  // flow mode: > 0 merges ring steps (collectives.h); 0 = every step a flow
   // Called about every 65,536 events with (ops done, ops in the graph,
   // simulated time): for progress displays of long runs. Must not throw.

@@ -390,7 +390,7 @@ class Lowerer {
     int n = active(i);
     std::vector<int> step(n);
     for (int k = 0; k < n; ++k) {
-      step[k] = g_.add_compute(dev(i, k), kComputeStream, ComputeKind::kElementwise, 0, 28.0 * shard_params, dtype_,
+      step[k] = g_.add_compute(dev(i, k), kComputeStream, ComputeKind::kElementwise, 0, optimizer_step_bytes_per_param(plan_.precision) * shard_params, dtype_,
                                label("optimizer step"));
       last_[k] = step[k];
     }

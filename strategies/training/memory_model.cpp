@@ -39,6 +39,8 @@ int chunks_of(const TrainingPlan& p) {
 
 }  // namespace
 
+double optimizer_step_bytes_per_param(Precision p) { return p == Precision::kFp32 ? 32.0 : 52.0; }
+
 double model_state_bytes(double params, Precision p, const LayerStrategy& s) {
   bool mixed = p != Precision::kFp32;
   double w = mixed ? 2 : 4, g = mixed ? 2 : 4, o = mixed ? 12 : 8;

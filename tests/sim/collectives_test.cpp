@@ -85,20 +85,25 @@ TEST(Collectives, RingAllGatherAndReduceScatter) {
 TEST(Collectives, HierarchicalAllReduceMatchesItsClosedForm) {
   // 2 nodes x 4 GPUs. Intra: alpha1 = 2 x 1 us, B1 = 100 GB/s. Inter (one NIC
   // per GPU, 4 hops of 10 GB/s and 5 us): alpha2 = 20 us, B2 = 10 GB/s.
-  // S = 1e9, n1 = 4, n2 = 2:
-  //   RS + AG inside nodes: 2(n1-1) alpha1 + 2(n1-1)/n1 S/B1 = 12 us + 15 ms
-  //   AR across nodes on S/n1: 2(n2-1) alpha2 + 2(n2-1)/n2 (S/n1)/B2 = 40 us + 25 ms
-  //   total 40.052 ms.
+  // S = 1e9, n1 = 4, n2 = 2, 4 pipelined chunks:
+  //   node phases (RS + AG) W_node = 2(n1-1)/n1 S/B1 = 15 ms
+  //   network phase (AR on S/n1) W_net = 2(n2-1)/n2 (S/n1)/B2 = 25 ms
+  //   latencies 2(n1-1) alpha1 + 2(n2-1) alpha2 = 12 us + 40 us
+  //   pipelined: W_net + W_node/4 + latencies = 28.802 ms
+  //   (one phase after another it would be 40.052 ms). The flow engine pays
+  //   each chunk's network latency in turn (4 x 40 us instead of 40 us):
+  //   within 1%.
   SwitchClusterSpec s;
   s.nodes = 2;
   s.gpus = 4;
   s.inter_lat = 5e-6;
   Cluster c = switch_cluster(s);
   std::vector<int> ranks = {0, 1, 2, 3, 4, 5, 6, 7};
-  const double expected = 40.052e-3;
+  const double expected = 28.802e-3;
   double flow = run_collective_s(c, CollectiveKind::kAllReduce, ranks, 1e9, CollectiveAlgo::kHierarchical,
                                  CollectiveMode::kFlow);
   EXPECT_NEAR(flow, expected, 0.01 * expected);
+  EXPECT_LT(flow, 40.052e-3 * 0.75);
   double analytic = run_collective_s(c, CollectiveKind::kAllReduce, ranks, 1e9, CollectiveAlgo::kAuto,
                                      CollectiveMode::kAnalytic);
   EXPECT_NEAR(analytic, expected, 1e-6 * expected);

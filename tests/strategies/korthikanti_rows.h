@@ -18,15 +18,21 @@ namespace paralab {
 // (experiments/korthikanti.h); the figures there are copied from the paper.
 inline const std::vector<KorthikantiRow>& kRows = korthikanti_rows();
 
-// Relative error of the simulated iteration time against the published one
-// (NaN, with a failure recorded, if the run is not ok).
-inline double simulated_error(const KorthikantiRow& r, Recompute rc) {
+inline TrainingResult simulate_row(const KorthikantiRow& r, Recompute rc,
+                                   sim::CollectiveMode mode = sim::CollectiveMode::kFlow) {
   ModelGraph m = load_model(r.model);
   Cluster c = load_cluster("dgx-a100-80gb", (r.gpus + 7) / 8);
   TrainingPlan p = korthikanti_plan(r, rc, m, c);
   TrainingSimOptions o;
   o.detailed = false;
-  TrainingResult res = simulate_training(p, m, c, o);
+  o.collectives = mode;
+  return simulate_training(p, m, c, o);
+}
+
+// Relative error of the simulated iteration time against the published one
+// (NaN, with a failure recorded, if the run is not ok).
+inline double simulated_error(const KorthikantiRow& r, Recompute rc) {
+  TrainingResult res = simulate_row(r, rc);
   EXPECT_EQ(res.status, "ok") << res.message;
   if (res.status != "ok") return NAN;
   double published = rc == Recompute::kFull ? r.full_seconds : r.selective_seconds;

@@ -116,7 +116,8 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   // The optimizer step is one op per stage (lowering.cpp): its work is
   // shared out per layer, its launch overhead charged to the model's first
   // layer only.
-  ComputeTime opt = x.cost.compute(x.accel[0], ComputeKind::kElementwise, 0, 28.0 * shard, dtype_of(x.job.precision));
+  ComputeTime opt = x.cost.compute(x.accel[0], ComputeKind::kElementwise, 0,
+                                    optimizer_step_bytes_per_param(x.job.precision) * shard, dtype_of(x.job.precision));
   per_iter += ns_to_s(opt.work_ns + (l == 0 ? opt.launch_ns : 0));
   if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
     per_iter += x.coll(CollectiveKind::kAllGather, x.axis(s, 'f'), local * weight_bytes(x.job.precision));

@@ -10,7 +10,7 @@
 //           per-micro-batch ZeRO-2/3 gradient reduce-scatter counted in full
 //           (serial: an upper bound where the simulator overlaps them); the
 //           once-per-iteration terms (data-parallel all-reduce, ZeRO-1
-//           reduce-scatter, optimizer step of 28 bytes per local shard
+//           reduce-scatter, optimizer step of optimizer_step_bytes_per_param per local shard
 //           parameter (its launch overhead on the first layer only: the
 //           lowering runs one step op per stage), ZeRO-1/2 weight all-gather) divided by c, so that c
 //           micro-batches carry them once.
