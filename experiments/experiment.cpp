@@ -7,12 +7,13 @@ namespace paralab {
 
 // Defined next to each experiment; listed here explicitly (one place).
 Experiment korthikanti_experiment();
+Experiment narayanan_experiment();
 Experiment lcq_suite_experiment();
 Experiment inflora_experiment();
 Experiment pipo_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {korthikanti_experiment(), lcq_suite_experiment(), uniap_experiment(),
+  static const std::vector<Experiment> all = {korthikanti_experiment(), narayanan_experiment(), lcq_suite_experiment(), uniap_experiment(),
                                               pipo_experiment(), inflora_experiment()};
   return all;
 }

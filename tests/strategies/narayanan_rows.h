@@ -1,0 +1,34 @@
+// Held-out agreement with Narayanan et al. 2021 (arXiv 2104.04473), Table 1:
+// achieved TFLOP/s per GPU of the Megatron-LM weak-scaling family on
+// DGX-A100 nodes, with the same cluster file and constants as the
+// Korthikanti rows (none set from this table). Tolerance 10%.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/catalog.h"
+#include "experiments/narayanan.h"
+#include "strategies/training/training_sim.h"
+
+namespace paralab {
+
+inline double narayanan_error(const NarayananRow& r) {
+  ModelGraph m = load_model(r.model);
+  Cluster c = load_cluster("dgx-a100-80gb", r.gpus / 8);
+  TrainingPlan p = narayanan_plan(r, m, c);
+  TrainingSimOptions o;
+  o.detailed = false;
+  TrainingResult res = simulate_training(p, m, c, o);
+  EXPECT_EQ(res.status, "ok") << res.message;
+  if (res.status != "ok") return NAN;
+  double tflops = res.hardware_flops / res.iteration_seconds / res.gpus / 1e12;
+  double err = (tflops - r.tflops_per_gpu) / r.tflops_per_gpu;
+  std::printf("%s on %d GPUs: simulated %.1f TFLOP/s per GPU, published %.0f, error %+.1f%%\n", r.model, r.gpus,
+              tflops, r.tflops_per_gpu, 100 * err);
+  return err;
+}
+
+}  // namespace paralab
