@@ -1,0 +1,658 @@
+#!/usr/bin/python3
+"""paralab report: static HTML pages with tables and figures, from the results store.
+
+Run by `paralab report` (tools/cmd_report.cpp) under Debian's /usr/bin/python3
+with python3-matplotlib. It only reads the database (opened read-only) and the
+trace files it is given, and writes into the output folder:
+
+  index.html                 the experiments recorded, with links
+  <experiment>.html          one page per experiment: figures, then every run
+  fig/<name>.png, .csv       each figure and the data it draws
+  figures.json               the manifest: for each figure its image, its CSV
+                             and where each CSV column comes from, so a check
+                             can compare the CSV with the database
+
+An experiment's page shows its latest invocation: the experiment's newest run
+and the runs of the same experiment recorded just before it, with no other
+experiment's run in between (several back-to-back invocations of one
+experiment count as one; the newest run of each configuration is kept).
+
+Column sources in figures.json ("source" of a column):
+  {"field": F, "run": C}      the run whose id is in column C; F is a runs
+                              column (throughput, step_seconds, status, ...),
+                              "metrics:$.json.path" or "utilization:mean"
+  {"ratio": F, "run": C, "over": D}   field F of run C divided by F of run D
+  {"count": "runs"|"failed", "runs": C}   how many of the ids in column C
+                              (';'-separated) exist / are not status ok
+  {"trace": FILE}             the row is an event of the Chrome trace FILE
+  {"label": true}             a label made from the other columns
+"""
+import argparse
+import csv
+import html
+import json
+import math
+import os
+import sqlite3
+import sys
+import shutil
+from collections import OrderedDict
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:  # exit 3: paralab's own environment is incomplete
+    print(f"report.py: {e}; install python3-matplotlib (scripts/install-deps.sh) and run under /usr/bin/python3",
+          file=sys.stderr)
+    sys.exit(3)
+
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+
+
+class Run:
+    __slots__ = ("id", "created_at", "git_rev", "host", "backend", "experiment", "model", "cluster", "strategy",
+                 "config", "status", "message", "step_seconds", "throughput", "throughput_unit", "metrics",
+                 "mean_utilization")
+
+    def metric(self, path, default=None):
+        v = self.metrics
+        for part in path.split("."):
+            if not isinstance(v, dict) or part not in v:
+                return default
+            v = v[part]
+        return v
+
+
+def read_runs(db_path):
+    uri = "file:" + os.path.abspath(db_path) + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT id, created_at, git_rev, host, backend, experiment, model, cluster, strategy, config_json, status, "
+            "message, step_seconds, throughput, throughput_unit, metrics_json, "
+            "(SELECT AVG(utilization) FROM run_devices d WHERE d.run_id = runs.id) FROM runs ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    runs = []
+    for r in rows:
+        x = Run()
+        (x.id, x.created_at, x.git_rev, x.host, x.backend, x.experiment, x.model, x.cluster, x.strategy, config,
+         x.status, x.message, x.step_seconds, x.throughput, x.throughput_unit, metrics, x.mean_utilization) = r
+        x.config = json.loads(config)
+        x.metrics = json.loads(metrics)
+        runs.append(x)
+    return runs
+
+
+def latest_invocations(runs):
+    """experiment -> its latest invocation's runs, newest run per configuration, in id order."""
+    out = OrderedDict()
+    names = []
+    for r in runs:
+        if r.experiment and r.experiment not in names:
+            names.append(r.experiment)
+    for name in names:
+        last = max(i for i, r in enumerate(runs) if r.experiment == name)
+        first = last
+        while first > 0 and runs[first - 1].experiment == name:
+            first -= 1
+        seen, block = set(), []
+        for r in reversed(runs[first:last + 1]):
+            key = (r.backend, r.model, r.cluster, r.strategy, json.dumps(strip_timing(r.config), sort_keys=True))
+            if key not in seen:
+                seen.add(key)
+                block.append(r)
+        out[name] = sorted(block, key=lambda r: r.id)
+    return out
+
+
+def strip_timing(j):
+    if isinstance(j, dict):
+        return {k: strip_timing(v) for k, v in j.items() if k not in ("timing", "run_id")}
+    if isinstance(j, list):
+        return [strip_timing(v) for v in j]
+    return j
+
+
+def fmt(v, digits=4):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "-"
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+class Figure:
+    def __init__(self, name, title, caption, columns, sources, rows, draw):
+        self.name, self.title, self.caption = name, title, caption
+        self.columns, self.sources, self.rows, self.draw = columns, sources, rows, draw
+
+
+class Report:
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+        self.fig_dir = os.path.join(out_dir, "fig")
+        os.makedirs(self.fig_dir, exist_ok=True)
+        self.manifest = []
+
+    def write_figure(self, page, f):
+        csv_rel, png_rel = f"fig/{f.name}.csv", f"fig/{f.name}.png"
+        with open(os.path.join(self.out_dir, csv_rel), "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(f.columns)
+            for row in f.rows:
+                w.writerow([repr_csv(row[c]) for c in f.columns])
+        fig = f.draw(f.rows)
+        fig.savefig(os.path.join(self.out_dir, png_rel), dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        self.manifest.append({"page": page, "name": f.name, "title": f.title, "image": png_rel, "csv": csv_rel,
+                              "rows": len(f.rows), "columns": {c: f.sources[c] for c in f.columns}})
+        return (f'<figure><img src="{png_rel}" alt="{html.escape(f.title)}">'
+                f'<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)} '
+                f'<a href="{csv_rel}">data (CSV)</a></figcaption></figure>\n')
+
+
+def repr_csv(v):
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return ";".join(str(x) for x in v)
+    return "" if v is None else str(v)
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None):
+    """values[(group, series)] -> number (missing or None: no bar)."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) * max(1, len(series)) / 2 + 3), 4.2))
+    n = max(1, len(series))
+    width = 0.8 / n
+    for si, s in enumerate(series):
+        xs, ys = [], []
+        for gi, g in enumerate(groups):
+            v = values.get((g, s))
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            xs.append(gi - 0.4 + width * (si + 0.5))
+            ys.append(v)
+        bars = ax.bar(xs, ys, width, label=s, color=PALETTE[si % len(PALETTE)])
+        if annotate:
+            for b, y in zip(bars, ys):
+                ax.annotate(annotate(y), (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups, rotation=20 if max((len(g) for g in groups), default=0) > 14 else 0, ha="right"
+                       if max((len(g) for g in groups), default=0) > 14 else "center", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if log:
+        ax.set_yscale("log")
+    if len(series) > 1:
+        ax.legend(fontsize=8, ncol=min(3, len(series)))
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def hbars(labels, values, xlabel, title, fmt_value=lambda v: f"{v:.3g}", colors=None):
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.4))
+    ys = range(len(labels))
+    ax.barh(ys, values, color=colors or PALETTE[0])
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    for y, v in zip(ys, values):
+        ax.annotate(fmt_value(v), (v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
+                    ha="left" if v >= 0 else "right", va="center", fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+# ---------------------------------------------------------------- figures per experiment
+
+def korthikanti_figures(runs):
+    rows = []
+    for r in runs:
+        pub = r.metric("published_iteration_seconds")
+        if pub is None:
+            continue
+        rc = r.config.get("strategies", [{}])[0].get("recompute", "?")
+        rows.append({"run_id": r.id, "label": f"{r.model.replace('megatron-gpt-', '')} {rc}",
+                     "published_seconds": pub, "simulated_seconds": r.step_seconds,
+                     "relative_error": r.metric("relative_error")})
+    if not rows:
+        return []
+
+    def draw(rs):
+        groups = [x["label"] for x in rs]
+        vals = {}
+        for x in rs:
+            vals[(x["label"], "published")] = x["published_seconds"]
+            vals[(x["label"], "simulated")] = x["simulated_seconds"]
+        fig = grouped_bars(groups, ["published", "simulated"], vals, "seconds per iteration",
+                           "Megatron-LM iteration time: published vs simulated", log=True)
+        ax = fig.axes[0]
+        for i, x in enumerate(rs):
+            if x["relative_error"] is not None:
+                ax.annotate(f"{100 * x['relative_error']:+.1f}%", (i, max(x["published_seconds"], x["simulated_seconds"])),
+                            ha="center", va="bottom", fontsize=8, xytext=(0, 3), textcoords="offset points")
+        return fig
+
+    src = {"run_id": {"field": "id", "run": "run_id"}, "label": {"label": True},
+           "published_seconds": {"field": "metrics:$.published_iteration_seconds", "run": "run_id"},
+           "simulated_seconds": {"field": "step_seconds", "run": "run_id"},
+           "relative_error": {"field": "metrics:$.relative_error", "run": "run_id"}}
+    return [Figure("korthikanti-iteration", "Iteration time, published (Korthikanti et al. 2022) and simulated",
+                   "Selene DGX-A100 rows, sequence 2048; the label above each pair is the simulator's error.",
+                   list(src), src, rows, draw)]
+
+
+def uniap_figures(runs):
+    planners = ["uniap", "ddp", "zero3", "megatron", "galvatron", "alpa"]
+    by = OrderedDict()
+    for r in runs:
+        if r.strategy.startswith("planner "):
+            by.setdefault((r.model, r.cluster), {})[r.strategy[len("planner "):]] = r
+    figs = []
+    rows = []
+    for (model, cluster), ps in by.items():
+        for p in planners:
+            if p in ps:
+                r = ps[p]
+                rows.append({"run_id": r.id, "job": f"{model} on {cluster}", "planner": p, "status": r.status,
+                             "samples_per_second": r.throughput})
+    if rows:
+        def draw(rs):
+            groups = list(OrderedDict.fromkeys(x["job"] for x in rs))
+            vals = {(x["job"], x["planner"]): x["samples_per_second"] for x in rs if x["status"] == "ok"}
+            return grouped_bars(groups, planners, vals, "samples/s (simulated)", "Throughput of each planner's plan")
+        src = {"run_id": {"field": "id", "run": "run_id"}, "job": {"label": True}, "planner": {"label": True},
+               "status": {"field": "status", "run": "run_id"},
+               "samples_per_second": {"field": "throughput", "run": "run_id"}}
+        figs.append(Figure("uniap-throughput", "Training throughput per planner",
+                           "FP32, GPipe, global batch 32; a missing bar is a planner that found no feasible plan.",
+                           list(src), src, rows, draw))
+    ratio_rows = []
+    for (model, cluster), ps in by.items():
+        u = ps.get("uniap")
+        if not u or u.status != "ok":
+            continue
+        base = [ps[p] for p in planners[1:] if p in ps and ps[p].status == "ok" and ps[p].throughput > 0]
+        for name, other in (("best baseline", max(base, key=lambda r: r.throughput) if base else None),
+                            ("ddp", ps.get("ddp"))):
+            if other is None or other.status != "ok" or other.throughput <= 0:
+                continue
+            ratio_rows.append({"run_id": u.id, "over_run_id": other.id, "job": f"{model} on {cluster}",
+                               "over": f"{name} ({other.strategy[len('planner '):]})",
+                               "speedup": u.throughput / other.throughput})
+    if ratio_rows:
+        def draw(rs):
+            return hbars([f"{x['job']}: UniAP / {x['over']}" for x in rs], [x["speedup"] for x in rs],
+                         "speedup (simulated samples/s ratio)", "UniAP's speedup", lambda v: f"{v:.2f}x")
+        src = {"run_id": {"field": "id", "run": "run_id"}, "over_run_id": {"field": "id", "run": "over_run_id"},
+               "job": {"label": True}, "over": {"label": True},
+               "speedup": {"ratio": "throughput", "run": "run_id", "over": "over_run_id"}}
+        figs.append(Figure("uniap-speedup", "UniAP over the best baseline and over data parallelism",
+                           "Ratio of simulated throughputs (published: 1.20x-3.8x over the baselines).",
+                           list(src), src, ratio_rows, draw))
+    hand = OrderedDict()
+    for r in runs:
+        if r.strategy.startswith("hand-set "):
+            hand.setdefault((r.model, r.cluster), []).append(r)
+    if hand:
+        rows = []
+        for (model, cluster), rs in hand.items():
+            failed = sum(1 for r in rs if r.status != "ok")
+            rows.append({"job": f"{model} on {cluster}", "configurations": len(rs), "failed": failed,
+                         "failure_rate": failed / len(rs), "run_ids": [r.id for r in rs]})
+
+        def draw(rs):
+            fig = hbars([x["job"] for x in rs], [100 * x["failure_rate"] for x in rs], "% of hand-set configurations",
+                        "Hand-set configurations that fail (OOM or invalid)", lambda v: f"{v:.0f}%",
+                        colors=PALETTE[3])
+            fig.axes[0].axvspan(64, 87, color="grey", alpha=0.15, label="published range (64-87%)")
+            fig.axes[0].set_xlim(0, 100)
+            fig.axes[0].legend(fontsize=8, loc="lower right")
+            return fig
+        src = {"job": {"label": True}, "configurations": {"count": "runs", "runs": "run_ids"},
+               "failed": {"count": "failed", "runs": "run_ids"}, "failure_rate": {"label": True},
+               "run_ids": {"field": "id", "run": "run_ids"}}
+        figs.append(Figure("uniap-failure-rate", "Failure rate of hand-set configurations",
+                           "Every DP x TP x PP, micro-batch, ZeRO stage and recomputation choice, simulated.",
+                           list(src), src, rows, draw))
+    return figs
+
+
+def inference_figures(exp, runs):
+    rows = []
+    for r in runs:
+        if "gpu_utilization" not in r.metrics or r.cluster == "flexgen-t4":
+            continue
+        job = r.config.get("job", {})
+        case = f"{r.model} {job.get('weights', '')} {job.get('prompt_len', '?')}/{job.get('gen_len', '?')}"
+        kv = job.get("kv", "fp16")
+        if kv not in ("fp16", None, ""):
+            case += f" KV {kv}"
+        label = r.strategy if exp != "ci" else r.strategy
+        rows.append({"run_id": r.id, "case": case, "schedule": label, "status": r.status,
+                     "tokens_per_second": r.throughput, "gpu_utilization": r.metric("gpu_utilization")})
+    if not rows:
+        return []
+    schedules = list(OrderedDict.fromkeys(x["schedule"] for x in rows))
+    cases = list(OrderedDict.fromkeys(x["case"] for x in rows))
+    src = {"run_id": {"field": "id", "run": "run_id"}, "case": {"label": True}, "schedule": {"label": True},
+           "status": {"field": "status", "run": "run_id"},
+           "tokens_per_second": {"field": "throughput", "run": "run_id"},
+           "gpu_utilization": {"field": "metrics:$.gpu_utilization", "run": "run_id"}}
+
+    def draw_tp(rs):
+        vals = {(x["case"], x["schedule"]): x["tokens_per_second"] for x in rs if x["status"] == "ok"}
+        return grouped_bars(cases, schedules, vals, "tokens/s (simulated)", "Offloaded-inference throughput",
+                            annotate=lambda v: f"{v:.3g}")
+
+    def draw_util(rs):
+        vals = {(x["case"], x["schedule"]): 100 * x["gpu_utilization"] for x in rs if x["status"] == "ok"}
+        fig = grouped_bars(cases, schedules, vals, "GPU busy (%)", "GPU utilization per schedule",
+                           annotate=lambda v: f"{v:.0f}")
+        fig.axes[0].set_ylim(0, 110)
+        return fig
+    return [Figure(f"{exp}-inference-throughput", "Offloaded-inference throughput per schedule",
+                   "Each schedule at the batch its own search picks (the ci experiment fixes batch 8).",
+                   list(src), src, rows, draw_tp),
+            Figure(f"{exp}-gpu-utilization", "GPU utilization per schedule",
+                   "Share of the run the GPU computes; the rest is waiting for weights or KV cache.",
+                   list(src), src, rows, draw_util)]
+
+
+def validate_figures(runs):
+    measured = OrderedDict((r.strategy, r) for r in runs if r.backend.startswith("real-"))
+    simulated = {r.strategy: r for r in runs if r.backend == "sim"}
+    rows = []
+    for g, m in measured.items():
+        s = simulated.get(g)
+        if s is None:
+            continue
+        rows.append({"run_id": m.id, "sim_run_id": s.id, "graph": g, "measured_seconds": m.step_seconds,
+                     "simulated_seconds": s.step_seconds,
+                     "relative_error": m.metric("validation.relative_error")})
+    if not rows:
+        return []
+
+    def draw(rs):
+        fig = hbars([x["graph"] for x in rs], [100 * (x["relative_error"] or 0) for x in rs],
+                    "(simulated - measured) / measured, %", "Simulated vs measured", lambda v: f"{v:+.1f}%",
+                    colors=PALETTE[1])
+        return fig
+    src = {"run_id": {"field": "id", "run": "run_id"}, "sim_run_id": {"field": "id", "run": "sim_run_id"},
+           "graph": {"label": True}, "measured_seconds": {"field": "step_seconds", "run": "run_id"},
+           "simulated_seconds": {"field": "step_seconds", "run": "sim_run_id"},
+           "relative_error": {"field": "metrics:$.validation.relative_error", "run": "run_id"}}
+    return [Figure("validate-error", "Simulated vs measured time of the validation graphs",
+                   "Real execution on this host (median of the real runs) against the simulator with the "
+                   "calibrated profile.", list(src), src, rows, draw)]
+
+
+def what_if_figures(exp, runs):
+    rows = []
+    for r in runs:
+        w = r.metric("what_if")
+        if not isinstance(w, dict):
+            continue
+        rows.append({"run_id": r.id, "what_if": f"{w['parameter']} x{w['factor']:.3g} ({r.model})",
+                     "relative_throughput_change": w["relative_throughput_change"], "sensitivity": w["sensitivity"]})
+    if not rows:
+        return []
+
+    def draw(rs):
+        return hbars([x["what_if"] for x in rs], [x["sensitivity"] for x in rs],
+                     "sensitivity (dT/T) / (dp/p) of throughput T to parameter p", "What-if sensitivities",
+                     lambda v: f"{v:.2f}", colors=PALETTE[4])
+    src = {"run_id": {"field": "id", "run": "run_id"}, "what_if": {"label": True},
+           "relative_throughput_change": {"field": "metrics:$.what_if.relative_throughput_change", "run": "run_id"},
+           "sensitivity": {"field": "metrics:$.what_if.sensitivity", "run": "run_id"}}
+    return [Figure(f"{exp}-what-if", "What-if sensitivities",
+                   "1 means throughput moves in proportion to the parameter; 0 means the parameter is not on the "
+                   "critical path. Overrides go through the cluster file's own keys and are recorded with the run.",
+                   list(src), src, rows, draw)]
+
+
+def throughput_figure(exp, runs):
+    rows = [{"run_id": r.id, "run": r.strategy, "status": r.status, "throughput": r.throughput,
+             "unit": r.throughput_unit} for r in runs if r.throughput_unit and r.backend == "sim"]
+    units = list(OrderedDict.fromkeys(x["unit"] for x in rows))
+    if not rows:
+        return []
+
+    def draw(rs):
+        fig, axes = plt.subplots(1, len(units), figsize=(6.5 * len(units), 0.4 * len(rs) + 1.6), squeeze=False)
+        for ax, unit in zip(axes[0], units):
+            sub = [x for x in rs if x["unit"] == unit]
+            ax.barh(range(len(sub)), [x["throughput"] for x in sub],
+                    color=[PALETTE[0] if x["status"] == "ok" else PALETTE[3] for x in sub])
+            ax.set_yticks(range(len(sub)))
+            ax.set_yticklabels([x["run"] + ("" if x["status"] == "ok" else f" [{x['status']}]") for x in sub], fontsize=8)
+            ax.invert_yaxis()
+            ax.set_xlabel(unit.replace("_per_s", "/s"))
+            ax.grid(axis="x", alpha=0.3)
+        fig.suptitle(f"{exp}: simulated throughput of every run")
+        return fig
+    src = {"run_id": {"field": "id", "run": "run_id"}, "run": {"field": "strategy", "run": "run_id"},
+           "status": {"field": "status", "run": "run_id"}, "throughput": {"field": "throughput", "run": "run_id"},
+           "unit": {"field": "throughput_unit", "run": "run_id"}}
+    return [Figure(f"{exp}-throughput", "Throughput of every run", "Red bars are runs that failed (status in brackets).",
+                   list(src), src, rows, draw)]
+
+
+def figures_for(exp, runs):
+    if exp == "korthikanti":
+        return korthikanti_figures(runs)
+    if exp == "uniap":
+        return uniap_figures(runs)
+    if exp == "pipo":
+        return inference_figures(exp, runs)
+    if exp == "validate":
+        return validate_figures(runs)
+    if exp == "ci":
+        return throughput_figure(exp, runs) + inference_figures(exp, runs) + what_if_figures(exp, runs)
+    return what_if_figures(exp, runs)
+
+
+# ---------------------------------------------------------------- timeline from a trace
+
+def timeline_figure(trace_path, index):
+    with open(trace_path) as fh:
+        t = json.load(fh)
+    events = t["traceEvents"] if isinstance(t, dict) else t
+    procs, threads = {}, {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") == "process_name":
+            procs[e["pid"]] = e["args"]["name"]
+        elif e.get("ph") == "M" and e.get("name") == "thread_name":
+            threads[(e["pid"], e["tid"])] = e["args"]["name"]
+    spans = [e for e in events if e.get("ph") == "X" and e.get("dur", 0) > 0]
+    # An inference trace has one LM head per generated token: draw the last
+    # decode step (between the last two heads). A training trace is one
+    # iteration: draw all of it. The heads of one step come in a burst (one
+    # per GPU batch): a gap over a tenth of the longest gap starts a new step.
+    heads = sorted((e for e in spans if e["name"].endswith(" head")), key=lambda e: e["ts"])
+    gaps = [b["ts"] - (a["ts"] + a["dur"]) for a, b in zip(heads, heads[1:])]
+    steps = []
+    for i, e in enumerate(heads):
+        if steps and gaps[i - 1] <= max(gaps) / 10:
+            steps[-1].append(e)
+        else:
+            steps.append([e])
+    if len(steps) >= 2:
+        lo, hi = steps[-2][-1]["ts"] + steps[-2][-1]["dur"], steps[-1][-1]["ts"] + steps[-1][-1]["dur"]
+        what = "the last decode step"
+    else:
+        lo = min((e["ts"] for e in spans), default=0)
+        hi = max((e["ts"] + e["dur"] for e in spans), default=1)
+        what = "one iteration"
+    spans = [e for e in spans if e["ts"] < hi and e["ts"] + e["dur"] > lo]
+    lanes = list(OrderedDict.fromkeys(sorted(((e["pid"], e["tid"]) for e in spans))))[:32]
+    lane_index = {ln: i for i, ln in enumerate(lanes)}
+    rows = []
+    for e in spans:
+        ln = (e["pid"], e["tid"])
+        if ln not in lane_index:
+            continue
+        words = e["name"].split()
+        kind = ("forward" if "fwd" in words else "backward" if "bwd" in words else "recompute" if "recompute" in words
+                else e.get("cat", ""))
+        rows.append({"lane": f"{procs.get(ln[0], ln[0])} / {threads.get(ln, ln[1])}", "name": e["name"],
+                     "category": e.get("cat", ""), "start_us": e["ts"], "duration_us": e["dur"], "kind": kind,
+                     "lane_index": lane_index[ln]})
+    rows.sort(key=lambda x: (x["lane_index"], x["start_us"]))
+    cats = list(OrderedDict.fromkeys(x["kind"] for x in rows))
+    lane_names = list(OrderedDict.fromkeys(x["lane"] for x in rows))
+
+    def draw(rs):
+        fig, ax = plt.subplots(figsize=(11, 0.35 * len(lane_names) + 1.6))
+        labelled = set()
+        for ci, cat in enumerate(cats):
+            for li, lane in enumerate(lane_names):
+                segs = [((x["start_us"] - lo) / 1e3, x["duration_us"] / 1e3) for x in rs
+                        if x["kind"] == cat and x["lane"] == lane]
+                if segs:
+                    ax.broken_barh(segs, (li - 0.4, 0.8), facecolors=PALETTE[ci % len(PALETTE)],
+                                   label=None if cat in labelled else cat)
+                    labelled.add(cat)
+        ax.set_yticks(range(len(lane_names)))
+        ax.set_yticklabels([ln.split(", also stands")[0] + (" /" + ln.split(" / ", 1)[1] if ", also stands" in ln else "")
+                            for ln in lane_names], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("milliseconds")
+        ax.set_xlim(0, (hi - lo) / 1e3)
+        ax.legend(fontsize=7, loc="upper right", ncol=min(6, len(cats)))
+        ax.set_title(f"{os.path.basename(trace_path)}: {what}")
+        return fig
+    src = {c: {"trace": os.path.abspath(trace_path)} for c in ("lane", "name", "category", "start_us", "duration_us")}
+    src["kind"] = {"label": True}
+    base = os.path.splitext(os.path.basename(trace_path))[0]
+    return Figure(f"timeline-{index}-{safe(base)}", f"Timeline of {what} ({os.path.basename(trace_path)})",
+                  f"Drawn from the simulator's Chrome trace; {len(lane_names)} streams and links, {len(rows)} ops.",
+                  list(src), src, rows, draw)
+
+
+def safe(s):
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in s)
+
+
+# ---------------------------------------------------------------- pages
+
+CSS = """body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em auto;max-width:1150px;color:#222;padding:0 1em}
+table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
+th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.fail td{background:#fff0f0}
+figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:13px;color:#444}
+.muted{color:#777;font-size:12px}"""
+
+
+def page(title, body):
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<link rel=\"icon\" href=\"data:,\"><title>{html.escape(title)}</title><style>{CSS}</style></head>"
+            f"<body>\n{body}</body></html>\n")
+
+
+def runs_table(runs):
+    extra = []
+    for r in runs:
+        for k, v in r.metrics.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in extra and k != "run_id":
+                extra.append(k)
+    extra = extra[:6]
+    out = ["<table><tr><th>id</th><th>backend</th><th>model</th><th>cluster</th><th>strategy</th><th>status</th>"
+           "<th>step s</th><th>throughput</th>" + "".join(f"<th>{html.escape(k)}</th>" for k in extra) + "</tr>"]
+    for r in runs:
+        cls = "" if r.status == "ok" else " class=\"fail\""
+        tp = f"{fmt(r.throughput)} {r.throughput_unit.replace('_per_s', '/s')}" if r.throughput_unit else fmt(r.throughput)
+        cells = "".join(f"<td class=\"n\">{fmt(r.metrics.get(k))}</td>" for k in extra)
+        status = html.escape(r.status) + (f" <span class=\"muted\">{html.escape(r.message[:120])}</span>"
+                                          if r.status != "ok" and r.message else "")
+        out.append(f"<tr{cls}><td class=\"n\">{r.id}</td><td>{r.backend}</td><td>{html.escape(r.model)}</td>"
+                   f"<td>{html.escape(r.cluster)}</td><td>{html.escape(r.strategy)}</td><td>{status}</td>"
+                   f"<td class=\"n\">{fmt(r.step_seconds)}</td><td class=\"n\">{tp}</td>{cells}</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True)
+    ap.add_argument("-o", "--out", required=True)
+    ap.add_argument("--trace", action="append", default=[], help="Chrome trace to draw as a timeline (repeatable)")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    runs = read_runs(a.db)
+    # Built in a sibling folder and renamed at the end: an interrupted report
+    # leaves the previous one whole.
+    final = os.path.abspath(a.out)
+    if os.path.exists(final) and os.listdir(final) and not os.path.exists(os.path.join(final, "figures.json")):
+        raise ValueError(f"{a.out}: the folder holds files that are not a paralab report; choose another -o")
+    a.out = f"{final}.partial-{os.getpid()}"
+    try:
+        build(a, runs)
+    except BaseException:
+        shutil.rmtree(a.out, ignore_errors=True)
+        raise
+    if os.path.exists(final):
+        shutil.rmtree(final)
+    os.rename(a.out, final)
+
+
+def build(a, runs):
+    rep = Report(a.out)
+    blocks = latest_invocations(runs)
+    index_rows = []
+    for exp, rs in blocks.items():
+        body = [f"<p><a href=\"index.html\">all experiments</a></p><h1>{html.escape(exp)}</h1>",
+                f"<p>{len(rs)} runs (ids {rs[0].id}-{rs[-1].id}), recorded {rs[0].created_at} to {rs[-1].created_at} "
+                f"from revision {html.escape(rs[-1].git_rev)} on {html.escape(rs[-1].host)}; "
+                f"{sum(r.status != 'ok' for r in rs)} did not end ok.</p>"]
+        figs = figures_for(exp, rs)
+        for f in figs:
+            body.append(rep.write_figure(f"{exp}.html", f))
+        body.append("<h2>Runs</h2>")
+        body.append(runs_table(rs))
+        with open(os.path.join(a.out, f"{safe(exp)}.html"), "w") as fh:
+            fh.write(page(f"paralab: {exp}", "\n".join(body)))
+        index_rows.append((exp, rs, len(figs)))
+    timelines = []
+    for i, t in enumerate(a.trace):
+        try:
+            f = timeline_figure(t, i)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{t}: not a Chrome trace that paralab wrote ({type(e).__name__}: {e})")
+        timelines.append(rep.write_figure("index.html", f))
+    body = ["<h1>paralab report</h1>",
+            f"<p class=\"muted\">Database {html.escape(os.path.abspath(a.db))}: {len(runs)} runs. Each experiment's page "
+            "shows its latest invocation.</p>",
+            "<table><tr><th>experiment</th><th>runs</th><th>not ok</th><th>figures</th><th>latest run</th>"
+            "<th>revision</th></tr>"]
+    for exp, rs, nf in index_rows:
+        body.append(f"<tr><td><a href=\"{safe(exp)}.html\">{html.escape(exp)}</a></td><td class=\"n\">{len(rs)}</td>"
+                    f"<td class=\"n\">{sum(r.status != 'ok' for r in rs)}</td><td class=\"n\">{nf}</td>"
+                    f"<td>{rs[-1].created_at}</td><td>{html.escape(rs[-1].git_rev)}</td></tr>")
+    body.append("</table>")
+    if timelines:
+        body.append("<h2>Timelines</h2>")
+        body.extend(timelines)
+    with open(os.path.join(a.out, "index.html"), "w") as fh:
+        fh.write(page("paralab report", "\n".join(body)))
+    with open(os.path.join(a.out, "figures.json"), "w") as fh:
+        json.dump({"db": os.path.abspath(a.db), "figures": rep.manifest}, fh, indent=1)
+    if a.verbose:
+        print(f"{len(index_rows)} pages, {len(rep.manifest)} figures", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (sqlite3.Error, OSError, ValueError, KeyError) as e:
+        print(f"report.py: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(2)
