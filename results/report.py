@@ -333,13 +333,11 @@ def inference_figures(exp, runs):
     for r in runs:
         if "gpu_utilization" not in r.metrics or r.cluster == "flexgen-t4":
             continue
-        job = r.config.get("job", {})
-        case = f"{r.model} {job.get('weights', '')} {job.get('prompt_len', '?')}/{job.get('gen_len', '?')}"
-        kv = job.get("kv", "fp16")
-        if kv not in ("fp16", None, ""):
-            case += f" KV {kv}"
-        label = r.strategy if exp != "ci" else r.strategy
-        rows.append({"run_id": r.id, "case": case, "schedule": label, "status": r.status,
+        c = r.config
+        case = f"{r.model} {c.get('weights', '')} {c.get('prompt_len', '?')}/{c.get('gen_len', '?')}"
+        if c.get("kv_dtype", "fp16") != "fp16":
+            case += f" KV {c['kv_dtype']}"
+        rows.append({"run_id": r.id, "case": case, "schedule": r.strategy, "status": r.status,
                      "tokens_per_second": r.throughput, "gpu_utilization": r.metric("gpu_utilization")})
     if not rows:
         return []
@@ -360,6 +358,10 @@ def inference_figures(exp, runs):
         fig = grouped_bars(cases, schedules, vals, "GPU busy (%)", "GPU utilization per schedule",
                            annotate=lambda v: f"{v:.0f}")
         fig.axes[0].set_ylim(0, 110)
+        if exp == "pipo":
+            fig.axes[0].axhline(85, color="grey", linestyle="--", linewidth=1)
+            fig.axes[0].annotate("PIPO paper: >= 85%", (len(cases) - 0.5, 85), ha="right", va="bottom", fontsize=8,
+                                 color="grey")
         return fig
     return [Figure(f"{exp}-inference-throughput", "Offloaded-inference throughput per schedule",
                    "Each schedule at the batch its own search picks (the ci experiment fixes batch 8).",

@@ -7,7 +7,8 @@
 #      (Korthikanti et al. 2022), UniAP against its baselines with the
 #      failure rate of hand-set configurations, PIPO against FlexGen and the
 #      other schedules, LCQ against round-to-nearest, and the CI suite;
-#   3. measured-vs-simulated validation on this host (full calibration);
+#   3. measured-vs-simulated validation on this host (full calibration,
+#      reused for 12 hours);
 #   4. the headline table (published claim beside paralab's figure) and the
 #      HTML report, whose path it prints.
 # Long tables (LCQ's 81 rows, every planner and schedule) are in the report,
@@ -49,10 +50,20 @@ run_experiment pipo "FlexGen's T4 table and the PIPO laptop comparison"
 run_experiment lcq "LCQ vs round-to-nearest on LLM-like weights"
 run_experiment ci "the CI regression suite (checked against results/baselines/ci.json by make test)"
 
-step "validation: real execution on this host vs the simulator calibrated on it (about a minute)"
+step "validation: real execution on this host vs the simulator calibrated on it"
+# The calibration (about a minute on a quiet 2-core machine) is kept in
+# results/profile-host.json and reused for 12 hours; delete it to recalibrate.
+PROFILE=results/profile-host.json
+PROFILE_ARGS=()
+if [ -f "$PROFILE" ] && [ -n "$(find "$PROFILE" -mmin -720 2>/dev/null)" ]; then
+  echo "using the calibration in $PROFILE ($(date -u -r "$PROFILE" '+%Y-%m-%d %H:%M UTC'); delete it to recalibrate)"
+  PROFILE_ARGS=(--profile "$PROFILE")
+else
+  echo "calibrating this host first (written to $PROFILE)"
+fi
 cp /proc/loadavg "$H/loadavg-before.txt"
 # Exit 1 means a graph failed to run; the table below says which.
-"$P" validate --backend host --json >"$H/validate.json" || echo "validate exited $?"
+"$P" validate --backend host "${PROFILE_ARGS[@]}" --json >"$H/validate.json" || echo "validate exited $?"
 cp /proc/loadavg "$H/loadavg-after.txt"
 
 step "headline: published claim beside paralab's figure"
