@@ -191,7 +191,7 @@ def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None
     if log:
         ax.set_yscale("log")
     if len(series) > 1:
-        ax.legend(fontsize=8, ncol=min(3, len(series)))
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
