@@ -43,6 +43,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 except ImportError as e:  # exit 3: paralab's own environment is incomplete
     print(f"report.py: {e}; install python3-matplotlib (scripts/install-deps.sh) and run under /usr/bin/python3",
           file=sys.stderr)
@@ -171,6 +172,7 @@ def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) * max(1, len(series)) / 2 + 3), 4.2))
     n = max(1, len(series))
     width = 0.8 / n
+    handles = []
     for si, s in enumerate(series):
         xs, ys = [], []
         for gi, g in enumerate(groups):
@@ -179,7 +181,8 @@ def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None
                 continue
             xs.append(gi - 0.4 + width * (si + 0.5))
             ys.append(v)
-        bars = ax.bar(xs, ys, width, label=s, color=PALETTE[si % len(PALETTE)])
+        handles.append(Patch(color=PALETTE[si % len(PALETTE)], label=s if ys else f"{s} (none)"))
+        bars = ax.bar(xs, ys, width, color=PALETTE[si % len(PALETTE)])
         if annotate:
             for b, y in zip(bars, ys):
                 ax.annotate(annotate(y), (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=7)
@@ -191,7 +194,7 @@ def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None
     if log:
         ax.set_yscale("log")
     if len(series) > 1:
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return fig
 
