@@ -13,7 +13,7 @@ into a scratch database; the plan is written by `paralab plan megatron`
 outside the measurement.
 
   bench/instruction_count.py build/paralab [--reference bench/reference/instructions.json]
-                             [--tolerance 0.02] [--update]
+                             [--tolerance 0.005] [--update]
 
 Exits 1 when the count moved by more than the tolerance either way (fewer
 instructions is good news, but the reference should then be updated in the
@@ -38,7 +38,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paralab")
     ap.add_argument("--reference", default=os.path.join(here, "reference", "instructions.json"))
-    ap.add_argument("--tolerance", type=float, default=0.02)
+    ap.add_argument("--tolerance", type=float, default=0.005)
     ap.add_argument("--update", action="store_true")
     a = ap.parse_args()
     valgrind = shutil.which("valgrind")

@@ -74,6 +74,8 @@ def read_runs(db_path):
             "SELECT id, created_at, git_rev, host, backend, experiment, model, cluster, strategy, config_json, status, "
             "message, step_seconds, throughput, throughput_unit, metrics_json, "
             "(SELECT AVG(utilization) FROM run_devices d WHERE d.run_id = runs.id) FROM runs ORDER BY id").fetchall()
+    except sqlite3.Error as e:
+        raise ValueError(f"{db_path}: not a paralab results database ({e})")
     finally:
         conn.close()
     runs = []

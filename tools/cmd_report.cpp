@@ -61,7 +61,7 @@ void register_report(CLI::App& app) {
                                      "-o", out_dir};
     for (const auto& t : traces) argv.insert(argv.end(), {"--trace", t});
     int rc = run_program(argv);
-    if (rc == 2) throw InputError(db + ": the report could not read it (results/report.py's message above)");
+    if (rc == 2) throw InputError("the report was not written: results/report.py rejected its input (its message above)");
     if (rc != 0) throw ExitStatus(3, fmt::format("results/report.py exited with status {}", rc));
     std::string index = fs::absolute(fs::path(out_dir) / "index.html").lexically_normal().string();
     Json j = {{"index", index}, {"db", db}, {"traces", traces}};
