@@ -171,7 +171,7 @@ def repr_csv(v):
 
 def grouped_bars(groups, series, values, ylabel, title, log=False, annotate=None):
     """values[(group, series)] -> number (missing or None: no bar)."""
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) * max(1, len(series)) / 2 + 3), 4.2))
+    fig, ax = plt.subplots(figsize=(min(11.0, max(6.0, 0.9 * len(groups) * max(1, len(series)) / 2 + 3)), 4.2))
     n = max(1, len(series))
     width = 0.8 / n
     handles = []
@@ -455,6 +455,37 @@ def throughput_figure(exp, runs):
                    list(src), src, rows, draw)]
 
 
+def lcq_figures(runs):
+    rows = []
+    for r in runs:
+        fmt_name = r.config.get("format", "")
+        variant = r.strategy.split("/", 1)[1] if "/" in r.strategy else ""
+        if fmt_name.startswith("rtn-"):
+            method = "RTN"
+        elif fmt_name.startswith("lcq-r") and variant == "act-weighted" and "-dq" not in fmt_name:
+            method = f"LCQ rank {fmt_name.split('-')[1][1:]}"
+        else:
+            continue
+        bits = fmt_name.split("-b")[1].split("-")[0] if "-b" in fmt_name else "?"
+        rows.append({"run_id": r.id, "matrix": r.config.get("matrix", r.model), "bits": bits, "method": method,
+                     "output_relative_error": r.metric("output_relative_error")})
+    if not rows:
+        return []
+    methods = list(OrderedDict.fromkeys(x["method"] for x in rows))
+
+    def draw(rs):
+        groups = list(OrderedDict.fromkeys(f"{x['matrix']} {x['bits']}-bit" for x in rs))
+        vals = {(f"{x['matrix']} {x['bits']}-bit", x["method"]): x["output_relative_error"] for x in rs}
+        return grouped_bars(groups, methods, vals, "output relative error ||X(W-W')^T|| / ||XW^T||",
+                            "Quantization error: round-to-nearest and LCQ", log=True)
+    src = {"run_id": {"field": "id", "run": "run_id"}, "matrix": {"label": True}, "bits": {"label": True},
+           "method": {"label": True},
+           "output_relative_error": {"field": "metrics:$.output_relative_error", "run": "run_id"}}
+    return [Figure("lcq-error", "Output error of round-to-nearest and LCQ",
+                   "Group size 128, activation-weighted LCQ fit; lower is better (log scale). Every variant is in the "
+                   "table below.", list(src), src, rows, draw)]
+
+
 def figures_for(exp, runs):
     if exp == "korthikanti":
         return korthikanti_figures(runs)
@@ -464,6 +495,8 @@ def figures_for(exp, runs):
         return inference_figures(exp, runs)
     if exp == "validate":
         return validate_figures(runs)
+    if exp == "lcq":
+        return lcq_figures(runs)
     if exp == "ci":
         return throughput_figure(exp, runs) + inference_figures(exp, runs) + what_if_figures(exp, runs)
     return what_if_figures(exp, runs)
