@@ -262,8 +262,10 @@ void compare_values(const BaselineRun& a, const BaselineRun& b, double tol, Comp
       ch.relative = x != 0 ? d / std::fabs(x) : (d > 0 ? INFINITY : -INFINITY);
       bool beyond = std::fabs(d) > tol * std::max(std::fabs(x), std::fabs(y)) && std::fabs(d) > 1e-12;
       int dir = metric_direction(name);
+      // A signed error gets better as its magnitude shrinks.
+      double toward = name.find("error") != std::string::npos ? std::fabs(y) - std::fabs(x) : d;
       if (!beyond) ch.kind = ValueChange::Kind::kWithin;
-      else if (dir != 0 && (d > 0) == (dir > 0)) ch.kind = ValueChange::Kind::kImproved;
+      else if (dir != 0 && toward != 0 && (toward > 0) == (dir > 0)) ch.kind = ValueChange::Kind::kImproved;
       else ch.kind = ValueChange::Kind::kRegressed;
     } else {
       if (before == after) continue;

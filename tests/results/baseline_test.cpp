@@ -128,6 +128,18 @@ TEST(Baseline, JsonRoundTripIsExactAndStrict) {
   EXPECT_THROW(baseline_from_json(nested, "x.json"), InputError);
 }
 
+TEST(Baseline, ASignedErrorImprovesAsItsMagnitudeShrinks) {
+  StoredRun a = run(1, "a", 100, 1), b = run(2, "a", 100, 1), c = run(3, "a", 100, 1);
+  a.record.metrics["relative_error"] = -0.10;
+  b.record.metrics["relative_error"] = -0.05;  // |-0.05| < |-0.10|: better, though the value rose
+  c.record.metrics["relative_error"] = -0.20;  // |-0.20| > |-0.10|: worse, though the value fell
+  Baseline base = baseline_from_runs("e", false, {a});
+  EXPECT_EQ(find(compare_to_baseline(base, baseline_from_runs("e", false, {b}), 0.02), "metrics.relative_error")->kind,
+            ValueChange::Kind::kImproved);
+  EXPECT_EQ(find(compare_to_baseline(base, baseline_from_runs("e", false, {c}), 0.02), "metrics.relative_error")->kind,
+            ValueChange::Kind::kRegressed);
+}
+
 TEST(Baseline, DirectionsAndTolerances) {
   EXPECT_EQ(metric_direction("throughput"), +1);
   EXPECT_EQ(metric_direction("metrics.tokens_per_second"), +1);
