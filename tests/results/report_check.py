@@ -81,7 +81,6 @@ def check_data(report_dir, db_path):
     checked = 0
     traces = {}
     for fig in manifest["figures"]:
-        name = fig["name"]
         png = os.path.join(report_dir, fig["image"])
         head = b""
         if os.path.exists(png):
