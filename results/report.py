@@ -43,6 +43,7 @@ from collections import OrderedDict
 try:
     import matplotlib.pyplot as plt
 
+    sys.dont_write_bytecode = True  # nothing written into the source tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from report_figures import figures_for, safe, timeline_figure
 except ImportError as e:  # exit 3: paralab's own environment is incomplete
