@@ -92,10 +92,16 @@ void register_compare(CLI::App& app) {
       return;
     }
     Comparison c = compare_to_baseline(base, now, tolerance);
-    if (!junit.empty()) {
-      std::ofstream f(junit);
-      f << comparison_junit_xml(c, base, now);
-      if (!f) throw std::runtime_error(junit + ": cannot write the JUnit report");
+    if (!junit.empty()) {  // written beside, then renamed: a CI job never reads half a file
+      const std::string tmp = junit + ".partial";
+      {
+        std::ofstream f(tmp);
+        f << comparison_junit_xml(c, base, now);
+        if (!f.flush()) throw InputError("--junit " + junit + ": cannot write the JUnit report");
+      }
+      std::error_code ec;
+      fs::rename(tmp, junit, ec);
+      if (ec) throw InputError("--junit " + junit + ": cannot write the JUnit report: " + ec.message());
     }
     Json j = comparison_json(c);
     j["baseline"] = baseline_path;
