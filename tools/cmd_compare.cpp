@@ -53,6 +53,8 @@ void register_compare(CLI::App& app) {
   auto& o = add_common(cmd);
   static std::string baseline_path, tolerance_text = "2%", junit, experiment;
   static bool update = false, quick = false;
+  cmd->get_option("--db")->description(
+      "Read the experiment's runs from this database (default: run it into a fresh one; $PARALAB_DB is not used)");
   cmd->add_option("--baseline", baseline_path, "Baseline file (results/baselines/NAME.json)")->required();
   cmd->add_option("--tolerance", tolerance_text, "Relative change allowed, e.g. 2% or 0.02 (default 2%)");
   cmd->add_option("--junit", junit, "Write JUnit XML here");
