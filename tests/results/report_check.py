@@ -11,7 +11,8 @@ browser: every page is opened in headless Chromium through the DevTools
          console.error, no uncaught exception, no failed resource load (the
          Log domain's error entries).
 
-Chromium runs with --headless --no-sandbox (needed as root) and a throw-away
+Chromium runs with --headless --no-sandbox (needed as root),
+--disable-dev-shm-usage (containers with a small /dev/shm) and a throw-away
 profile. Without Chromium the browser check exits 77 (CTest's skip code),
 unless CI=true, where a missing browser fails the check.
 
@@ -269,7 +270,8 @@ def check_browser(report_dir, manifest):
         print("SKIP: chromium is not installed (scripts/install-deps.sh installs it)")
         sys.exit(SKIP)
     profile = tempfile.mkdtemp(prefix="paralab-chromium-")
-    proc = subprocess.Popen([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    proc = subprocess.Popen([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--no-first-run",
                              "--disable-extensions", "--disable-background-networking", "--remote-debugging-port=0",
                              f"--user-data-dir={profile}", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
