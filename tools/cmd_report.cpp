@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "core/error.h"
-#include "results/store.h"
 #include "tools/cli_common.h"
 
 namespace paralab::cli {
