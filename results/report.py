@@ -167,7 +167,7 @@ CSS = """body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em auto;max-width
 table{border-collapse:collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.fail td{background:#fff0f0}
 figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:13px;color:#444}
-.muted{color:#777;font-size:12px}"""
+.muted{color:#777;font-size:12px}pre{overflow-x:auto;font-size:12px;background:#f8f8f8;padding:.5em}"""
 
 
 def page(title, body):
@@ -203,6 +203,7 @@ def main():
     ap.add_argument("--db", required=True)
     ap.add_argument("-o", "--out", required=True)
     ap.add_argument("--trace", action="append", default=[], help="Chrome trace to draw as a timeline (repeatable)")
+    ap.add_argument("--headline", help="A text file (the headline table of `make run`) shown on the index page")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     runs = read_runs(a.db)
@@ -256,6 +257,10 @@ def build(a, runs):
                     f"<td class=\"n\">{sum(r.status != 'ok' for r in rs)}</td><td class=\"n\">{nf}</td>"
                     f"<td>{rs[-1].created_at}</td><td>{html.escape(rs[-1].git_rev)}</td></tr>")
     body.append("</table>")
+    if a.headline:
+        with open(a.headline) as fh:
+            body.append("<h2>Headline: published claims and paralab's figures</h2><pre>" + html.escape(fh.read()) +
+                        "</pre>")
     if timelines:
         body.append("<h2>Timelines</h2>")
         body.extend(timelines)

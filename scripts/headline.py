@@ -100,10 +100,10 @@ def main(d):
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     w[0] = min(w[0], 72)
     head = ("claim", "source", "published", "paralab")
-    print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)))
+    print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)).rstrip())
     print("  ".join("-" * w[i] for i in range(4)))
     for r in rows:
-        print("  ".join((r[i][:w[i]]).ljust(w[i]) for i in range(4)))
+        print("  ".join((r[i][:w[i]]).ljust(w[i]) for i in range(4)).rstrip())
 
     if v is not None:
         explain_validation(d, v)

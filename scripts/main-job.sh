@@ -67,8 +67,9 @@ cp /proc/loadavg "$H/loadavg-before.txt"
 cp /proc/loadavg "$H/loadavg-after.txt"
 
 step "headline: published claim beside paralab's figure"
-python3 scripts/headline.py "$H"
+python3 scripts/headline.py "$H" | tee "$H/headline.txt"
 
 step "report"
-"$P" report -o "$OUT/report" --trace "$OUT/trace-gpt-1.7b.json" --trace "$OUT/trace-llama-2-13b-pipo.json"
+"$P" report -o "$OUT/report" --trace "$OUT/trace-gpt-1.7b.json" --trace "$OUT/trace-llama-2-13b-pipo.json" \
+  --headline "$H/headline.txt"
 echo "main job: $(( $(date +%s) - start )) s"

@@ -44,14 +44,17 @@ void register_report(CLI::App& app) {
   auto& o = add_common(cmd);
   static std::string out_dir = "out/report";
   static std::vector<std::string> traces;
+  static std::string headline;
   cmd->add_option("-o,--out", out_dir, "Folder for index.html, the experiment pages and fig/ (default out/report)");
   cmd->add_option("--trace", traces, "A Chrome trace (simulate --trace, plan infer --trace) drawn as a timeline (repeatable)");
+  cmd->add_option("--headline", headline, "A text file shown on the index page (make run's headline table)");
   cmd->callback([&o] {
     const std::string db = db_path(o);
     if (!fs::is_regular_file(db))
       throw InputError(db + ": no results database there (run an experiment first, or give --db PATH)");
     for (const auto& t : traces)
       if (!fs::is_regular_file(t)) throw InputError("--trace " + t + ": no such file");
+    if (!headline.empty() && !fs::is_regular_file(headline)) throw InputError("--headline " + headline + ": no such file");
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec) throw InputError("-o " + out_dir + ": cannot create the folder: " + ec.message());
@@ -60,6 +63,7 @@ void register_report(CLI::App& app) {
     std::vector<std::string> argv = {kPython, std::string(PARALAB_SOURCE_DIR) + "/results/report.py", "--db", db,
                                      "-o", out_dir};
     for (const auto& t : traces) argv.insert(argv.end(), {"--trace", t});
+    if (!headline.empty()) argv.insert(argv.end(), {"--headline", headline});
     int rc = run_program(argv);
     if (rc == 2) throw InputError("the report was not written: results/report.py rejected its input (its message above)");
     if (rc != 0) throw ExitStatus(3, fmt::format("results/report.py exited with status {}", rc));
