@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build run test test-slow bench clean
+.PHONY: all deps configure build run test test-slow bench bench-compare clean
 
 all: build
 
@@ -31,6 +31,16 @@ test-slow: build
 
 bench: build
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
+
+# The simulator's Google Benchmark figures against bench/reference/sim_bench.json
+# (CPU time per iteration, by ratio; meaningful on the machine that wrote the
+# reference). Refresh: the same with BENCH_COMPARE_ARGS=--update.
+BENCH_FILTER ?= BM_EventCoreChain|BM_FlowSolverFatTree/20/8|BM_FlowSolverCollectives
+BENCH_COMPARE_ARGS ?=
+bench-compare: build
+	$(BUILD)/bench/sim_bench --benchmark_filter='$(BENCH_FILTER)' --benchmark_repetitions=3 \
+	  --benchmark_report_aggregates_only=false --benchmark_out=$(BUILD)/sim_bench.json --benchmark_out_format=json
+	python3 bench/compare_bench.py bench/reference/sim_bench.json $(BUILD)/sim_bench.json $(BENCH_COMPARE_ARGS)
 
 clean:
 	rm -rf $(BUILD)

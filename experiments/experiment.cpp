@@ -1,6 +1,7 @@
 #include "experiments/experiment.h"
 
 #include "core/error.h"
+#include "experiments/ci/ci_experiment.h"
 #include "experiments/uniap/uniap_experiment.h"
 
 namespace paralab {
@@ -13,8 +14,9 @@ Experiment inflora_experiment();
 Experiment pipo_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {korthikanti_experiment(), narayanan_experiment(), lcq_suite_experiment(), uniap_experiment(),
-                                              pipo_experiment(), inflora_experiment()};
+  static const std::vector<Experiment> all = {korthikanti_experiment(), narayanan_experiment(), lcq_suite_experiment(),
+                                              uniap_experiment(),       pipo_experiment(),      inflora_experiment(),
+                                              ci_experiment()};
   return all;
 }
 

@@ -15,6 +15,10 @@
 #   libopenblas-dev              host executor GEMMs, calibration
 #   libopenmpi-dev openmpi-bin   host executor collectives across processes
 #   python3-matplotlib           report figures (run under /usr/bin/python3)
+#   chromium                     headless browser that checks the HTML report
+#                                 (page loads, images decode, no console errors)
+#   valgrind                     instruction counts of a fixed scenario
+#                                 (callgrind), the noise-free speed check
 #   pkg-config                   locating CBC / OpenBLAS from CMake
 #   zlib1g-dev                   reading gzip-compressed CSV data (continual/)
 set -euo pipefail
@@ -24,7 +28,7 @@ PACKAGES=(
   nlohmann-json3-dev libboost-graph-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libfmt-dev
   coinor-libcbc-dev libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev
-  python3-matplotlib
+  python3-matplotlib chromium valgrind
 )
 
 missing=()
