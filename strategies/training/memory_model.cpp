@@ -39,7 +39,14 @@ int chunks_of(const TrainingPlan& p) {
 
 }  // namespace
 
-double optimizer_step_bytes_per_param(Precision p) { return p == Precision::kFp32 ? 32.0 : 52.0; }
+double optimizer_step_bytes_per_param(Precision p) {
+  switch (p) {
+    case Precision::kFp16: return 52.0;
+    case Precision::kBf16: return 42.0;
+    case Precision::kFp32: return 32.0;
+  }
+  return 52.0;
+}
 
 double model_state_bytes(double params, Precision p, const LayerStrategy& s) {
   bool mixed = p != Precision::kFp32;

@@ -46,16 +46,17 @@ namespace paralab {
 
 // Memory traffic of the optimizer step per local parameter, kernel by kernel
 // as Megatron-LM's mixed-precision optimizer runs them (megatron/optimizer/
-// optimizer.py, Float16OptimizerWithFloat16Params.step, and apex's
-// multi-tensor kernels):
-//   copy 16-bit grads to fp32 main grads      read 2 + write 4 =  6
-//   unscale + inf/NaN check (fp32)            read 4 + write 4 =  8
-//   global gradient norm (clip_grad_norm)     read 4           =  4
-//   fused Adam: read p, g, m, v; write p, m, v 16 + 12         = 28
-//   copy fp32 main params to 16-bit params    read 4 + write 2 =  6
-//   total mixed precision                                       52
-// fp32 training: norm 4 + Adam 28 = 32. Memory-bound: its time is these
-// bytes over the device's memory bandwidth.
+// optimizer.py, Float16OptimizerWithFloat16Params.step; apex's multi-tensor
+// kernels), in bytes per parameter:
+//                                               fp16   bf16   fp32
+//   fp16 grads copied to fp32 main grads (r2 w4)   6      -      -
+//   bf16: the fp32 grad buffer zeroed (w4)         -      4      -
+//   unscale + inf/NaN check, fp16 loss scale (r4 w4) 8    -      -
+//   global gradient norm (r4)                      4      4      4
+//   fused Adam: read p, g, m, v; write p, m, v    28     28     28
+//   fp32 main params copied to 16-bit (r4 w2)      6      6      -
+//   total                                         52     42     32
+// Memory-bound: its time is these bytes over the device's memory bandwidth.
 double optimizer_step_bytes_per_param(Precision p);
 
 // Bytes of model state per device for `params` parameters of one layer.
