@@ -9,7 +9,10 @@
 // the achieved TFLOP/s per GPU, counted as the paper counts it (hardware
 // FLOPs 96*B*s*L*h^2*(1 + s/6h + V/16Lh) over iteration time and GPUs).
 // Not in the table, so assumed here and stated in the output: micro-batch 1,
-// the non-interleaved 1F1B schedule, no sequence parallelism.
+// the non-interleaved 1F1B schedule, no sequence parallelism. From the code
+// of the time: the data-parallel all-reduce runs after the whole backward
+// (allreduce_gradients() after the pipeline schedule; overlapping it came to
+// Megatron-LM in 2023), so the plans set overlap_grad_reduce = false.
 #pragma once
 
 #include <vector>

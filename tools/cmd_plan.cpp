@@ -83,6 +83,8 @@ void register_plan_commands(CLI::App& app) {
     mg->add_flag("--sequence-parallel", opt.sequence_parallel, "Megatron sequence parallelism");
     mg->add_option("--zero", opt.zero_stage, "ZeRO stage over the data-parallel ranks (0-3)")->check(CLI::Range(0, 3));
     mg->add_option("--precision", precision, "fp32 | bf16 | fp16");
+    mg->add_flag("!--no-overlap-grad-reduce", opt.overlap_grad_reduce,
+                 "Reduce gradients after the whole backward (Megatron-LM before 2023) instead of overlapping it");
     mg->add_option("-o,--output", out, "Write the plan here")->required();
     mg->callback([&o] {
       if (!parse_schedule(schedule, &opt.schedule))

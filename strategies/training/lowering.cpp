@@ -259,6 +259,14 @@ class Lowerer {
   // Gradient reduction of layer l: reduce-scatter over fsdp (ZeRO-2/3 every
   // micro-batch, ZeRO-1 at the last), all-reduce over dp at the last.
   void grad_sync(int j, int l, bool last) {
+    if (last && !plan_.overlap_grad_reduce) {
+      deferred_sync_.emplace_back(j, l);  // reduced after the stage's whole backward
+      return;
+    }
+    emit_grad_sync(j, l, last);
+  }
+
+  void emit_grad_sync(int j, int l, bool last) {
     const LayerStrategy& s = plan_.layers[l];
     double full = layer_trainable_params(plan_, m_, l) / s.tp * grad_bytes_per_param();
     if (full <= 0) return;  // a frozen layer without adapters has no gradient
@@ -352,6 +360,10 @@ class Lowerer {
         step_first_[j][slot + k] = first_after(before[k], k, i);
       }
     }
+    // Without overlap, the last micro-batch's gradient reductions wait for
+    // the stage's whole backward (each waits for its members' last op).
+    for (auto [j, l] : deferred_sync_) emit_grad_sync(j, l, true);
+    deferred_sync_.clear();
     last_bwd_.insert(last_bwd_.end(), last_.begin(), last_.end());
     last_bwd_by_stage_.push_back(last_);
     optimizer(i);
@@ -496,6 +508,7 @@ class Lowerer {
   }
 
   const TrainingPlan& plan_;
+  std::vector<std::pair<int, int>> deferred_sync_;  // (stage, layer) reductions after the backward
   const ModelGraph& m_;
   const Cluster& c_;
   LoweringOptions opt_;

@@ -105,6 +105,7 @@ Json plan_to_json(const TrainingPlan& p) {
           {"stages", stages},
           {"strategies", strategies}};
   if (!p.trainable_params.empty()) out["trainable_params"] = p.trainable_params;
+  if (!p.overlap_grad_reduce) out["overlap_grad_reduce"] = false;
   return out;
 }
 
@@ -136,6 +137,7 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   parse_schedule(j.choice_or("schedule", schedule_names(), "1f1b"), &p.schedule);
   p.chunks = static_cast<int>(j.integer_or("chunks", 1, 1));
   p.reserve_bytes = j.number_or("reserve_bytes", p.reserve_bytes, 0);
+  p.overlap_grad_reduce = j.boolean_or("overlap_grad_reduce", true);
   p.source = j.str_or("source", "");
   if (j.json().contains("trainable_params")) {
     JsonReader tr = j.at("trainable_params");
@@ -223,6 +225,7 @@ TrainingPlan megatron_plan(const MegatronOptions& o, const ModelGraph& m, const 
   p.global_batch = o.global_batch;
   p.micro_batches = o.global_batch / (o.micro_batch * dp);
   p.precision = o.precision;
+  p.overlap_grad_reduce = o.overlap_grad_reduce;
   p.schedule = o.schedule;
   p.chunks = v;
   p.source = "paralab plan megatron";

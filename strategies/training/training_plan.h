@@ -87,6 +87,13 @@ struct TrainingPlan {
   std::vector<PipelineStage> stages;
   std::vector<LayerStrategy> layers;  // one per model layer
   double reserve_bytes = 2.0 * 1024 * 1024 * 1024;  // allocator/framework reserve per device
+  // true: each layer's gradient all-reduce starts once the last micro-batch's
+  // backward of that layer is done, hidden behind the rest of the backward
+  // (PyTorch DDP buckets, Megatron-LM --overlap-grad-reduce); false: all of a
+  // stage's gradients are reduced after its whole backward, as Megatron-LM
+  // did before 2023 (allreduce_gradients() after the pipeline schedule).
+  // File key: overlap_grad_reduce (default true).
+  bool overlap_grad_reduce = true;
   // Parameter-efficient fine-tuning (LoRA, InfLoRA): trainable parameters per
   // layer; empty = every parameter trains. A layer with fewer trainable
   // parameters than it holds is frozen except for those (adapters): its
@@ -127,6 +134,7 @@ struct MegatronOptions {
   bool sequence_parallel = false;
   int zero_stage = 0;
   Precision precision = Precision::kBf16;
+  bool overlap_grad_reduce = true;  // TrainingPlan::overlap_grad_reduce
 };
 
 // Uniform Transformer blocks per stage (the embedding joins the first stage,
