@@ -21,12 +21,13 @@ namespace paralab {
 
 namespace {
 
-// The planner or schedule a run's configuration names (what a what-if
-// study compares), or the record's strategy.
-std::string strategy_of(const Json& cfg, const RunRecord& r) {
-  if (cfg.contains("planner")) return cfg["planner"].get<std::string>();
-  if (cfg.contains("schedule")) return cfg["schedule"].get<std::string>();
-  return r.strategy;
+// What a what-if study compares: the planner (training-planner), the
+// schedule (inference), or "megatron" (hand-set Megatron plans, of which the
+// best is kept).
+std::string strategy_of(const ExperimentSpec& s, const Json& cfg) {
+  if (s.kind == "training-planner") return cfg.value("planner", std::string("uniap"));
+  if (s.kind == "inference") return cfg.value("schedule", std::string("pipo"));
+  return "megatron";
 }
 
 Json whatif_summary(const ExperimentSpec& s, const std::vector<SweepRun>& runs,
@@ -38,7 +39,7 @@ Json whatif_summary(const ExperimentSpec& s, const std::vector<SweepRun>& runs,
     auto it = by_hash.find(r.hash);
     if (it == by_hash.end()) continue;
     const StoredRun* sr = it->second;
-    auto key = std::make_pair(r.config["model"].get<std::string>(), strategy_of(r.config, sr->record));
+    auto key = std::make_pair(r.config["model"].get<std::string>(), strategy_of(s, r.config));
     if (!best.count(key)) groups.push_back(key);
     auto& slot = best[key][r.variant];
     if (sr->record.status == "ok" && (!slot || sr->record.throughput > slot->record.throughput)) slot = sr;
