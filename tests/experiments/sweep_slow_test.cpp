@@ -130,6 +130,19 @@ TEST(SweepSlow, MpirunTwoRanksGivesTheSingleProcessDatabase) {
   expect_same_runs(ref, runs_by_hash(db, "megatron-grid"));
 }
 
+// Each row of a what-if table equals `command` run with the row's --set
+// overrides (the number under `key` of its --json output).
+void expect_rows_match_command_line(const Json& whatif, const std::string& command, const char* key) {
+  for (const auto& row : whatif) {
+    ASSERT_EQ(row["status"], "ok") << row.dump();
+    std::string sets;
+    for (const auto& s : row["set"]) sets += " --set '" + s.get<std::string>() + "'";
+    auto c = run_paralab(command + sets);
+    ASSERT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_DOUBLE_EQ(Json::parse(c.out)[key].get<double>(), row["best_throughput"].get<double>()) << row["variant"];
+  }
+}
+
 TEST(SweepSlow, WhatIfStudiesMatchTheCommandLineSet) {
   const std::string db = (tmp_dir() / "whatif.db").string();
   // Laptop offloading, quick: Llama-2-13B INT4, PIPO, five variants.
@@ -137,31 +150,19 @@ TEST(SweepSlow, WhatIfStudiesMatchTheCommandLineSet) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json j = Json::parse(r.out);
   ASSERT_EQ(j["whatif"].size(), 5u);
-  for (const auto& row : j["whatif"]) {
-    ASSERT_EQ(row["status"], "ok") << row.dump();
-    std::string sets;
-    for (const auto& s : row["set"]) sets += " --set '" + s.get<std::string>() + "'";
-    auto c = run_paralab("plan infer --model llama-2-13b --cluster pipo-laptop --prompt-len 512 --gen-len 128 "
-                         "--weights int4-g128 --schedule pipo --json --db " + db + sets);
-    ASSERT_EQ(c.exit_code, 0) << c.err;
-    EXPECT_DOUBLE_EQ(Json::parse(c.out)["tokens_per_second"].get<double>(), row["best_throughput"].get<double>())
-        << row["variant"];
-  }
+  expect_rows_match_command_line(j["whatif"],
+                                 "plan infer --model llama-2-13b --cluster pipo-laptop --prompt-len 512 --gen-len 128 "
+                                 "--weights int4-g128 --schedule pipo --json --db " + db,
+                                 "tokens_per_second");
   // Llama-2-70B on 64 GPUs, quick: the Megatron grid planner, four variants.
   r = run_paralab("experiment run whatif-llama70b-interconnect --quick --json --db " + db);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = Json::parse(r.out);
   ASSERT_EQ(j["whatif"].size(), 4u);
-  for (const auto& row : j["whatif"]) {
-    ASSERT_EQ(row["status"], "ok") << row.dump();
-    std::string sets;
-    for (const auto& s : row["set"]) sets += " --set '" + s.get<std::string>() + "'";
-    auto c = run_paralab("plan train --model llama-2-70b --cluster dgx-a100-80gb --nodes 8 --global-batch 64 "
-                         "--seq 4096 --planner megatron --precision bf16 --schedule 1f1b --json --db " + db + sets);
-    ASSERT_EQ(c.exit_code, 0) << c.err;
-    EXPECT_DOUBLE_EQ(Json::parse(c.out)["samples_per_second"].get<double>(), row["best_throughput"].get<double>())
-        << row["variant"];
-  }
+  expect_rows_match_command_line(j["whatif"],
+                                 "plan train --model llama-2-70b --cluster dgx-a100-80gb --nodes 8 --global-batch 64 "
+                                 "--seq 4096 --planner megatron --precision bf16 --schedule 1f1b --json --db " + db,
+                                 "samples_per_second");
 }
 
 }  // namespace
