@@ -229,6 +229,7 @@ std::vector<SweepRun> expand_sweep(const ExperimentSpec& s) {
         for (const Json* part : {&entry, &point})
           for (const auto& [k, val] : part->items()) {
             r.config[k] = val;
+            if (k == "published_iteration_seconds") continue;  // a reference figure, not a setting
             label += (label.empty() ? "" : " ") + k + "=" + (val.is_string() ? val.get<std::string>() : val.dump());
           }
         std::string where = fmt::format("{}: run {} ({})", s.path, r.index, label.empty() ? "fixed" : label);
