@@ -11,6 +11,7 @@
 #include "core/cluster_overrides.h"
 #include "core/error.h"
 #include "core/nearest_name.h"
+#include "experiments/experiment.h"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +72,19 @@ std::vector<SweepVariant> parse_variants(const JsonReader& v) {
 }
 
 std::string experiments_dir() { return std::string(PARALAB_SOURCE_DIR) + "/experiments"; }
+
+// A program that has no spec file yet: the spec it stands for (kind
+// program, no parameters), so every program can be listed and run.
+ExperimentSpec program_spec(const Experiment& e) {
+  ExperimentSpec s;
+  s.name = e.name;
+  s.description = e.description;
+  s.kind = "program";
+  s.program = e.name;
+  s.backends = {"sim"};
+  s.path = "(program " + e.name + ", no spec file)";
+  return s;
+}
 
 std::vector<std::string> spec_names() {
   std::vector<std::string> names;
@@ -143,6 +157,9 @@ ExperimentSpec load_spec(const std::string& arg) {
     return parse_spec(arg);
   fs::path p = fs::path(experiments_dir()) / arg / "spec.json";
   std::error_code ec;
+  if (!arg.empty() && !fs::exists(p, ec))
+    for (const auto& e : experiments())
+      if (e.name == arg) return program_spec(e);
   if (arg.empty() || !fs::exists(p, ec))
     throw InputError("unknown experiment '" + arg + "'; valid names: " + join_names(spec_names()) +
                      " (or give a path to a spec .json file)");
@@ -153,7 +170,11 @@ ExperimentSpec load_spec(const std::string& arg) {
 
 std::vector<ExperimentSpec> list_specs() {
   std::vector<ExperimentSpec> out;
-  for (const auto& n : spec_names()) out.push_back(load_spec(n));
+  std::set<std::string> names;
+  for (const auto& n : spec_names()) out.push_back(load_spec(n)), names.insert(n);
+  for (const auto& e : experiments())
+    if (!names.count(e.name)) out.push_back(program_spec(e));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 

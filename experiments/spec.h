@@ -75,7 +75,8 @@ struct SweepRun {
 };
 
 // `name_or_path`: an experiment name (experiments/<name>/spec.json) or the
-// path of a spec file. InputError listing the valid names when unknown.
+// path of a spec file; a program (experiments()) without a spec file stands
+// for a spec of kind program. InputError listing the valid names when unknown.
 ExperimentSpec load_spec(const std::string& name_or_path);
 // Every experiments/*/spec.json, by name.
 std::vector<ExperimentSpec> list_specs();

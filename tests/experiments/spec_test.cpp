@@ -8,7 +8,9 @@
 #include <set>
 
 #include "core/error.h"
+#include "experiments/experiment.h"
 #include "experiments/spec.h"
+#include "results/store.h"
 
 namespace paralab {
 namespace {
@@ -98,6 +100,24 @@ TEST(ExperimentSpec, BadSpecsNameTheFileThePathAndTheNearestKey) {
   } catch (const InputError& x) {
     EXPECT_NE(std::string(x.what()).find("unknown experiment 'no-such-experiment'; valid names: "), std::string::npos);
   }
+}
+
+// Commands that run experiments through find_experiment (compare, report)
+// get sweeps too, and they resume like `experiment run`.
+TEST(ExperimentSpec, SweepsRunThroughTheProgramInterface) {
+  const std::string db = write_spec("") + ".db";
+  ResultsStore store(db);
+  const Experiment& e = find_experiment("megatron-grid");
+  EXPECT_EQ(e.name, "megatron-grid");
+  ExperimentOptions o;
+  o.quick = true;
+  ExperimentResult r = e.run(store, o);
+  EXPECT_EQ(r.run_ids.size(), 4u);  // tp 2 x pp 2
+  EXPECT_EQ(r.summary["runs_total"], 4);
+  r = e.run(store, o);
+  EXPECT_EQ(r.run_ids.size(), 0u);
+  EXPECT_EQ(r.summary["runs_skipped"], 4);
+  std::filesystem::remove(db);
 }
 
 }  // namespace
