@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/cluster_overrides.h"
 #include "core/error.h"
 #include "core/model_builder.h"
 
@@ -51,8 +52,15 @@ std::string find_entry(const std::vector<CatalogEntry>& entries, const std::stri
 std::vector<CatalogEntry> list_models() { return list_dir("models"); }
 std::vector<CatalogEntry> list_clusters() { return list_dir("clusters"); }
 
+std::string model_path(const std::string& arg) {
+  return looks_like_path(arg) ? arg : find_entry(list_models(), arg, "model");
+}
+std::string cluster_path(const std::string& arg) {
+  return looks_like_path(arg) ? arg : find_entry(list_clusters(), arg, "cluster");
+}
+
 ModelGraph load_model(const std::string& arg) {
-  std::string path = looks_like_path(arg) ? arg : find_entry(list_models(), arg, "model");
+  std::string path = model_path(arg);
   Json j = read_json_file(path);
   JsonReader r(j, path);
   r.require_object();
@@ -71,10 +79,15 @@ ModelGraph load_model(const std::string& arg) {
   return build_model(spec);
 }
 
-Cluster load_cluster(const std::string& arg, int nodes) {
-  std::string path = looks_like_path(arg) ? arg : find_entry(list_clusters(), arg, "cluster");
+Cluster load_cluster(const std::string& arg, int nodes, const std::vector<std::string>& overrides) {
+  std::string path = cluster_path(arg);
   Json j = read_json_file(path);
-  return cluster_from_json(JsonReader(j, path), nodes);
+  apply_cluster_overrides(&j, overrides, path);
+  // Messages about an overridden file say so: the file alone may be valid.
+  std::string origin = overrides.empty() ? path : path + " (with overrides " + join_names(overrides, "; ") + ")";
+  Cluster c = cluster_from_json(JsonReader(j, origin), nodes);
+  c.overrides = overrides;
+  return c;
 }
 
 }  // namespace paralab

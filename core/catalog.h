@@ -26,7 +26,12 @@ std::vector<CatalogEntry> list_models();
 std::vector<CatalogEntry> list_clusters();
 
 ModelGraph load_model(const std::string& name_or_path);
-// `nodes` > 0 replaces the file's node count (scales a node type to N nodes).
-Cluster load_cluster(const std::string& name_or_path, int nodes = 0);
+// `nodes` > 0 replaces the file's node count (scales a node type to N nodes);
+// `overrides` (core/cluster_overrides.h) edit the file before it is parsed,
+// and are recorded in the cluster (Cluster::overrides).
+Cluster load_cluster(const std::string& name_or_path, int nodes = 0, const std::vector<std::string>& overrides = {});
+// The file a model or cluster argument names (a catalog name or a path).
+std::string model_path(const std::string& name_or_path);
+std::string cluster_path(const std::string& name_or_path);
 
 }  // namespace paralab

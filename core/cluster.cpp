@@ -73,7 +73,7 @@ bool parse_tier_kind(const std::string& name, TierKind* out) {
 
 Cluster::Cluster(const Cluster& o)
     : name(o.name), description(o.description), source(o.source), num_nodes(o.num_nodes),
-      cpu_cores_per_node(o.cpu_cores_per_node),
+      cpu_cores_per_node(o.cpu_cores_per_node), content_hash(o.content_hash), overrides(o.overrides),
       devices_(o.devices_), vertices_(o.vertices_), links_(o.links_), adjacency_(o.adjacency_),
       endpoint_only_(o.endpoint_only_), host_memory_vertex_(o.host_memory_vertex_), disk_vertex_(o.disk_vertex_),
       vertex_by_name_(o.vertex_by_name_), host_memory_(o.host_memory_), disks_(o.disks_) {}
@@ -325,6 +325,8 @@ Json Cluster::to_json() const {
   j["source"] = source;
   j["nodes"] = num_nodes;
   j["cpu_cores_per_node"] = cpu_cores_per_node;
+  j["content_hash"] = content_hash;
+  j["overrides"] = overrides;
   Json devs = Json::array();
   for (const auto& d : devices_) {
     devs.push_back({{"id", d.id},

@@ -148,6 +148,12 @@ class Cluster {
   // per stream) share; 0 = not modelled (every CPU device has a core of its
   // own and shares it only among its own streams). File key: node.cpu_cores.
   int cpu_cores_per_node = 0;
+  // What-if bookkeeping (core/cluster_overrides.h): a content hash of the
+  // effective cluster file (after overrides) and node count, and the
+  // overrides applied, in order. Two runs on clusters with the same name but
+  // different contents differ here. Empty for clusters built by hand.
+  std::string content_hash;
+  std::vector<std::string> overrides;
 
   const std::vector<Device>& devices() const { return devices_; }
   const Device& device(int id) const { return devices_.at(id); }

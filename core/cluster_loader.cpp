@@ -2,6 +2,7 @@
 #include <set>
 
 #include "core/cluster.h"
+#include "core/cluster_overrides.h"
 #include "core/error.h"
 
 namespace paralab {
@@ -256,6 +257,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     }
   }
   c.validate();
+  c.content_hash = content_hash(j.json().dump() + "\nnodes=" + std::to_string(c.num_nodes));
   return c;
 }
 

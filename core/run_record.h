@@ -19,11 +19,20 @@ struct MemoryPeak {
   double peak_bytes = 0;
 };
 
+class Cluster;
+
 struct RunRecord {
   std::string backend = "sim";  // sim | real-host | real-cuda
   std::string experiment;       // experiment or job that produced it ("" for ad-hoc runs)
   std::string model;
   std::string cluster;
+  // The effective cluster (Cluster::content_hash) and the what-if overrides
+  // applied to its file, so a what-if run is told apart from its baseline.
+  std::string cluster_hash;
+  std::vector<std::string> cluster_overrides;
+  // Set by the experiment runner: the hash of the run's whole configuration
+  // (experiments/sweep.h); a sweep skips a configuration already recorded.
+  std::string config_hash;
   std::string strategy;  // planner / schedule name
   Json config = Json::object();  // the full plan or configuration, enough to reproduce the run
   std::string status = "ok";
@@ -35,8 +44,14 @@ struct RunRecord {
   std::vector<MemoryPeak> peak_memory;
   Json metrics = Json::object();  // every other figure, keys with units
 
+  // name, content hash and overrides of `c`.
+  void set_cluster(const Cluster& c);
+
   static const std::vector<std::string>& statuses();
   Json to_json() const;
+  // The inverse of to_json (for records sent between processes); InputError
+  // naming `origin` when a field is missing or of the wrong type.
+  static RunRecord from_json(const Json& j, const std::string& origin);
 };
 
 }  // namespace paralab

@@ -7,13 +7,14 @@
 // sequence 2048, vocabulary 51200, data-parallel degree 1; micro-batch 1
 // except 22B (micro-batch 4, one micro-batch per iteration). Two columns:
 // full recomputation, and sequence parallelism with selective recomputation.
+// The experiment itself is the spec experiments/korthikanti/spec.json (the
+// same eight plans as a training-plan sweep); the rows here serve the tests.
 #pragma once
 
 #include <vector>
 
 #include "core/cluster.h"
 #include "core/model_graph.h"
-#include "experiments/experiment.h"
 #include "strategies/training/training_plan.h"
 
 namespace paralab {

@@ -115,7 +115,7 @@ RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGra
                              const std::string& backend) {
   RunRecord rec;
   rec.backend = backend;
-  rec.cluster = c.name;
+  rec.set_cluster(c);
   rec.strategy = "taskgraph";
   double makespan = 0;
   std::map<int, std::vector<std::pair<double, double>>> compute_iv;

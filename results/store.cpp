@@ -59,6 +59,15 @@ const char* const kMigrations[] = {
     );
     CREATE INDEX runs_by_experiment ON runs(experiment, id);
     )sql",
+    // 1 -> 2 (sweeps and what-if runs): the effective cluster's content hash,
+    // the overrides applied to its file (a JSON array of strings), and the
+    // configuration hash a resumed sweep skips by.
+    R"sql(
+    ALTER TABLE runs ADD COLUMN cluster_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN cluster_overrides TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE runs ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';
+    CREATE INDEX runs_by_config_hash ON runs(config_hash);
+    )sql",
 };
 
 class Stmt {
@@ -198,12 +207,14 @@ int64_t ResultsStore::insert(const RunRecord& r) {
   try {
     Stmt s(db_,
            "INSERT INTO runs (created_at, git_rev, host, backend, experiment, model, cluster, strategy, "
-           "config_json, status, message, step_seconds, throughput, throughput_unit, metrics_json) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           "config_json, status, message, step_seconds, throughput, throughput_unit, metrics_json, "
+           "cluster_hash, cluster_overrides, config_hash) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.text(1, now_utc()).text(2, git_revision()).text(3, host_name()).text(4, r.backend).text(5, r.experiment);
     s.text(6, r.model).text(7, r.cluster).text(8, r.strategy).text(9, r.config.dump()).text(10, r.status);
     s.text(11, r.message).real(12, r.step_seconds).real(13, r.throughput).text(14, r.throughput_unit);
     s.text(15, r.metrics.dump());
+    s.text(16, r.cluster_hash).text(17, Json(r.cluster_overrides).dump()).text(18, r.config_hash);
     s.step();
     int64_t id = sqlite3_last_insert_rowid(db_);
     Stmt d(db_, "INSERT INTO run_devices (run_id, device, utilization) VALUES (?,?,?)");
@@ -229,7 +240,8 @@ int64_t ResultsStore::insert(const RunRecord& r) {
 namespace {
 const char* kSelect =
     "SELECT id, created_at, git_rev, host, backend, experiment, model, cluster, strategy, config_json, "
-    "status, message, step_seconds, throughput, throughput_unit, metrics_json FROM runs ";
+    "status, message, step_seconds, throughput, throughput_unit, metrics_json, cluster_hash, cluster_overrides, "
+    "config_hash FROM runs ";
 
 StoredRun read_row(sqlite3* db, Stmt& s, const std::string& path) {
   StoredRun out;
@@ -250,6 +262,11 @@ StoredRun read_row(sqlite3* db, Stmt& s, const std::string& path) {
   r.throughput = s.col_real(13);
   r.throughput_unit = s.col_text(14);
   r.metrics = parse_json_text(s.col_text(15), path + ": run " + std::to_string(out.id) + " metrics_json");
+  r.cluster_hash = s.col_text(16);
+  Json ov = parse_json_text(s.col_text(17), path + ": run " + std::to_string(out.id) + " cluster_overrides");
+  for (const auto& o : ov)
+    if (o.is_string()) r.cluster_overrides.push_back(o.get<std::string>());
+  r.config_hash = s.col_text(18);
   Stmt d(db, "SELECT device, utilization FROM run_devices WHERE run_id = ? ORDER BY device");
   d.integer(1, out.id);
   while (d.step()) r.device_utilization.push_back(d.col_real(1));
@@ -269,6 +286,14 @@ std::vector<StoredRun> ResultsStore::list(const RunFilter& f) const {
   s.text(1, f.experiment).text(2, f.backend).text(3, f.status);
   std::vector<StoredRun> out;
   while (s.step()) out.push_back(read_row(db_, s, path_));
+  return out;
+}
+
+std::set<std::string> ResultsStore::config_hashes(const std::string& experiment) const {
+  Stmt s(db_, "SELECT DISTINCT config_hash FROM runs WHERE experiment = ? AND config_hash != ''");
+  s.text(1, experiment);
+  std::set<std::string> out;
+  while (s.step()) out.insert(s.col_text(0));
   return out;
 }
 

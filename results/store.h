@@ -4,7 +4,9 @@
 // store.cpp, in order, each in its own transaction):
 //   runs(id, created_at, git_rev, host, backend, experiment, model, cluster,
 //        strategy, config_json, status, message, step_seconds, throughput,
-//        throughput_unit, metrics_json)
+//        throughput_unit, metrics_json,
+//        -- schema 2 (sweeps, what-if runs):
+//        cluster_hash, cluster_overrides, config_hash)
 //   run_devices(run_id, device, utilization)
 //   run_memory(run_id, scope, tier, peak_bytes)
 // Invariants: 1. a run and all its rows are written in one transaction — a
@@ -14,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,9 @@ class ResultsStore {
   std::vector<StoredRun> list(const RunFilter& f = {}) const;
   // InputError "no run with id N in <path>" when absent.
   StoredRun get(int64_t id) const;
+  // The configuration hashes already recorded for `experiment` (what a
+  // resumed sweep skips).
+  std::set<std::string> config_hashes(const std::string& experiment) const;
   const std::string& path() const { return path_; }
 
  private:

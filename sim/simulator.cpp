@@ -427,7 +427,7 @@ SimResult Engine::run() {
 void Engine::fill_record(SimResult* r) {
   RunRecord& rec = r->record;
   rec.backend = "sim";
-  rec.cluster = c_.name;
+  rec.set_cluster(c_);
   rec.step_seconds = ns_to_seconds(now_);
   rec.config = {{"collectives", collective_mode_name(o_.collectives)}, {"chunks", o_.chunks}};
   if (o_.max_ring_steps > 0) rec.config["max_ring_steps"] = o_.max_ring_steps;

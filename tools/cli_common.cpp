@@ -49,6 +49,13 @@ void emit(const CommonOptions& o, const Json& j, const std::function<void()>& hu
   }
 }
 
+void add_cluster_set_option(CLI::App* cmd, std::vector<std::string>* sets) {
+  cmd->add_option("--set", *sets,
+                  "Cluster override PATH=VALUE, PATH*=FACTOR or PATH+=VALUE (repeatable), e.g. "
+                  "'links[kind=nvlink].bandwidth_bytes_per_s*=0.5' or "
+                  "'components[kind=gpu].device.memory_bytes=24e9'");
+}
+
 std::string db_path(const CommonOptions& o) { return o.db.empty() ? ResultsStore::default_path() : o.db; }
 
 ProgressLine::ProgressLine(std::string what)

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/json_reader.h"
 #include "core/units.h"
@@ -44,6 +45,11 @@ CommonOptions& add_common(CLI::App* cmd);
 
 // Prints `j` (when --json) or runs `human` to print text.
 void emit(const CommonOptions& o, const Json& j, const std::function<void()>& human);
+
+// --set (repeatable) on a command that takes --cluster: cluster overrides
+// (core/cluster_overrides.h), applied to the cluster file before it is loaded
+// and recorded with the run.
+void add_cluster_set_option(CLI::App* cmd, std::vector<std::string>* sets);
 
 // The database path to use for `o`.
 std::string db_path(const CommonOptions& o);

@@ -144,10 +144,12 @@ void register_catalog_commands(CLI::App& app) {
     auto& o = add_common(show);
     static std::string name;
     static int nodes = 0;
+    static std::vector<std::string> sets;
     show->add_option("cluster", name, "Catalog name or path to a cluster file")->required();
     show->add_option("--nodes", nodes, "Scale the node type to N nodes")->check(CLI::PositiveNumber);
+    add_cluster_set_option(show, &sets);
     show->callback([&o] {
-      Cluster c = load_cluster(name, nodes);
+      Cluster c = load_cluster(name, nodes, sets);
       emit(o, c.to_json(), [&] { print_cluster(c); });
     });
   }

@@ -29,6 +29,7 @@ struct InferOptions {
   int repetitions = 1;
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
+  std::vector<std::string> sets;  // cluster overrides (--set)
   int pin_weight = 1;
 };
 
@@ -96,7 +97,7 @@ RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Clus
   std::vector<real::RankResult> ranks;
   RunRecord rec = real::run_graph(g, cl, ro, &ranks);
   rec.model = r.plan.job.model;
-  rec.cluster = cl.name;
+  rec.set_cluster(cl);
   rec.strategy = schedule_name(r.plan.schedule);
   rec.config = r.plan.to_json();
   rec.throughput = rec.step_seconds > 0 ? double(r.plan.job.batch * r.plan.job.gen_len) / rec.step_seconds : 0;
@@ -108,7 +109,7 @@ RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Clus
 
 void run_infer(const CommonOptions& o, const InferOptions& a) {
   ModelGraph m = load_model(a.model);
-  Cluster cl = load_cluster(a.cluster);
+  Cluster cl = load_cluster(a.cluster, 0, a.sets);
   if (!a.profile.empty()) apply_hardware_profile(load_hardware_profile(a.profile), &cl);
   InferenceJob job;
   job.model = m.name();
@@ -185,6 +186,7 @@ void register_infer(CLI::App& app) {
   static InferOptions a;
   cmd->add_option("--model", a.model, "Model (catalog name or file)")->required();
   cmd->add_option("--cluster", a.cluster, "Cluster (catalog name or file)")->required();
+  add_cluster_set_option(cmd, &a.sets);
   cmd->add_option("--prompt-len", a.prompt_len, "Prompt length s")->check(CLI::PositiveNumber);
   cmd->add_option("--gen-len", a.gen_len, "Generated tokens n")->check(CLI::PositiveNumber);
   cmd->add_option("--batch", a.batch, "Sequences (default: the schedule picks its best)")->check(CLI::PositiveNumber);

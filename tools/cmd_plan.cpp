@@ -67,9 +67,11 @@ void register_plan_commands(CLI::App& app) {
     auto& o = add_common(mg);
     static MegatronOptions opt;
     static std::string out, schedule = "1f1b", recompute = "none", precision = "bf16";
+    static std::vector<std::string> sets;
     mg->add_option("--model", opt.model, "Catalog model or config.json")->required();
     mg->add_option("--cluster", opt.cluster, "Catalog cluster or file")->required();
     mg->add_option("--nodes", opt.nodes, "Scale the cluster to N nodes")->check(CLI::PositiveNumber);
+    add_cluster_set_option(mg, &sets);
     mg->add_option("--seq", opt.seq_len, "Sequence length")->required()->check(CLI::PositiveNumber);
     mg->add_option("--global-batch", opt.global_batch, "Global batch (samples)")->required()->check(CLI::PositiveNumber);
     mg->add_option("--tp", opt.tp, "Tensor-parallel degree")->required()->check(CLI::PositiveNumber);
@@ -94,7 +96,7 @@ void register_plan_commands(CLI::App& app) {
       if (!parse_precision(precision, &opt.precision))
         throw InputError(fmt::format("--precision: unknown '{}'; valid values are: {}", precision, join_names(precision_names())));
       ModelGraph m = load_model(opt.model);
-      Cluster c = load_cluster(opt.cluster, opt.nodes);
+      Cluster c = load_cluster(opt.cluster, opt.nodes, sets);
       TrainingPlan p = megatron_plan(opt, m, c);
       validate_plan(p, m, c);
       Json j = plan_to_json(p);
@@ -114,10 +116,12 @@ void register_plan_commands(CLI::App& app) {
     show->add_option("--model", model, "Override the plan's model");
     show->add_option("--cluster", cluster, "Override the plan's cluster");
     show->add_option("--nodes", nodes, "Override the node count")->check(CLI::PositiveNumber);
+    static std::vector<std::string> show_sets;
+    add_cluster_set_option(show, &show_sets);
     show->callback([&o] {
       TrainingPlan p = load_plan(path);
       ModelGraph m = load_model(model.empty() ? p.model : model);
-      Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes);
+      Cluster c = load_cluster(cluster.empty() ? p.cluster : cluster, nodes > 0 ? nodes : p.nodes, show_sets);
       Json j = plan_to_json(p);
       std::string broken = check_plan(p, m, c);
       j["valid"] = broken.empty();

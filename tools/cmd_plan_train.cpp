@@ -69,9 +69,11 @@ void register_plan_train(CLI::App& app) {
   static planner::PlannerOptions opt;
   static std::string out, schedule = "gpipe", precision = "fp32";
   static int64_t seq = 0;
+  static std::vector<std::string> sets;
   t->add_option("--model", job.model, "Catalog model or config.json")->required();
   t->add_option("--cluster", job.cluster, "Catalog cluster or file")->required();
   t->add_option("--nodes", job.nodes, "Scale the cluster to N nodes")->check(CLI::PositiveNumber);
+  add_cluster_set_option(t, &sets);
   t->add_option("--global-batch", job.global_batch, "Global batch (samples)")->required()->check(CLI::PositiveNumber);
   t->add_option("--seq", seq, "Sequence length (default: the model's)")->check(CLI::PositiveNumber);
   t->add_option("--planner", opt.planner, "uniap | ddp | zero3 | megatron | galvatron | alpa");
@@ -90,7 +92,7 @@ void register_plan_train(CLI::App& app) {
       throw InputError(fmt::format("--precision: unknown '{}'; valid values are: {}", precision,
                                    fmt::join(precision_names(), ", ")));
     ModelGraph m = load_model(job.model);
-    Cluster c = load_cluster(job.cluster, job.nodes);
+    Cluster c = load_cluster(job.cluster, job.nodes, sets);
     job.seq_len = seq > 0 ? seq : m.default_seq_len;
     planner::PlannerResult r = planner::plan_training(m, c, job, opt);
     Json j = planner::planner_result_json(r);

@@ -25,6 +25,16 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+// "dgx-a100-80gb 3f2a1c" (the first 6 digits of the effective cluster's
+// content hash), "+N" when N overrides were applied: a what-if run and its
+// baseline share a name but not this.
+std::string cluster_label(const RunRecord& r) {
+  std::string out = r.cluster;
+  if (!r.cluster_hash.empty()) out += " " + r.cluster_hash.substr(0, 6);
+  if (!r.cluster_overrides.empty()) out += fmt::format(" +{}", r.cluster_overrides.size());
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -48,12 +58,12 @@ void register_results_commands(CLI::App& app) {
       Json j = Json::array();
       for (const auto& r : runs) j.push_back(stored_json(r));
       emit(o, j, [&] {
-        fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<36} {:<10} {:>12}\n", "id", "when", "backend", "experiment",
-                   "model", "strategy", "status", "step (s)");
+        fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<28} {:<36} {:<10} {:>12}\n", "id", "when", "backend",
+                   "experiment", "model", "cluster", "strategy", "status", "step (s)");
         for (const auto& r : runs)
-          fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<36} {:<10} {:>12.6g}\n", r.id, r.created_at,
-                     r.record.backend, r.record.experiment, r.record.model, r.record.strategy, r.record.status,
-                     r.record.step_seconds);
+          fmt::print("{:>5}  {:<20} {:<9} {:<12} {:<30} {:<28} {:<36} {:<10} {:>12.6g}\n", r.id, r.created_at,
+                     r.record.backend, r.record.experiment, r.record.model, cluster_label(r.record),
+                     r.record.strategy, r.record.status, r.record.step_seconds);
       });
     });
   }
@@ -85,16 +95,18 @@ void register_results_commands(CLI::App& app) {
         return;
       }
       fmt::print("id,created_at,git_rev,host,backend,experiment,model,cluster,strategy,status,message,"
-                 "step_seconds,throughput,throughput_unit,mean_utilization,metrics_json\n");
+                 "step_seconds,throughput,throughput_unit,mean_utilization,metrics_json,cluster_hash,"
+                 "cluster_overrides,config_hash\n");
       for (const auto& r : runs) {
         const RunRecord& x = r.record;
         double util = 0;
         for (double u : x.device_utilization) util += u;
         if (!x.device_utilization.empty()) util /= double(x.device_utilization.size());
-        fmt::print("{},{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{},{:.6g},{}\n", r.id, r.created_at, r.git_rev,
-                   csv_field(r.host), x.backend, csv_field(x.experiment), csv_field(x.model), csv_field(x.cluster),
-                   csv_field(x.strategy), x.status, csv_field(x.message), x.step_seconds, x.throughput,
-                   x.throughput_unit, util, csv_field(x.metrics.dump()));
+        fmt::print("{},{},{},{},{},{},{},{},{},{},{},{:.9g},{:.9g},{},{:.6g},{},{},{},{}\n", r.id, r.created_at,
+                   r.git_rev, csv_field(r.host), x.backend, csv_field(x.experiment), csv_field(x.model),
+                   csv_field(x.cluster), csv_field(x.strategy), x.status, csv_field(x.message), x.step_seconds,
+                   x.throughput, x.throughput_unit, util, csv_field(x.metrics.dump()), x.cluster_hash,
+                   csv_field(Json(x.cluster_overrides).dump()), x.config_hash);
       }
     });
   }

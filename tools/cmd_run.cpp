@@ -37,6 +37,7 @@ void register_run(CLI::App& app) {
   static int ranks = 1, warmup = 1, fail_rank = -1, repetitions = 1, nodes = 0;
   static double timeout = 60;
   static bool no_store = false;
+  static std::vector<std::string> sets;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--graph", graph, "TaskGraph JSON to execute");
   cmd->add_option("--model", model, "Model name recorded with the run");
@@ -45,6 +46,7 @@ void register_run(CLI::App& app) {
       "--cluster", cluster_arg, "Cluster the graph's device ids refer to (default localhost-cpu; with --plan, the plan's)");
   cmd->add_option("--nodes", nodes, "Scale the cluster to N nodes (default: the file's; with --plan, the plan's)")
       ->check(CLI::PositiveNumber);
+  add_cluster_set_option(cmd, &sets);
   cmd->add_option("--ranks", ranks, "Processes to start under mpirun (one per device group)");
   cmd->add_option("--trace", trace, "Write a Chrome/Perfetto trace here");
   cmd->add_option("--warmup", warmup, "Untimed executions before the measured one");
@@ -63,7 +65,7 @@ void register_run(CLI::App& app) {
       // simulator's one representative rank per stage.
       TrainingPlan p = load_plan(plan);
       if (cluster_opt->count() == 0) cluster_arg = p.cluster;
-      c = load_cluster(cluster_arg, nodes > 0 ? nodes : (cluster_opt->count() == 0 ? p.nodes : 0));
+      c = load_cluster(cluster_arg, nodes > 0 ? nodes : (cluster_opt->count() == 0 ? p.nodes : 0), sets);
       if (model.empty()) model = p.model;
       ModelGraph m = load_model(model);
       LoweringOptions lo;
@@ -71,7 +73,7 @@ void register_run(CLI::App& app) {
       g = std::move(lower_plan(p, m, c, lo).graph);
       g.validate(c, plan);
     } else {
-      c = load_cluster(cluster_arg, nodes);
+      c = load_cluster(cluster_arg, nodes, sets);
       Json gj = read_json_file(graph);
       g = task_graph_from_json(JsonReader(gj, graph));
       g.validate(c, graph);

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/catalog.h"
+#include "core/cluster_overrides.h"
 #include "core/error.h"
 #include "core/task_graph.h"
 #include "results/store.h"
@@ -55,16 +56,20 @@ std::vector<std::pair<int, double>> parse_slowdowns(const std::vector<std::strin
   return out;
 }
 
-// The one what-if mechanism: straggler factors become the cluster's device
-// overrides, recorded in the run's config.
-void apply_slowdowns(const std::vector<std::pair<int, double>>& sd, Cluster* c, Json* config) {
-  if (sd.empty()) return;
-  Json ov = Json::array();
-  for (auto [dev, f] : sd) {
-    c->set_slowdown(dev, f);
-    ov.push_back({{"device", dev}, {"slowdown", f}});
+// The one what-if mechanism: --set overrides, then each straggler factor as
+// the override that appends it to the file's device_overrides; the cluster
+// is loaded once more with all of them (the first load only checked the
+// devices). The factors are also kept in the run's config.
+Cluster load_with_overrides(const std::string& cluster, int nodes, const SimulateArgs& a,
+                            const std::vector<std::pair<int, double>>& sd, Json* config) {
+  std::vector<std::string> ov = a.sets;
+  Json dev = Json::array();
+  for (auto [d, f] : sd) {
+    ov.push_back(slowdown_override(d, f));
+    dev.push_back({{"device", d}, {"slowdown", f}});
   }
-  (*config)["device_overrides"] = ov;
+  if (!sd.empty()) (*config)["device_overrides"] = dev;
+  return load_cluster(cluster, nodes, ov);
 }
 
 // A trace file written whole or not at all: streamed to FILE.partial and
@@ -139,9 +144,12 @@ void finish(const std::string& status, const std::string& message) {
 void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   TrainingPlan p = load_plan(a.plan);
   ModelGraph m = load_model(a.model.empty() ? p.model : a.model);
-  Cluster c = load_cluster(a.cluster.empty() ? p.cluster : a.cluster, a.nodes > 0 ? a.nodes : p.nodes);
+  const std::string cluster = a.cluster.empty() ? p.cluster : a.cluster;
+  const int nodes = a.nodes > 0 ? a.nodes : p.nodes;
+  Cluster c = load_cluster(cluster, nodes, a.sets);
   Json overrides = Json::object();
-  apply_slowdowns(parse_slowdowns(a.slowdowns, c, p.all_devices(), "the plan " + a.plan), &c, &overrides);
+  auto sd = parse_slowdowns(a.slowdowns, c, p.all_devices(), "the plan " + a.plan);
+  if (!sd.empty()) c = load_with_overrides(cluster, nodes, a, sd, &overrides);
   TraceFile trace(a.trace);
   TrainingSimOptions so;
   so.trace_out = trace.stream();
@@ -177,7 +185,7 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
 
 void simulate_graph(const CommonOptions& o, const SimulateArgs& a) {
   if (a.cluster.empty()) throw InputError("simulate --graph: give --cluster NAME|FILE (a task graph names no cluster)");
-  Cluster c = load_cluster(a.cluster, a.nodes);
+  Cluster c = load_cluster(a.cluster, a.nodes, a.sets);
   Json j0 = read_json_file(a.graph);
   TaskGraph g = task_graph_from_json(JsonReader(j0, a.graph));
   g.validate(c, a.graph);
@@ -185,7 +193,8 @@ void simulate_graph(const CommonOptions& o, const SimulateArgs& a) {
   meta.config["graph"] = a.graph;
   std::vector<int> all(c.num_devices());
   for (int d = 0; d < c.num_devices(); ++d) all[d] = d;
-  apply_slowdowns(parse_slowdowns(a.slowdowns, c, all, "the cluster"), &c, &meta.config);
+  auto sd = parse_slowdowns(a.slowdowns, c, all, "the cluster");
+  if (!sd.empty()) c = load_with_overrides(a.cluster, a.nodes, a, sd, &meta.config);
   TraceFile trace(a.trace);
   sim::SimOptions opt;
   opt.collectives = collective_mode(a);
@@ -242,7 +251,10 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs* a, bool plan_only) {
                   "Flow mode: merge consecutive ring steps so a ring phase has at most N flows per rank, each "
                   "paying its steps' latencies (exact for uncontended rings; 0 = every step its own flow)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--slowdown", a->slowdowns, "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5");
+  cmd->add_option("--slowdown", a->slowdowns,
+                  "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5; short for "
+                  "--set 'device_overrides+={\"device\":3,\"slowdown\":1.5}'");
+  add_cluster_set_option(cmd, &a->sets);
   cmd->add_option("--mirror", a->mirror,
                   "Plans: which identical devices are lowered once: one data-parallel replica per stage "
                   "(replicas), also one tensor-parallel rank (ranks: ~tp times fewer ops, but the other ranks' "

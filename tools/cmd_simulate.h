@@ -5,8 +5,10 @@
 //                 cluster and node count (--cluster / --nodes / --model
 //                 override them).
 // Common options: --collectives flow|analytic (--analytic is short for the
-// second), --max-ring-steps N, --slowdown DEVICE:FACTOR (written into the
-// cluster's device overrides, so it is recorded with the run), --trace FILE
+// second), --max-ring-steps N, --set PATH=VALUE (cluster overrides,
+// core/cluster_overrides.h), --slowdown DEVICE:FACTOR (a shortcut for the
+// override device_overrides+={"device":D,"slowdown":F}, so it is recorded
+// with the run like any other), --trace FILE
 // (streamed Perfetto JSON) with --trace-devices stage|all; plans also
 // --mirror auto|replicas|ranks|none (training_sim.h: which identical devices are
 // lowered once and mirrored).
@@ -33,6 +35,7 @@ struct SimulateArgs {
   bool analytic = false;
   int max_ring_steps = 1;  // sim/collectives.h: exact for uncontended rings
   std::vector<std::string> slowdowns;  // "device:factor"
+  std::vector<std::string> sets;       // cluster overrides (--set)
 };
 
 // Adds the options above to `cmd` (`plan_only`: `plan simulate`, whose

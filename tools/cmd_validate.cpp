@@ -5,14 +5,9 @@
 
 #include <filesystem>
 
-#include "core/catalog.h"
 #include "core/error.h"
-#include "core/hardware_profile.h"
-#include "real/cuda_calibration.h"
-#include "real/host_calibration.h"
-#include "real/validation.h"
+#include "experiments/validate/validate_experiment.h"
 #include "results/store.h"
-#include "sim/simulator.h"
 #include "tools/cli_common.h"
 
 namespace paralab::cli {
@@ -27,9 +22,11 @@ void register_validate(CLI::App& app) {
   static std::string backend = "host", profile, cluster_arg, scratch, graphs_dir, trace_dir;
   static bool quick = false, no_store = false;
   static int runs = 0;
+  static std::vector<std::string> sets;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--profile", profile, "Hardware profile (default: calibrate now and write results/profile-<backend>.json)");
   cmd->add_option("--cluster", cluster_arg, "Cluster (default localhost-cpu for host)");
+  add_cluster_set_option(cmd, &sets);
   cmd->add_option("--scratch-dir", scratch, "Directory for scratch files");
   cmd->add_option("--write-graphs", graphs_dir, "Also write the validation TaskGraphs as JSON into this directory");
   cmd->add_option("--trace-dir", trace_dir,
@@ -39,69 +36,23 @@ void register_validate(CLI::App& app) {
   cmd->add_flag("--quick", quick, "Smaller graphs and calibration (CI smoke test)");
   cmd->add_flag("--no-store", no_store, "Do not record the runs");
   cmd->callback([&o] {
-    if (cluster_arg.empty()) cluster_arg = backend == "host" ? "localhost-cpu" : "dgx-h100";
-    std::string results_dir = std::string(PARALAB_SOURCE_DIR) + "/results";
-    HardwareProfile p;
-    if (!profile.empty()) {
-      p = load_hardware_profile(profile);
-    } else if (backend == "host") {
-      real::HostCalibrationConfig cfg;
-      cfg.quick = quick;
-      cfg.scratch_dir = scratch;
-      cfg.paralab_binary = self_binary();
-      p = real::calibrate_host(cfg, nullptr);
-      profile = results_dir + "/profile-host.json";
-      save_hardware_profile(p, profile);
-    } else {
-      real::CudaCalibrationConfig cfg;
-      cfg.quick = quick;
-      cfg.scratch_dir = scratch;
-      p = real::calibrate_cuda(cfg, nullptr);
-      profile = results_dir + "/profile-cuda.json";
-      save_hardware_profile(p, profile);
-    }
-    if (p.backend != backend)
-      throw InputError(profile + ": a " + p.backend + " profile cannot validate the " + backend + " backend");
-    Cluster c = load_cluster(cluster_arg);
-    apply_hardware_profile(p, &c);
-    std::string why;
-    auto graphs = backend == "host" ? real::host_validation_set(quick)
-                                    : real::cuda_validation_set(quick, real::cuda_device_count(&why));
-    if (!graphs_dir.empty()) {
-      std::filesystem::create_directories(graphs_dir);
-      for (const auto& g : graphs) write_json_file(graphs_dir + "/" + g.name + ".json", g.graph.to_json());
-    }
-    real::RunGraphOptions ro;
-    ro.backend = backend;
-    ro.cluster_arg = cluster_arg;
-    ro.paralab_binary = self_binary();
-    ro.exec.scratch_dir = scratch;
-    ro.work_dir = scratch;  // rank files beside the scratch files ("" = results/)
-    ro.exec.collective_timeout_seconds = 60;
-    ro.exec.warmup_runs = 1;
-    ro.exec.repetitions = 1;  // the spread comes from separate launches (ValidationOptions::real_runs)
+    ValidationJob job;
+    job.backend = backend;
+    job.profile = profile;
+    job.cluster = cluster_arg;
+    job.sets = sets;
+    job.scratch_dir = scratch;
+    job.graphs_dir = graphs_dir;
+    job.paralab_binary = self_binary();
+    job.quick = quick;
+    job.runs = runs;
+    job.keep_traces = !trace_dir.empty();
+    ValidationOutcome out = run_validation(job);
+    real::ValidationReport& rep = out.report;
+    profile = out.profile;
+    cluster_arg = out.cluster;
     real::ValidationOptions vo;
-    vo.real_runs = runs > 0 ? runs : (quick ? 2 : 5);
-    vo.keep_traces = !trace_dir.empty();
-    auto simulate = [](const Cluster& cl, const TaskGraph& g, std::string* trace_out) {
-      sim::SimOptions so;
-      so.trace = true;
-      sim::SimResult sr = sim::simulate(cl, g, so);
-      // Busy seconds per op type from the trace (a collective's slice appears once per member).
-      Json busy = Json::object();
-      Json t = Json::parse(sr.trace_json);
-      for (const auto& e : t["traceEvents"]) {
-        if (e.value("ph", "") != "X" || !e.contains("cat")) continue;
-        std::string cat = e["cat"].get<std::string>();
-        if (cat == "alloc" || cat == "free") cat = "memory";
-        busy[cat] = busy.value(cat, 0.0) + e["dur"].get<double>() * 1e-6;
-      }
-      if (busy.contains("collective")) busy["collective"] = busy["collective"].get<double>() / 2;  // 2-member groups
-      sr.record.metrics["busy_seconds_by_kind"] = busy;
-      if (trace_out) *trace_out = std::move(sr.trace_json);
-      return sr.record;
-    };
-    real::ValidationReport rep = real::validate_graphs(graphs, c, ro, simulate, vo);
+    vo.real_runs = out.real_runs;
     if (!trace_dir.empty()) {
       std::filesystem::create_directories(trace_dir);
       for (const auto& v : rep.runs) {

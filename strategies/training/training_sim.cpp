@@ -300,7 +300,7 @@ RunRecord training_run_record(const TrainingResult& r, const TrainingPlan& plan,
   RunRecord rec;
   rec.backend = "sim";
   rec.model = m.name();
-  rec.cluster = c.name;
+  rec.set_cluster(c);
   rec.strategy = plan.source.empty() ? "training plan" : plan.source;
   rec.config = plan_to_json(plan);
   rec.status = r.status;

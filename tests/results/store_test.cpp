@@ -136,5 +136,56 @@ TEST_F(StoreTest, MissingRunIsAClearError) {
   }
 }
 
+// Schema 2: the what-if and sweep columns round-trip, and a database of
+// schema 1 (written before them) is upgraded with their defaults.
+TEST_F(StoreTest, WhatIfColumnsRoundTripAndConfigHashesAreListed) {
+  ResultsStore s(path_);
+  RunRecord r = sample();
+  r.cluster_hash = "0123456789abcdef0123456789abcdef";
+  r.cluster_overrides = {"links[kind=nvlink].bandwidth_bytes_per_s*=0.5"};
+  r.config_hash = "feed";
+  int64_t id = s.insert(r);
+  s.insert(sample());  // no config hash: not a sweep run
+  StoredRun back = s.get(id);
+  EXPECT_EQ(back.record.cluster_hash, r.cluster_hash);
+  EXPECT_EQ(back.record.cluster_overrides, r.cluster_overrides);
+  EXPECT_EQ(back.record.config_hash, "feed");
+  EXPECT_EQ(s.config_hashes("unit"), std::set<std::string>{"feed"});
+  EXPECT_TRUE(s.config_hashes("other").empty());
+  // RunRecord's JSON carries them too (records travel between MPI ranks so).
+  RunRecord again = RunRecord::from_json(back.record.to_json(), "test");
+  EXPECT_EQ(again.to_json(), back.record.to_json());
+}
+
+TEST_F(StoreTest, SchemaOneDatabaseIsUpgraded) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  // The schema-1 runs table as the first migration created it, with one run.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, "
+                         "git_rev TEXT NOT NULL, host TEXT NOT NULL, backend TEXT NOT NULL, experiment TEXT NOT NULL "
+                         "DEFAULT '', model TEXT NOT NULL DEFAULT '', cluster TEXT NOT NULL DEFAULT '', strategy TEXT "
+                         "NOT NULL DEFAULT '', config_json TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL "
+                         "DEFAULT '', step_seconds REAL NOT NULL DEFAULT 0, throughput REAL NOT NULL DEFAULT 0, "
+                         "throughput_unit TEXT NOT NULL DEFAULT '', metrics_json TEXT NOT NULL DEFAULT '{}');"
+                         "CREATE TABLE run_devices (run_id INTEGER NOT NULL, device INTEGER NOT NULL, utilization "
+                         "REAL NOT NULL, PRIMARY KEY (run_id, device));"
+                         "CREATE TABLE run_memory (run_id INTEGER NOT NULL, scope TEXT NOT NULL, tier TEXT NOT NULL, "
+                         "peak_bytes REAL NOT NULL);"
+                         "CREATE INDEX runs_by_experiment ON runs(experiment, id);"
+                         "INSERT INTO runs (created_at, git_rev, host, backend, config_json, status) VALUES "
+                         "('2026-01-01T00:00:00Z', 'x', 'h', 'sim', '{}', 'ok');"
+                         "PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ResultsStore s(path_);
+  StoredRun old = s.get(1);
+  EXPECT_EQ(old.record.cluster_hash, "");
+  EXPECT_TRUE(old.record.cluster_overrides.empty());
+  EXPECT_EQ(old.record.config_hash, "");
+  EXPECT_EQ(ResultsStore::schema_version(), 2);
+}
+
 }  // namespace
 }  // namespace paralab

@@ -341,7 +341,7 @@ RunRecord planner_run_record(const PlannerResult& r, const ModelGraph& m, const 
     rec = training_run_record(r.simulation, r.plan, m, c);
   } else {
     rec.model = m.name();
-    rec.cluster = c.name;
+    rec.set_cluster(c);
     rec.status = r.status == "infeasible" ? "infeasible" : "error";
     rec.message = r.message;
   }
