@@ -22,8 +22,12 @@ namespace {
 // timeout (insert() retries those).
 class SqlError : public SystemError {
  public:
-  SqlError(const std::string& m, int rc) : SystemError(m), busy((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {}
+  SqlError(const std::string& m, int rc)
+      : SystemError(m),
+        busy((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED),
+        constraint((rc & 0xff) == SQLITE_CONSTRAINT) {}
   bool busy;
+  bool constraint;  // the record broke the schema's rules: bad input
 };
 
 // Each SQLite call is checked here: file:line, the call, SQLite's own message.
@@ -258,6 +262,7 @@ int64_t ResultsStore::insert(const RunRecord& r) {
     try {
       return insert_once(r);
     } catch (const SqlError& e) {
+      if (e.constraint) throw InputError(path_ + ": run rejected: " + e.what());
       if (!e.busy || attempt == kInsertAttempts) throw SystemError(path_ + ": cannot record the run: " + e.what());
       // Another writer held the lock for the whole busy timeout: start over.
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));

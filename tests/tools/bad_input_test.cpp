@@ -130,7 +130,7 @@ std::vector<Case> cases() {
       {"megatron: tp that does not divide", mg + "--model gpt2-xl --tp 3 -o " + file("p.json"), 2, {"tp 3"}},
       {"megatron: misspelled option", mg + "--model gpt2-xl --tp 8 --sequence-paralel -o " + file("p.json"), 2,
        {"unknown option '--sequence-paralel'", "did you mean '--sequence-parallel'?"}},
-      {"megatron: unwritable output", mg + "--model gpt2-xl --tp 8 -o /nonexistent-dir/p.json", 2,
+      {"megatron: unwritable output", mg + "--model megatron-gpt-22b --tp 8 -o /nonexistent-dir/p.json", 2,
        {"/nonexistent-dir/p.json"}},
       {"megatron: does not fit", mg + "--model gpt3-175b --tp 8 -o " + file("p.json"), 1, {"does not fit"}},
       // plan train / plan infer
@@ -183,7 +183,9 @@ TEST_F(BadInput, EverySubcommandFailsCleanlyWithOneLineAndNoRun) {
     EXPECT_EQ(r.err.rfind(expected_prefix, 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line:\n" << r.err;
     for (const auto& s : c.says) EXPECT_NE(r.err.find(s), std::string::npos) << "'" << s << "' not in: " << r.err;
-    if (c.code == 2) EXPECT_EQ(runs_in(fresh_db(i)), 0u) << "bad input left a run in the database";
+    if (c.code == 2) {
+      EXPECT_EQ(runs_in(fresh_db(i)), 0u) << "bad input left a run in the database";
+    }
   }
 }
 
