@@ -1,6 +1,7 @@
 // Determinism across UniAP's two exact solvers (strategies/training/planners:
 // dp and milp): each plan simulates to identical JSON and traces run to run,
-// and the two plans simulate identically. Slow tier: the MILP solve takes
+// and the two plans simulate identically (the same iteration when they break
+// a tie differently). Slow tier: the MILP solve takes
 // about a minute on two loaded cores.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@ namespace {
 using nlohmann::json;
 using paralab::testing::run_paralab;
 using paralab::testing::run_twice;
+using paralab::testing::slurp;
 using paralab::testing::tmp;
 using paralab::testing::without_run_ids_and_timing;
 
@@ -28,14 +30,23 @@ TEST(DeterminismSlow, BothUniapSolversPlansSimulateIdentically) {
                          plans[i]);
     ASSERT_EQ(r.exit_code, 0) << solvers[i] << ": " << r.err;
   }
-  // Both solve the same MIQP to optimality; they may break ties differently
-  // (sequence parallelism of a layer it does not change), but the plans
-  // must then cost the same: identical simulations.
+  // Each plan simulates identically run to run (run_twice). Both solvers
+  // solve the same MIQP to optimality: the same plan simulates to the same
+  // bytes; when they break a tie differently (on this instance: sequence
+  // parallelism on the last layer, which changes its activation memory but
+  // not the time) the plans cost the same simulated iteration.
   json a = without_run_ids_and_timing(run_twice("simulate --plan " + plans[0], true, "dp"));
   json b = without_run_ids_and_timing(run_twice("simulate --plan " + plans[1], true, "milp"));
-  a.erase("config");  // names the plan file
-  b.erase("config");
-  EXPECT_EQ(a.dump(2), b.dump(2));
+  for (json* j : {&a, &b})
+    for (const char* k : {"config", "trace"}) j->erase(k);  // name the files
+  if (slurp(plans[0]) == slurp(plans[1])) {
+    EXPECT_EQ(a.dump(2), b.dump(2));
+  } else {
+    EXPECT_EQ(a["iteration_seconds"], b["iteration_seconds"]);
+    EXPECT_EQ(a["samples_per_second"], b["samples_per_second"]);
+    EXPECT_EQ(a["status"], "ok");
+    EXPECT_EQ(b["status"], "ok");
+  }
   for (const auto& p : plans) std::remove(p.c_str());
 }
 
