@@ -92,6 +92,14 @@ std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
     return where + "unexpected argument '" + extra + "'" + help;
   }
   std::string what = e.what();
+  // CLI::PositiveNumber / NonNegativeNumber say "Value -1 not in range
+  // 0.000000 to 179769...(309 digits)": name what was expected instead.
+  auto range = what.find(" not in range 0.000000 to 1797");
+  if (range != std::string::npos) {
+    const CLI::Option* opt = cmd->get_option_no_throw(what.substr(0, what.find(':')));
+    bool positive = opt && opt->get_type_name().find("NONNEGATIVE") == std::string::npos;
+    what = what.substr(0, range) + (positive ? ": expected a positive number" : ": expected a number >= 0");
+  }
   if (cmd->get_require_subcommand_min() > 0 && cmd->get_subcommands().empty())
     return where + "expected a command: " + join_names(subcommand_names(cmd)) + help;
   return where + what + help;
