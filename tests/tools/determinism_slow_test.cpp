@@ -1,25 +1,18 @@
 // Determinism across UniAP's two exact solvers (strategies/training/planners:
 // dp and milp): each plan simulates to identical JSON and traces run to run,
 // and the two plans simulate identically (the same iteration when they break
-// a tie differently). Slow tier: the MILP solve takes
-// about a minute on two loaded cores.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+// a tie differently). Slow tier: the MILP solve takes 30 to 80 s on two
+// loaded cores.
+#include "tests/tools/determinism.h"
 
 #include <cstdio>
 #include <string>
-
-#include "tests/tools/determinism.h"
 
 namespace paralab {
 namespace {
 
 using nlohmann::json;
-using paralab::testing::run_paralab;
-using paralab::testing::run_twice;
-using paralab::testing::slurp;
-using paralab::testing::tmp;
-using paralab::testing::without_run_ids_and_timing;
+using namespace paralab::testing;  // the determinism helpers and run_paralab
 
 TEST(DeterminismSlow, BothUniapSolversPlansSimulateIdentically) {
   std::string plans[2] = {tmp("dp.json"), tmp("milp.json")};
