@@ -1,6 +1,7 @@
 # CUDA is optional at build time. When nvcc is found (on PATH or where the
 # toolkit installs it), .cu files in each library folder compile and the
-# libraries link cuBLAS (NCCL is loaded at run time: real/nccl_lazy.h);
+# libraries link the CUDA runtime (cuBLAS and NCCL are loaded at run time:
+# kernels/cublas_lazy.cpp, real/nccl_lazy.h);
 # PARALAB_HAVE_CUDA is defined for C++ code.
 # Tests that need a device skip at run time when none is present.
 set(PARALAB_HAVE_CUDA OFF)
@@ -45,7 +46,12 @@ endif()
 
 function(paralab_cuda_link target)
   target_compile_definitions(${target} PUBLIC PARALAB_HAVE_CUDA=1)
-  target_link_libraries(${target} PUBLIC CUDA::cudart CUDA::cublas)
+  # cuBLAS: headers only; the library is loaded with dlopen on first use
+  # (kernels/cublas_lazy.cpp), so `paralab --help` or a simulation does not
+  # map its 210 MB. The toolkit folder is the fallback place to look.
+  target_link_libraries(${target} PUBLIC CUDA::cudart ${CMAKE_DL_LIBS})
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/kernels/cublas_lazy.cpp PROPERTIES
+    COMPILE_DEFINITIONS PARALAB_CUDA_LIBRARY_DIR="${CUDAToolkit_LIBRARY_DIR}")
   if(PARALAB_NCCL_INCLUDE)
     target_include_directories(${target} PUBLIC ${PARALAB_NCCL_INCLUDE})
     target_link_libraries(${target} PUBLIC ${CMAKE_DL_LIBS})

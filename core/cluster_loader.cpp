@@ -25,6 +25,8 @@ struct Component {
 };
 
 DeviceSpec parse_device(const JsonReader& j, const std::string& kind) {
+  j.only_keys({"model", "peak_flops_per_s", "memory_bytes", "memory_bandwidth_bytes_per_s", "gemm_efficiency",
+               "memory_efficiency", "launch_overhead_seconds", "slowdown", "source"});
   DeviceSpec d;
   d.kind = kind;
   d.model = j.str("model");
@@ -48,7 +50,7 @@ DeviceSpec parse_device(const JsonReader& j, const std::string& kind) {
 }
 
 Component parse_component(const JsonReader& j) {
-  j.require_object();
+  j.only_keys({"name", "kind", "count", "device", "memory", "disk", "bandwidth_bytes_per_s"});
   Component c;
   c.name = j.str("name");
   if (c.name.empty() || c.name.find_first_of(". ") != std::string::npos)
@@ -60,6 +62,8 @@ Component parse_component(const JsonReader& j) {
   if (c.kind == "memory") {
     if (c.count != 1) j.fail_field("count", "1 (one host memory per node)");
     JsonReader m = j.at("memory");
+    m.only_keys({"capacity_bytes", "pinned_capacity_bytes", "bandwidth_bytes_per_s", "pageable_copy_bytes_per_s",
+                 "source"});
     c.memory.capacity_bytes = m.positive("capacity_bytes");
     c.memory.pinned_capacity_bytes = m.number_or("pinned_capacity_bytes", c.memory.capacity_bytes / 2, 0.0);
     if (c.memory.pinned_capacity_bytes > c.memory.capacity_bytes)
@@ -71,6 +75,7 @@ Component parse_component(const JsonReader& j) {
   if (c.kind == "disk") {
     if (c.count != 1) j.fail_field("count", "1 (one disk per node; describe a RAID as one disk)");
     JsonReader d = j.at("disk");
+    d.only_keys({"capacity_bytes", "read_bytes_per_s", "write_bytes_per_s", "latency_seconds", "queue_depth", "source"});
     c.disk.capacity_bytes = d.positive("capacity_bytes");
     c.disk.read_bytes_per_s = d.positive("read_bytes_per_s");
     c.disk.write_bytes_per_s = d.positive("write_bytes_per_s");
@@ -114,7 +119,7 @@ std::string instance_name(int node, const std::string& comp, int i) {
 }  // namespace
 
 Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
-  j.require_object();
+  j.only_keys({"name", "description", "source", "nodes", "node", "network", "device_overrides", "link_overrides"});
   Cluster c;
   c.name = j.str("name");
   c.description = j.str("description");
@@ -123,6 +128,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
   if (nodes_override > 0) c.num_nodes = nodes_override;
 
   JsonReader node = j.at("node");
+  node.only_keys({"cpu_cores", "components", "links"});
   c.cpu_cores_per_node = static_cast<int>(node.integer_or("cpu_cores", 0, 0));
   JsonReader comps = node.at("components");
   comps.require_array();
@@ -170,6 +176,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     }
     for (size_t li = 0; li < links.size(); ++li) {
       JsonReader l = links.at(li);
+      l.only_keys({"between", "kind", "bandwidth_bytes_per_s", "latency_seconds", "source"});
       JsonReader between = l.at("between");
       if (!between.json().is_array() || between.json().size() != 2 || !between.json()[0].is_string() ||
           !between.json()[1].is_string())
@@ -197,6 +204,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
 
   if (net && has_nic) {
     JsonReader nj = *net;
+    nj.only_keys({"topology", "latency_seconds", "source", "kind", "nodes_per_leaf", "oversubscription"});
     std::string topo = nj.choice_or("topology", {"single-switch", "fat-tree"}, "single-switch");
     double lat = nj.non_negative("latency_seconds");
     std::string src = nj.str("source");
@@ -236,6 +244,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     ov->require_array();
     for (size_t i = 0; i < ov->size(); ++i) {
       JsonReader o = ov->at(i);
+      o.only_keys({"device", "slowdown"});
       int64_t id = o.integer("device", 0);
       if (id >= c.num_devices())
         o.fail_field("device", "a device id below " + std::to_string(c.num_devices()));
@@ -246,6 +255,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     ov->require_array();
     for (size_t i = 0; i < ov->size(); ++i) {
       JsonReader o = ov->at(i);
+      o.only_keys({"a", "b", "bandwidth_scale"});
       int a = c.vertex_id(o.str("a")), b = c.vertex_id(o.str("b"));
       if (a < 0) o.fail_field("a", "a component instance name such as n0.gpu3");
       if (b < 0) o.fail_field("b", "a component instance name such as n0.nvswitch0");

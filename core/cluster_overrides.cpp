@@ -30,10 +30,11 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
+// "; did you mean 'x'?" for the object's nearest key, or "".
 std::string nearest(const std::string& key, const Json& obj) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : obj.items()) keys.push_back(k);
-  return nearest_name(key, keys);
+  return did_you_mean(key, keys);
 }
 
 Parsed parse(const std::string& text, const std::string& where) {
@@ -128,7 +129,7 @@ class Applier {
         cur[s.key] = p_.op == "+=" && !p_.value.is_number() ? Json::array() : Json(0);
         return leaf(cur[s.key], here);
       }
-      fail(at, "no key '" + s.key + "'" + (cur.empty() ? "" : "; nearest valid key: '" + nearest(s.key, cur) + "'"));
+      fail(at, "no key '" + s.key + "'" + nearest(s.key, cur));
     }
     Json& child = cur[s.key];
     if (s.sel == Step::Sel::kNone) return last ? leaf(child, here) : apply(child, k + 1, here);

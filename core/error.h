@@ -16,6 +16,14 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// SystemError: paralab itself failed at something that is not the input's
+// fault (an I/O error, a database that cannot be written after retries); the
+// CLI prints "paralab: error: <message>" and exits with code 3.
+class SystemError : public std::runtime_error {
+ public:
+  explicit SystemError(const std::string& message) : std::runtime_error(message) {}
+};
+
 // "a, b, c" from a list of names, for "valid values are: ..." messages.
 template <typename Container>
 std::string join_names(const Container& names, const char* sep = ", ") {

@@ -53,7 +53,7 @@ GemmEfficiencyGrid parse_grid(const JsonReader& d) {
   GemmEfficiencyGrid g;
   auto r = d.find("gemm_efficiency_grid");
   if (!r || r->json().is_null()) return g;
-  r->require_object();
+  r->only_keys({"m", "n", "k", "efficiency"});
   g.m = parse_numbers(*r, "m");
   g.n = parse_numbers(*r, "n");
   g.k = parse_numbers(*r, "k");
@@ -126,7 +126,9 @@ Json HardwareProfile::to_json() const {
 }
 
 HardwareProfile hardware_profile_from_json(const JsonReader& j) {
-  j.require_object();
+  // "machine" is free-form (what calibrate saw: CPU model, driver, ...).
+  j.only_keys({"format", "name", "backend", "created_at", "machine", "host_cores", "devices", "host_memory", "links",
+               "disk", "collectives", "notes"});
   HardwareProfile p;
   std::string fmt = j.str("format");
   if (fmt != kHardwareProfileFormat)
@@ -143,7 +145,8 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     ds->require_array();
     for (size_t i = 0; i < ds->size(); ++i) {
       JsonReader d = ds->at(i);
-      d.require_object();
+      d.only_keys({"kind", "component", "model", "peak_flops_per_s", "gemm_efficiency_curve", "gemm_efficiency_grid",
+                   "memory_bandwidth_bytes_per_s", "memory_efficiency_curve", "launch_overhead_seconds"});
       DeviceProfile dp;
       dp.kind = d.choice("kind", {"cpu", "gpu"});
       dp.component = d.str_or("component", "");
@@ -171,6 +174,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     }
   }
   if (auto h = j.find("host_memory")) {
+    h->only_keys({"bandwidth_bytes_per_s", "pageable_copy_bytes_per_s"});
     p.host_memory.bandwidth_bytes_per_s = h->number_or("bandwidth_bytes_per_s", 0, 0);
     p.host_memory.pageable_copy_bytes_per_s = h->number_or("pageable_copy_bytes_per_s", 0, 0);
   }
@@ -178,6 +182,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     ls->require_array();
     for (size_t i = 0; i < ls->size(); ++i) {
       JsonReader l = ls->at(i);
+      l.only_keys({"kind", "bandwidth_bytes_per_s", "latency_seconds", "measured", "except_touching"});
       LinkProfile lp;
       lp.kind = l.str("kind");
       lp.bandwidth_bytes_per_s = l.number_or("bandwidth_bytes_per_s", 0, 0);
@@ -195,6 +200,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     }
   }
   if (auto d = j.find("disk")) {
+    d->only_keys({"read_bytes_per_s", "latency_seconds", "queue_depth", "o_direct", "note"});
     p.disk.read_bytes_per_s = d->number_or("read_bytes_per_s", 0, 0);
     p.disk.latency_seconds = d->number_or("latency_seconds", -1);
     p.disk.queue_depth = static_cast<int>(d->integer_or("queue_depth", 0, 0));
@@ -205,6 +211,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     cs->require_array();
     for (size_t i = 0; i < cs->size(); ++i) {
       JsonReader c = cs->at(i);
+      c.only_keys({"kind", "ranks", "transport", "alpha_seconds", "busbw_bytes_per_s", "points"});
       CollectiveProfile cp;
       cp.kind = c.choice("kind", {"all_reduce", "all_gather", "reduce_scatter", "broadcast", "send_recv", "all_to_all"});
       cp.ranks = static_cast<int>(c.integer("ranks", 1));
@@ -215,6 +222,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
         pts->require_array();
         for (size_t k = 0; k < pts->size(); ++k) {
           JsonReader q = pts->at(k);
+          q.only_keys({"bytes", "seconds", "algbw_bytes_per_s", "busbw_bytes_per_s"});
           cp.points.push_back(CollectivePoint{q.positive("bytes"), q.positive("seconds"),
                                               q.number_or("algbw_bytes_per_s", 0, 0),
                                               q.number_or("busbw_bytes_per_s", 0, 0)});

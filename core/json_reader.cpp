@@ -1,5 +1,6 @@
 #include "core/json_reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/nearest_name.h"
 
 namespace paralab {
 
@@ -76,6 +78,17 @@ void JsonReader::require_object() const {
 
 void JsonReader::require_array() const {
   if (!j_->is_array()) fail("expected an array, got " + json_brief(*j_));
+}
+
+void JsonReader::only_keys(const std::vector<std::string>& valid) const {
+  require_object();
+  for (auto it = j_->begin(); it != j_->end(); ++it) {
+    if (std::find(valid.begin(), valid.end(), it.key()) != valid.end()) continue;
+    std::vector<std::string> sorted = valid;
+    std::sort(sorted.begin(), sorted.end());
+    throw InputError(file_ + ": " + child_path(it.key().c_str()) + ": unknown key" + did_you_mean(it.key(), valid) +
+                     " (valid keys: " + join_names(sorted) + ")");
+  }
 }
 
 bool JsonReader::has(const char* key) const {

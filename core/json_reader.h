@@ -62,6 +62,11 @@ class JsonReader {
 
   void require_object() const;
   void require_array() const;
+  // paralab's own formats are strict (DESIGN.md): a key not in `valid` is an
+  // InputError "<file>: <path>.<key>: unknown key; did you mean '<nearest>'?
+  // valid keys: ...". Requires an object. Foreign formats (HuggingFace
+  // config.json) do not call this.
+  void only_keys(const std::vector<std::string>& valid) const;
   // Throws "<file>: <path>: <what>".
   [[noreturn]] void fail(const std::string& what) const;
   [[noreturn]] void fail_field(const char* key, const std::string& expected) const;

@@ -48,7 +48,10 @@ std::vector<int64_t> int_list(const JsonReader& j, const char* key) {
 }  // namespace
 
 ArchSpec arch_from_catalog(const JsonReader& j) {
-  j.require_object();
+  j.only_keys({"name", "description", "source", "architecture", "embed_dim", "depths", "num_heads", "window_size",
+               "hidden_size", "num_layers", "num_kv_heads", "head_dim", "ffn_hidden_size", "vocab_size",
+               "max_position_embeddings", "seq_len", "tie_embeddings", "gated_mlp", "qkv_bias", "num_decoder_layers",
+               "type_vocab_size", "image_size", "patch_size", "num_channels", "num_labels"});
   ArchSpec s;
   s.name = j.str("name");
   s.description = j.str("description");

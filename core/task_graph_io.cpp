@@ -8,6 +8,7 @@
 // tree|hierarchical"; alloc/free: "tier", "location". "id", if present, must
 // equal the op's index.
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -20,7 +21,7 @@ namespace {
 Json place_json(Place p) { return {{"tier", tier_kind_name(p.tier)}, {"location", p.location}}; }
 
 Place place_from(const JsonReader& r) {
-  r.require_object();
+  r.only_keys({"tier", "location"});
   Place p;
   std::string t = r.choice("tier", {"device", "pinned", "pageable", "ssd"});
   parse_tier_kind(t, &p.tier);
@@ -168,8 +169,27 @@ Json TaskGraph::to_json() const {
   return {{"ops", std::move(ops)}};
 }
 
+namespace {
+
+// The keys an op of each type may carry (with id, type, label, stream, deps).
+const std::vector<std::string>& op_keys(const std::string& type) {
+  static const std::map<std::string, std::vector<std::string>> keys = [] {
+    std::map<std::string, std::vector<std::string>> k = {
+        {"compute", {"device", "kind", "dtype", "gemm", "flops", "bytes"}},
+        {"transfer", {"device", "src", "dst", "bytes"}},
+        {"collective", {"collective", "algorithm", "group", "bytes"}},
+        {"alloc", {"device", "tier", "location", "bytes"}},
+        {"free", {"device", "tier", "location", "bytes"}}};
+    for (auto& [t, v] : k) v.insert(v.end(), {"id", "type", "label", "stream", "deps"});
+    return k;
+  }();
+  return keys.at(type);
+}
+
+}  // namespace
+
 TaskGraph task_graph_from_json(const JsonReader& root) {
-  root.require_object();
+  root.only_keys({"ops"});
   JsonReader ops = root.at("ops");
   ops.require_array();
   TaskGraph g;
@@ -180,6 +200,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
     r.require_object();
     if (r.has("id") && r.integer("id") != int64_t(i)) r.fail_field("id", "the op's index " + std::to_string(i));
     std::string type = r.choice("type", {"compute", "transfer", "collective", "alloc", "free"});
+    r.only_keys(op_keys(type));
     int label = r.has("label") ? g.intern_label(r.str("label")) : -1;
     int stream = static_cast<int>(r.integer_or("stream", 0, 0));
     if (stream > 65535) r.fail_field("stream", "a stream index below 65536");

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -15,18 +17,43 @@ namespace paralab {
 
 namespace {
 
+// A failed SQLite call: paralab itself failed (DESIGN.md exit code 3), or,
+// when `busy`, another process held the database longer than the busy
+// timeout (insert() retries those).
+class SqlError : public SystemError {
+ public:
+  SqlError(const std::string& m, int rc)
+      : SystemError(m),
+        busy((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED),
+        constraint((rc & 0xff) == SQLITE_CONSTRAINT) {}
+  bool busy;
+  bool constraint;  // the record broke the schema's rules: bad input
+};
+
 // Each SQLite call is checked here: file:line, the call, SQLite's own message.
 #define SQL_CHECK(db, call, what)                                                               \
   do {                                                                                          \
     int rc_ = (call);                                                                           \
     if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                            \
-      throw InputError(std::string(what) + ": " + sqlite3_errmsg(db) + " (" __FILE__ ":" +      \
-                       std::to_string(__LINE__) + ")");                                         \
+      throw SqlError(std::string(what) + ": " + sqlite3_errmsg(db) + " (" __FILE__ ":" +        \
+                     std::to_string(__LINE__) + ")", rc_);                                      \
   } while (0)
 
-// Migrations, applied in order; migration i moves user_version from i to i+1.
-const char* const kMigrations[] = {
-    R"sql(
+// How long one SQLite call waits for another process's lock, and how often
+// insert() starts its transaction again after such a wait ran out.
+constexpr int kBusyTimeoutMs = 10000;
+constexpr int kInsertAttempts = 5;
+
+// The schema's history: migration i moves PRAGMA user_version from i to i+1,
+// in one transaction. Append a step to change the schema (never edit one that
+// has shipped: databases written by it exist); a database at version v gets
+// steps v.. in order when it is opened.
+struct Migration {
+  const char* what;
+  const char* sql;
+};
+const Migration kMigrations[] = {
+    {"runs, run_devices, run_memory", R"sql(
     CREATE TABLE runs (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       created_at TEXT NOT NULL,
@@ -58,16 +85,20 @@ const char* const kMigrations[] = {
       peak_bytes REAL NOT NULL
     );
     CREATE INDEX runs_by_experiment ON runs(experiment, id);
-    )sql",
-    // 1 -> 2 (sweeps and what-if runs): the effective cluster's content hash,
-    // the overrides applied to its file (a JSON array of strings), and the
+    )sql"},
+    // Reading a run looked its memory rows up by a scan of every run's rows.
+    {"index run_memory by run", R"sql(
+    CREATE INDEX run_memory_by_run ON run_memory(run_id);
+    )sql"},
+    // Sweeps and what-if runs: the effective cluster's content hash, the
+    // overrides applied to its file (a JSON array of strings), and the
     // configuration hash a resumed sweep skips by.
-    R"sql(
+    {"cluster hash, overrides and configuration hash", R"sql(
     ALTER TABLE runs ADD COLUMN cluster_hash TEXT NOT NULL DEFAULT '';
     ALTER TABLE runs ADD COLUMN cluster_overrides TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE runs ADD COLUMN config_hash TEXT NOT NULL DEFAULT '';
     CREATE INDEX runs_by_config_hash ON runs(config_hash);
-    )sql",
+    )sql"},
 };
 
 class Stmt {
@@ -140,6 +171,12 @@ std::string host_name() {
 
 int ResultsStore::schema_version() { return static_cast<int>(std::size(kMigrations)); }
 
+std::vector<std::string> ResultsStore::migration_sql() {
+  std::vector<std::string> out;
+  for (const auto& m : kMigrations) out.push_back(m.sql);
+  return out;
+}
+
 std::string ResultsStore::default_path() {
   if (const char* env = std::getenv("PARALAB_DB")) return env;
   return std::string(PARALAB_SOURCE_DIR) + "/results/paralab.db";
@@ -157,45 +194,72 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     db_ = nullptr;
     throw InputError(path + ": cannot open results database: " + msg);
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   try {
     exec("PRAGMA foreign_keys = ON");
     migrate();
-  } catch (const InputError& e) {
+    if (sqlite3_db_readonly(db_, "main") == 1) throw InputError("cannot write (read-only file or folder)");
+  } catch (const std::exception& e) {
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(path + ": " + e.what());
+    throw InputError(path + ": cannot use results database: " + e.what());
   }
+  if (const char* pause = std::getenv("PARALAB_TEST_STORE_PAUSE_MS")) test_pause_ms_ = std::atoi(pause);
 }
 
 ResultsStore::~ResultsStore() { sqlite3_close(db_); }
 
 void ResultsStore::exec(const char* sql) const {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw InputError(msg);
+    throw SqlError(msg, rc);
   }
 }
 
-void ResultsStore::migrate() {
-  Stmt v(db_, "PRAGMA user_version");
+void ResultsStore::rollback() const noexcept {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+namespace {
+int user_version(sqlite3* db) {
+  Stmt v(db, "PRAGMA user_version");
   v.step();
-  int version = static_cast<int>(v.col_int(0));
-  if (version > schema_version())
-    throw InputError("database schema version " + std::to_string(version) + " is newer than this program's " +
-                     std::to_string(schema_version()) + "; use a newer paralab");
-  for (int i = version; i < schema_version(); ++i) {
-    exec("BEGIN IMMEDIATE");
-    try {
-      exec(kMigrations[i]);
-      exec(("PRAGMA user_version = " + std::to_string(i + 1)).c_str());
-      exec("COMMIT");
-    } catch (...) {
-      exec("ROLLBACK");
-      throw;
+  return static_cast<int>(v.col_int(0));
+}
+}  // namespace
+
+void ResultsStore::migrate() {
+  // Reading the version needs no write lock, so a newer database is refused
+  // without being touched.
+  auto refuse_newer = [&](int version) {
+    if (version > schema_version())
+      throw InputError("database schema version " + std::to_string(version) + " is newer than this program's " +
+                       std::to_string(schema_version()) + "; use a newer paralab (the database was not changed)");
+  };
+  refuse_newer(user_version(db_));
+  if (user_version(db_) == schema_version()) return;
+  // Another process may be upgrading the same file: the version that counts
+  // is the one read under the write lock.
+  exec("BEGIN IMMEDIATE");
+  try {
+    int version = user_version(db_);
+    refuse_newer(version);
+    for (int i = version; i < schema_version(); ++i) {
+      try {
+        exec(kMigrations[i].sql);
+      } catch (const std::exception& e) {
+        throw SystemError("schema migration " + std::to_string(i + 1) + " (" + kMigrations[i].what +
+                          ") failed: " + e.what());
+      }
     }
+    exec(("PRAGMA user_version = " + std::to_string(schema_version())).c_str());
+    exec("COMMIT");
+  } catch (...) {
+    rollback();
+    throw;
   }
 }
 
@@ -203,6 +267,19 @@ int64_t ResultsStore::insert(const RunRecord& r) {
   bool known = false;
   for (const auto& s : RunRecord::statuses()) known |= s == r.status;
   if (!known) throw InputError("run status '" + r.status + "' is not one of " + join_names(RunRecord::statuses()));
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return insert_once(r);
+    } catch (const SqlError& e) {
+      if (e.constraint) throw InputError(path_ + ": run rejected: " + e.what());
+      if (!e.busy || attempt == kInsertAttempts) throw SystemError(path_ + ": cannot record the run: " + e.what());
+      // Another writer held the lock for the whole busy timeout: start over.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    }
+  }
+}
+
+int64_t ResultsStore::insert_once(const RunRecord& r) {
   exec("BEGIN IMMEDIATE");
   try {
     Stmt s(db_,
@@ -228,11 +305,18 @@ int64_t ResultsStore::insert(const RunRecord& r) {
       m.integer(1, id).text(2, p.scope).text(3, p.tier).real(4, p.peak_bytes);
       m.step();
       m.reset();
+      if (test_pause_ms_ > 0 && &p == &r.peak_memory.front()) {
+        // Tests kill the process here, inside the transaction
+        // (tests/results/crash_safety_test.cpp).
+        std::fputs("paralab: test pause inside a results transaction\n", stderr);
+        std::fflush(stderr);
+        std::this_thread::sleep_for(std::chrono::milliseconds(test_pause_ms_));
+      }
     }
     exec("COMMIT");
     return id;
   } catch (...) {
-    exec("ROLLBACK");
+    rollback();
     throw;
   }
 }

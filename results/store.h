@@ -1,7 +1,8 @@
 // ResultsStore: the SQLite database every run is recorded in.
 //
-// Schema (versioned by PRAGMA user_version, upgraded by the migrations in
-// store.cpp, in order, each in its own transaction):
+// Schema (versioned by PRAGMA user_version; a database of an older version is
+// upgraded in place, under the write lock, by the ordered migration steps in
+// store.cpp; one of a newer version is refused untouched):
 //   runs(id, created_at, git_rev, host, backend, experiment, model, cluster,
 //        strategy, config_json, status, message, step_seconds, throughput,
 //        throughput_unit, metrics_json,
@@ -10,7 +11,15 @@
 //   run_devices(run_id, device, utilization)
 //   run_memory(run_id, scope, tier, peak_bytes)
 // Invariants: 1. a run and all its rows are written in one transaction — a
-// crash leaves all of it or none; 2. the store never rewrites a run.
+// crash leaves all of it or none (tests/results/crash_safety_test.cpp kills
+// writers); 2. the store never rewrites a run.
+// Concurrency: processes share a database; a call waits up to 10 s for
+// another's lock, and insert() starts its transaction again (5 attempts) when
+// that wait runs out.
+// Errors: InputError (exit 2) when the file cannot be opened, written, or is
+// not a paralab database; SystemError (exit 3) when writing a run fails.
+// Testing: $PARALAB_TEST_STORE_PAUSE_MS makes insert() announce itself on
+// stderr and sleep that long inside its transaction.
 // Thread-safety: one ResultsStore per thread (SQLite connection semantics).
 #pragma once
 
@@ -51,6 +60,8 @@ class ResultsStore {
   ResultsStore& operator=(const ResultsStore&) = delete;
 
   static int schema_version();
+  // The SQL of each migration step, in order (tests build older databases).
+  static std::vector<std::string> migration_sql();
   static std::string default_path();  // results/paralab.db under the source tree, or $PARALAB_DB
 
   int64_t insert(const RunRecord& r);
@@ -64,9 +75,12 @@ class ResultsStore {
 
  private:
   void exec(const char* sql) const;
+  void rollback() const noexcept;  // when a transaction is open
   void migrate();
+  int64_t insert_once(const RunRecord& r);
   std::string path_;
   sqlite3* db_ = nullptr;
+  int test_pause_ms_ = 0;
 };
 
 // Revision of the source tree the program was built from ("unknown" outside git).

@@ -9,6 +9,8 @@
 #include <deque>
 #include <vector>
 
+#include "core/error.h"
+#include "core/nearest_name.h"
 #include "results/store.h"
 
 namespace paralab::cli {
@@ -16,6 +18,15 @@ namespace paralab::cli {
 int exit_code_for_status(const std::string& status) {
   if (status == "ok") return 0;
   return status == "error" ? 3 : 1;
+}
+
+ExitStatus run_failed(const std::string& command, const std::string& status, const std::string& message) {
+  // "error" is paralab's own failure: its message says what failed.
+  std::string line = status == "error" && !message.empty()
+                         ? message
+                         : command + ": " + status + (message.empty() ? "" : ": " + message);
+  std::replace(line.begin(), line.end(), '\n', ' ');  // one line on stderr
+  return ExitStatus(exit_code_for_status(status), line);
 }
 
 namespace {
@@ -31,6 +42,67 @@ void register_all_commands(CLI::App& app) {
   auto r = registry();
   std::stable_sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [order, fn] : r) fn(app);
+}
+
+namespace {
+
+// The subcommand the command line reached ("plan megatron"), and its App.
+const CLI::App* reached_command(const CLI::App& app, std::string* path) {
+  const CLI::App* cur = &app;
+  for (;;) {
+    auto subs = cur->get_subcommands();
+    if (subs.empty()) return cur;
+    cur = subs.front();
+    *path += (path->empty() ? "" : " ") + cur->get_name();
+  }
+}
+
+std::vector<std::string> option_names(const CLI::App* cmd) {
+  std::vector<std::string> out;
+  for (const CLI::App* a = cmd; a; a = a->get_parent())
+    for (const CLI::Option* o : a->get_options()) {
+      for (const auto& l : o->get_lnames()) out.push_back("--" + l);
+      for (const auto& s : o->get_snames()) out.push_back("-" + s);
+    }
+  return out;
+}
+
+std::vector<std::string> subcommand_names(const CLI::App* cmd) {
+  std::vector<std::string> out;
+  for (const CLI::App* s : cmd->get_subcommands([](const CLI::App*) { return true; })) out.push_back(s->get_name());
+  return out;
+}
+
+}  // namespace
+
+std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
+  std::string path;
+  const CLI::App* cmd = reached_command(app, &path);
+  std::string where = path.empty() ? "" : path + ": ";
+  std::string help = " (see paralab " + (path.empty() ? "" : path + " ") + "--help)";
+  for (const std::string& extra : app.remaining(true)) {
+    if (extra.size() > 1 && extra[0] == '-') {
+      std::string name = extra.substr(0, extra.find('='));
+      return where + "unknown option '" + name + "'" + did_you_mean(name, option_names(cmd)) + help;
+    }
+    std::vector<std::string> subs = subcommand_names(cmd);
+    if (!subs.empty())
+      return where + "unknown command '" + extra + "'" + did_you_mean(extra, subs) + "; commands are: " +
+             join_names(subs) + help;
+    return where + "unexpected argument '" + extra + "'" + help;
+  }
+  std::string what = e.what();
+  // CLI::PositiveNumber / NonNegativeNumber say "Value -1 not in range
+  // 0.000000 to 179769...(309 digits)": name what was expected instead.
+  auto range = what.find(" not in range 0.000000 to 1797");
+  if (range != std::string::npos) {
+    const CLI::Option* opt = cmd->get_option_no_throw(what.substr(0, what.find(':')));
+    bool positive = opt && opt->get_type_name().find("NONNEGATIVE") == std::string::npos;
+    what = what.substr(0, range) + (positive ? ": expected a positive number" : ": expected a number >= 0");
+  }
+  if (cmd->get_require_subcommand_min() > 0 && cmd->get_subcommands().empty())
+    return where + "expected a command: " + join_names(subcommand_names(cmd)) + help;
+  return where + what + help;
 }
 
 CommonOptions& add_common(CLI::App* cmd) {

@@ -35,6 +35,12 @@ struct ExitStatus {
 // failure (oom, invalid, infeasible, timeout) -> 1.
 int exit_code_for_status(const std::string& status);
 
+// The ExitStatus that ends a command whose recorded run did not end ok:
+// exit code by status, and one stderr line "paralab: failed: <command>:
+// <status>: <message>" (for status "error", exit code 3: "paralab: error:
+// <message>"). REQUIRES: status != "ok".
+ExitStatus run_failed(const std::string& command, const std::string& status, const std::string& message);
+
 struct CommonOptions {
   bool json = false;
   std::string db;  // results database; "" = ResultsStore::default_path()
@@ -53,6 +59,15 @@ void add_cluster_set_option(CLI::App* cmd, std::vector<std::string>* sets);
 
 // The database path to use for `o`.
 std::string db_path(const CommonOptions& o);
+
+// The one-line message for a command-line parse error (without the
+// "paralab: error: " prefix): the command it concerns, and for an unknown
+// option or subcommand its nearest valid name, e.g.
+//   "plan megatron: unknown option '--global-batch-size'; did you mean
+//    '--global-batch'? (see paralab plan megatron --help)".
+// An unknown option is reported before any other error of the same command
+// line (a misspelled required option is the likely cause of "is required").
+std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e);
 
 // Each tools/cmd_*.cpp registers its subcommands with one static
 //   static const CommandRegistration reg(order, &register_fn);

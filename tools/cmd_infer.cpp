@@ -176,7 +176,7 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
     print_result(r, searched ? &search : nullptr);
     fmt::print("{}", real_text);
   });
-  if (r.status != "ok") throw ExitStatus{exit_code_for_status(r.status)};  // a recorded run (DESIGN.md exit codes)
+  if (r.status != "ok") throw run_failed("plan infer", r.status, r.message);  // a recorded run (DESIGN.md exit codes)
 }
 
 void register_infer(CLI::App& app) {

@@ -101,10 +101,18 @@ void register_plan_commands(CLI::App& app) {
       validate_plan(p, m, c);
       Json j = plan_to_json(p);
       write_json_file(out, j);
-      emit(o, j, [&] {
+      // A plan that does not fit is still written (users inspect it), but the
+      // job failed: exit code 1 with the reason (DESIGN.md).
+      MemoryEstimate e = estimate_memory(p, m, c);
+      Json shown = j;
+      shown["fits"] = e.fits;
+      if (!e.fits) shown["oom_message"] = e.oom_message;
+      emit(o, shown, [&] {
         print_plan(p, m, c);
         fmt::print("\nwrote {}\n", out);
       });
+      if (!e.fits) throw ExitStatus(1, "plan megatron: the plan does not fit in device memory (" + e.oom_message +
+                                           "); wrote it to " + out + " for inspection");
     });
   }
   {

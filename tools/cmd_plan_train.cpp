@@ -109,7 +109,7 @@ void register_plan_train(CLI::App& app) {
       if (r.status == "ok" && !out.empty()) fmt::print("wrote {}\n", out);
     });
     if (r.status == "error") throw InputError(r.message);
-    if (r.status != "ok") throw ExitStatus{1};  // the job ran and failed (DESIGN.md), after the output is out
+    if (r.status != "ok") throw run_failed("plan train", r.status, r.message);  // after the output is out
   });
 }
 

@@ -122,6 +122,7 @@ void register_run(CLI::App& app) {
     if (!trace.empty()) write_json_file(trace, real::trace_json(rr, g), -1);
     emit(o, j, [&] { print_record(rec); });
     if (w.size() > 1 && rec.status != "ok") w.abort(4);
+    if (rec.status != "ok") throw run_failed("run", rec.status, rec.message);  // a recorded run (DESIGN.md)
   });
 }
 

@@ -136,9 +136,7 @@ void print_training_result(const TrainingResult& r) {
 
 // Ends the command: stores nothing more, reports a failed run's exit code.
 void finish(const std::string& status, const std::string& message) {
-  int code = exit_code_for_status(status);
-  if (code == 3) std::fprintf(stderr, "paralab: error: %s\n", message.c_str());
-  if (code != 0) throw ExitStatus{code};
+  if (status != "ok") throw run_failed("simulate", status, message);
 }
 
 void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {

@@ -21,14 +21,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "paralab: error: " << paralab::cli::parse_error_message(app, e) << "\n";
     return 2;
   } catch (const paralab::cli::ExitStatus& s) {
-    if (!s.message.empty()) std::cerr << "paralab: failed: " << s.message << "\n";
+    if (!s.message.empty()) std::cerr << (s.code == 3 ? "paralab: error: " : "paralab: failed: ") << s.message << "\n";
     return s.code;
   } catch (const paralab::InputError& e) {
     std::cerr << "paralab: error: " << e.what() << "\n";
     return 2;
+  } catch (const paralab::SystemError& e) {
+    std::cerr << "paralab: error: " << e.what() << "\n";
+    return 3;
   } catch (const std::bad_alloc&) {
     std::cerr << "paralab: error: out of memory\n";
     return 3;

@@ -124,7 +124,10 @@ std::pair<int, int> read_range(const JsonReader& r) {
 }  // namespace
 
 TrainingPlan plan_from_json(const JsonReader& j) {
-  j.require_object();
+  j.only_keys({"kind", "model", "cluster", "nodes", "seq_len", "global_batch", "micro_batches", "precision",
+               "optimizer", "schedule", "chunks", "reserve_bytes", "source", "trainable_params", "stages",
+               "strategies"});
+  if (j.has("kind")) j.choice("kind", {"training_plan"});
   TrainingPlan p;
   p.model = j.str("model");
   p.cluster = j.str("cluster");
@@ -153,7 +156,7 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   if (stages.size() == 0) stages.fail("expected at least one stage");
   for (size_t i = 0; i < stages.size(); ++i) {
     JsonReader s = stages.at(i);
-    s.require_object();
+    s.only_keys({"layers", "devices"});
     PipelineStage st;
     std::tie(st.first_layer, st.end_layer) = read_range(s);
     JsonReader d = s.at("devices");
@@ -170,7 +173,7 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   strategies.require_array();
   for (size_t i = 0; i < strategies.size(); ++i) {
     JsonReader s = strategies.at(i);
-    s.require_object();
+    s.only_keys({"layers", "dp", "tp", "fsdp", "zero_stage", "sequence_parallel", "recompute"});
     auto [a, b] = read_range(s);
     if (a != static_cast<int>(p.layers.size()))
       s.fail(fmt::format("strategy ranges must cover the layers in order without gap or overlap: expected "
