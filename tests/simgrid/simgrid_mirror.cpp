@@ -78,27 +78,19 @@ void run_in_this_process(const bench::FlowWorkload& w, bool lazy, MirrorRun* out
   out->cpu_seconds = cpu_now_seconds() - t0;
 }
 
-bool write_all(int fd, const void* p, size_t n) {
-  const char* b = static_cast<const char*>(p);
+// Moves all n bytes through read() or write(), however many calls it takes.
+template <typename Byte, typename Io>
+bool all_bytes(Io io, int fd, Byte* p, size_t n) {
   while (n > 0) {
-    ssize_t k = write(fd, b, n);
+    ssize_t k = io(fd, p, n);
     if (k <= 0) return false;
-    b += k;
+    p += k;
     n -= size_t(k);
   }
   return true;
 }
-
-bool read_all(int fd, void* p, size_t n) {
-  char* b = static_cast<char*>(p);
-  while (n > 0) {
-    ssize_t k = read(fd, b, n);
-    if (k <= 0) return false;
-    b += k;
-    n -= size_t(k);
-  }
-  return true;
-}
+bool write_all(int fd, const void* p, size_t n) { return all_bytes(::write, fd, static_cast<const char*>(p), n); }
+bool read_all(int fd, void* p, size_t n) { return all_bytes(::read, fd, static_cast<char*>(p), n); }
 
 }  // namespace
 
