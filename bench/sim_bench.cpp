@@ -24,6 +24,7 @@
 #include <chrono>
 #include <random>
 
+#include "bench/flow_workload.h"
 #include "core/catalog.h"
 #include "core/task_graph.h"
 #include "sim/simulator.h"
@@ -37,27 +38,13 @@ double peak_rss_bytes() {
   return double(u.ru_maxrss) * 1024.0;
 }
 
-Device make_device(int vertex, int node, const std::string& name) {
-  Device d;
-  d.node = node;
-  d.component = "gpu";
-  d.vertex = vertex;
-  d.vertex_name = name;
-  d.spec.kind = "gpu";
-  d.spec.peak_flops_per_s = {{"bf16", 100e12}};
-  d.spec.memory_bytes = 80e9;
-  d.spec.memory_bandwidth_bytes_per_s = 1e12;
-  d.spec.launch_overhead_seconds = 0;
-  return d;
-}
-
 void BM_EventCoreChain(benchmark::State& state) {
   const int n = int(state.range(0));
   Cluster c;
   c.name = "one-gpu";
   c.num_nodes = 1;
   int v = c.add_vertex({"n0.gpu0", "gpu", "gpu", 0, 0});
-  c.add_device(make_device(v, 0, "n0.gpu0"));
+  c.add_device(bench::flow_device(v, 0, "n0.gpu0"));
   TaskGraph g;
   g.reserve(n, 0);
   for (int i = 0; i < n; ++i) g.add_compute(0, 0, ComputeKind::kGemm, 1e9 + i, 1e6);
@@ -71,43 +58,11 @@ void BM_EventCoreChain(benchmark::State& state) {
 }
 BENCHMARK(BM_EventCoreChain)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
-// spines = 8: eight 25 GB/s spines (routes take the lowest-id spine, so
-// inter-leaf traffic shares one uplink per leaf: 8:1 oversubscribed).
-// spines = 1: one spine reached by a 200 GB/s trunk per leaf, as the cluster
-// loader builds fat trees (non-blocking).
-Cluster fat_tree_64(int spines_n = 8) {
-  Cluster c;
-  c.name = "fat-tree-64";
-  c.num_nodes = 64;
-  std::vector<int> leaves, spines;
-  for (int s = 0; s < spines_n; ++s)
-    spines.push_back(c.add_vertex({"spine" + std::to_string(s), "spine", "switch", -1, s}));
-  for (int l = 0; l < 8; ++l) {
-    leaves.push_back(c.add_vertex({"leaf" + std::to_string(l), "leaf", "switch", -1, l}));
-    for (int s : spines) c.add_link(leaves.back(), s, "network", 200e9 / spines_n, 1e-6);
-  }
-  for (int h = 0; h < 64; ++h) {
-    std::string name = "n" + std::to_string(h) + ".gpu0";
-    int v = c.add_vertex({name, "gpu", "gpu", h, 0});
-    c.add_link(v, leaves[h / 8], "nic", 25e9, 1e-6);
-    c.add_device(make_device(v, h, name));
-  }
-  return c;
-}
-
 void BM_FlowSolverFatTree(benchmark::State& state) {
-  Cluster c = fat_tree_64(int(state.range(1)));
-  const int chains_per_host = 16, per_chain = int(state.range(0));
-  std::mt19937_64 rng(42);
-  TaskGraph g;
-  for (int h = 0; h < 64; ++h)
-    for (int s = 0; s < chains_per_host; ++s)
-      for (int k = 0; k < per_chain; ++k) {
-        int dst = int(rng() % 63);
-        if (dst >= h) ++dst;
-        double bytes = 1e6 * double(1 + rng() % 10);
-        g.add_transfer(h, s, {TierKind::kDevice, h}, {TierKind::kDevice, dst}, bytes);
-      }
+  const int chains_per_host = 16;
+  const bench::FlowWorkload w = bench::fat_tree_workload(int(state.range(0)), int(state.range(1)));
+  const Cluster& c = w.cluster;
+  const TaskGraph g = bench::to_task_graph(w);
   uint64_t flow_events = 0;
   SimResult r;
   for (auto _ : state) {
@@ -125,7 +80,7 @@ void BM_FlowSolverFatTree(benchmark::State& state) {
 BENCHMARK(BM_FlowSolverFatTree)->Args({20, 8})->Args({20, 1})->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void BM_FlowSolverCollectives(benchmark::State& state) {
-  Cluster c = fat_tree_64(int(state.range(1)));
+  Cluster c = bench::fat_tree_64(int(state.range(1)));
   const int rings = 16;
   std::mt19937_64 rng(42);
   TaskGraph g;

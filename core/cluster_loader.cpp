@@ -4,6 +4,7 @@
 #include "core/cluster.h"
 #include "core/cluster_overrides.h"
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace paralab {
 
@@ -56,7 +57,7 @@ Component parse_component(const JsonReader& j) {
   if (c.name.empty() || c.name.find_first_of(". ") != std::string::npos)
     j.fail_field("name", "a non-empty name without '.' or spaces");
   c.kind = j.choice("kind", component_kinds());
-  c.count = static_cast<int>(j.integer_or("count", 1, 1));
+  c.count = j.int_field_or("count", 1, 1, kMaxComponentCount);
   if (c.kind == "gpu") c.device = parse_device(j.at("device"), c.kind);
   if (c.kind == "cpu" && j.has("device")) c.device = parse_device(j.at("device"), c.kind);
   if (c.kind == "memory") {
@@ -80,7 +81,7 @@ Component parse_component(const JsonReader& j) {
     c.disk.read_bytes_per_s = d.positive("read_bytes_per_s");
     c.disk.write_bytes_per_s = d.positive("write_bytes_per_s");
     c.disk.latency_seconds = d.non_negative("latency_seconds");
-    c.disk.queue_depth = static_cast<int>(d.integer_or("queue_depth", 32, 1));
+    c.disk.queue_depth = d.int_field_or("queue_depth", 32, 1);
     c.disk.source = d.str("source");
   }
   if (c.kind == "nic") c.nic_bandwidth_bytes_per_s = j.positive("bandwidth_bytes_per_s");
@@ -124,12 +125,15 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
   c.name = j.str("name");
   c.description = j.str("description");
   c.source = j.str("source");
-  c.num_nodes = static_cast<int>(j.integer_or("nodes", 1, 1));
+  c.num_nodes = j.int_field_or("nodes", 1, 1, kMaxNodes);
+  if (nodes_override > kMaxNodes)
+    j.fail("a node count of " + std::to_string(nodes_override) + " was asked for: expected at most " +
+           std::to_string(kMaxNodes) + " nodes (core/limits.h)");
   if (nodes_override > 0) c.num_nodes = nodes_override;
 
   JsonReader node = j.at("node");
   node.only_keys({"cpu_cores", "components", "links"});
-  c.cpu_cores_per_node = static_cast<int>(node.integer_or("cpu_cores", 0, 0));
+  c.cpu_cores_per_node = node.int_field_or("cpu_cores", 0, 0);
   JsonReader comps = node.at("components");
   comps.require_array();
   std::vector<Component> components;
@@ -147,6 +151,13 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
   for (const auto& comp : components) has_nic |= comp.kind == "nic";
   if (c.num_nodes > 1 && (!net || !has_nic))
     j.fail("a cluster of " + std::to_string(c.num_nodes) + " nodes needs a 'network' section and 'nic' components");
+
+  int64_t per_node = 0;
+  for (const auto& comp : components) per_node += comp.count;
+  if (per_node * c.num_nodes > kMaxVertices)
+    j.fail(std::to_string(c.num_nodes) + " nodes of " + std::to_string(per_node) + " components make " +
+           std::to_string(per_node * c.num_nodes) + " topology vertices: expected at most " +
+           std::to_string(kMaxVertices) + " (core/limits.h)");
 
   // Vertices and devices, node by node.
   std::vector<int> nic_vertices;
@@ -221,7 +232,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
       // Two levels: a leaf switch per `nodes_per_leaf` nodes, each leaf joined
       // to one spine by a trunk of (NIC bandwidth x NICs under the leaf) /
       // oversubscription.
-      int per_leaf = static_cast<int>(nj.integer_or("nodes_per_leaf", 8, 1));
+      int per_leaf = nj.int_field_or("nodes_per_leaf", 8, 1);
       double over = nj.number_or("oversubscription", 1.0, 1.0);
       int leaves = (c.num_nodes + per_leaf - 1) / per_leaf;
       int spine = leaves > 1 ? c.add_vertex(Vertex{"network.spine0", "switch", "network", -1, 0}) : -1;

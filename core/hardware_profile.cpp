@@ -140,7 +140,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     m->require_object();
     p.machine = m->json();
   }
-  p.host_cores = static_cast<int>(j.integer_or("host_cores", 0, 0));  // absent in profiles before it existed
+  p.host_cores = j.int_field_or("host_cores", 0, 0);  // absent in profiles before it existed
   if (auto ds = j.find("devices")) {
     ds->require_array();
     for (size_t i = 0; i < ds->size(); ++i) {
@@ -203,7 +203,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     d->only_keys({"read_bytes_per_s", "latency_seconds", "queue_depth", "o_direct", "note"});
     p.disk.read_bytes_per_s = d->number_or("read_bytes_per_s", 0, 0);
     p.disk.latency_seconds = d->number_or("latency_seconds", -1);
-    p.disk.queue_depth = static_cast<int>(d->integer_or("queue_depth", 0, 0));
+    p.disk.queue_depth = d->int_field_or("queue_depth", 0, 0);
     p.disk.o_direct = d->boolean_or("o_direct", true);
     p.disk.note = d->str_or("note", "");
   }
@@ -214,7 +214,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
       c.only_keys({"kind", "ranks", "transport", "alpha_seconds", "busbw_bytes_per_s", "points"});
       CollectiveProfile cp;
       cp.kind = c.choice("kind", {"all_reduce", "all_gather", "reduce_scatter", "broadcast", "send_recv", "all_to_all"});
-      cp.ranks = static_cast<int>(c.integer("ranks", 1));
+      cp.ranks = c.int_field("ranks", 1);
       cp.transport = c.str_or("transport", "");
       cp.alpha_seconds = c.number_or("alpha_seconds", 0, 0);
       cp.busbw_bytes_per_s = c.number_or("busbw_bytes_per_s", 0, 0);

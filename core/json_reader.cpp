@@ -24,8 +24,9 @@ Json read_json_file(const std::string& path) {
 Json parse_json_text(const std::string& text, const std::string& origin) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    // nlohmann reports "[json.exception.parse_error.101] parse error at line 3, column 5: ...".
+  } catch (const Json::exception& e) {
+    // nlohmann reports "[json.exception.parse_error.101] parse error at line 3, column 5: ...",
+    // and a number beyond a double ("1e400") as out_of_range.406, not a parse_error.
     std::string what = e.what();
     auto pos = what.find("] ");
     if (pos != std::string::npos) what = what.substr(pos + 2);
@@ -52,8 +53,37 @@ void write_json_file(const std::string& path, const Json& j, int indent) {
   }
 }
 
+namespace {
+
+// Json::dump() of the value, but stopping once `out` passes `limit`
+// characters and eliding containers nested deeper than 4: a message about a
+// deeply nested or huge value neither recurses through all of it (a stack
+// overflow on input such as 100,000 nested arrays) nor copies all of it.
+void brief_into(const Json& j, int depth, size_t limit, std::string& out) {
+  if (!j.is_structured()) {
+    out += j.dump();
+    return;
+  }
+  const bool object = j.is_object();
+  out += object ? '{' : '[';
+  if (depth >= 4 && !j.empty()) out += "...";
+  else {
+    bool first = true;
+    for (auto it = j.begin(); it != j.end() && out.size() <= limit; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (object) out += Json(it.key()).dump() + ':';
+      brief_into(*it, depth + 1, limit, out);
+    }
+  }
+  out += object ? '}' : ']';
+}
+
+}  // namespace
+
 std::string json_brief(const Json& j) {
-  std::string s = j.dump();
+  std::string s;
+  brief_into(j, 0, 60, s);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
@@ -164,23 +194,41 @@ double JsonReader::positive(const char* key) const {
 
 double JsonReader::non_negative(const char* key) const { return number(key, 0.0); }
 
-int64_t JsonReader::integer(const char* key, int64_t min) const {
-  const Json& v = member(key);
+int64_t JsonReader::as_integer(int64_t min, int64_t max) const {
+  const Json& v = *j_;
+  auto expected = [&]() -> std::string {
+    if (min != INT64_MIN && max != INT64_MAX) return "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+    if (max != INT64_MAX) return "an integer <= " + std::to_string(max);
+    if (min == 1) return "a positive integer";
+    if (min == 0) return "a non-negative integer";
+    if (min != INT64_MIN) return "an integer >= " + std::to_string(min);
+    return "an integer below 2^63";
+  };
   bool integral = v.is_number_integer() ||
                   (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>() &&
                    std::fabs(v.get<double>()) < 9e18);
-  if (!integral) fail_field(key, "an integer");
+  if (!integral) fail("expected an integer, got " + json_brief(v));
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+    fail("expected " + expected() + ", got " + json_brief(v));
   int64_t x = v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(v.get<double>());
-  if (x < min) {
-    if (min == 1) fail_field(key, "a positive integer");
-    if (min == 0) fail_field(key, "a non-negative integer");
-    fail_field(key, "an integer >= " + std::to_string(min));
-  }
+  if (x < min || x > max) fail("expected " + expected() + ", got " + json_brief(v));
   return x;
 }
 
-int64_t JsonReader::integer_or(const char* key, int64_t fallback, int64_t min) const {
-  return has(key) ? integer(key, min) : fallback;
+int64_t JsonReader::integer(const char* key, int64_t min, int64_t max) const {
+  return at(key).as_integer(min, max);
+}
+
+int64_t JsonReader::integer_or(const char* key, int64_t fallback, int64_t min, int64_t max) const {
+  return has(key) ? integer(key, min, max) : fallback;
+}
+
+int JsonReader::int_field(const char* key, int min, int max) const {
+  return static_cast<int>(integer(key, min, max));
+}
+
+int JsonReader::int_field_or(const char* key, int fallback, int min, int max) const {
+  return has(key) ? int_field(key, min, max) : fallback;
 }
 
 bool JsonReader::boolean_or(const char* key, bool fallback) const {

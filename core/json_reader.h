@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,8 +54,15 @@ class JsonReader {
   double number_or(const char* key, double fallback, double min = -1e300) const;
   double positive(const char* key) const;
   double non_negative(const char* key) const;
-  int64_t integer(const char* key, int64_t min = INT64_MIN) const;
-  int64_t integer_or(const char* key, int64_t fallback, int64_t min = INT64_MIN) const;
+  // An integer in [min, max]; JSON integers at or above 2^63 are refused,
+  // never wrapped.
+  int64_t integer(const char* key, int64_t min = INT64_MIN, int64_t max = INT64_MAX) const;
+  int64_t integer_or(const char* key, int64_t fallback, int64_t min = INT64_MIN, int64_t max = INT64_MAX) const;
+  // This value itself as an integer in [min, max] (array elements).
+  int64_t as_integer(int64_t min = INT64_MIN, int64_t max = INT64_MAX) const;
+  // The same for fields kept in an int (counts, ids): never truncated.
+  int int_field(const char* key, int min = INT_MIN, int max = INT_MAX) const;
+  int int_field_or(const char* key, int fallback, int min = INT_MIN, int max = INT_MAX) const;
   bool boolean_or(const char* key, bool fallback) const;
   // One of `choices`; the message lists them.
   std::string choice(const char* key, const std::vector<std::string>& choices) const;

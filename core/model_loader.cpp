@@ -2,6 +2,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/model_builder.h"
 
 namespace paralab {
@@ -11,6 +12,37 @@ namespace {
 // Checks shared by both loaders; `j` names the file in messages.
 void validate(const ArchSpec& s, const JsonReader& j) {
   auto bad = [&](const std::string& what) { j.fail(what); };
+  // Absurd sizes first (core/limits.h), before anything is sized from them.
+  // Each is named by the spec's field and, in brackets, the file keys it
+  // is read from.
+  struct Size {
+    const char* what;
+    int64_t value, limit;
+  };
+  const Size sizes[] = {
+      {"layers (num_layers / num_hidden_layers / n_layer)", s.layers, kMaxLayers},
+      {"decoder layers (num_decoder_layers)", s.decoder_layers, kMaxLayers},
+      {"hidden size (hidden_size / n_embd / d_model / embed_dim)", s.hidden, kMaxWidth},
+      {"attention heads (num_heads / num_attention_heads / n_head)", s.heads, kMaxWidth},
+      {"key/value heads (num_kv_heads / num_key_value_heads)", s.kv_heads, kMaxWidth},
+      {"head dim (head_dim / d_kv)", s.head_dim, kMaxWidth},
+      {"feed-forward size (ffn_hidden_size / intermediate_size / n_inner / ffn_dim / d_ff)", s.ffn_hidden, kMaxWidth},
+      {"vocabulary (vocab_size)", s.vocab, kMaxVocab},
+      {"token types (type_vocab_size)", s.type_vocab, kMaxVocab},
+      {"labels (num_labels / id2label)", s.num_labels, kMaxVocab},
+      {"positions (max_position_embeddings / n_positions)", s.max_positions, kMaxPositions},
+      {"sequence length (seq_len)", s.seq_len, kMaxPositions},
+      {"relative attention buckets", s.relative_buckets, kMaxPositions},
+      {"image size (image_size)", s.image_size, kMaxImageSide},
+      {"patch size (patch_size)", s.patch_size, kMaxImageSide},
+      {"channels (num_channels)", s.channels, kMaxImageSide},
+      {"window size (window_size)", s.window, kMaxImageSide},
+      {"swin stages (depths)", int64_t(s.depths.size()), kMaxStages},
+  };
+  for (const Size& z : sizes)
+    if (z.value > z.limit)
+      bad(z.what + std::string(" is ") + std::to_string(z.value) + ": expected at most " + std::to_string(z.limit) +
+          " (core/limits.h)");
   if (s.family != "swin" && s.hidden % s.heads != 0 && s.head_dim == 0)
     bad("hidden size " + std::to_string(s.hidden) + " is not divisible by the head count " +
         std::to_string(s.heads) + " (set head_dim)");
@@ -38,9 +70,7 @@ std::vector<int64_t> int_list(const JsonReader& j, const char* key) {
   a.require_array();
   std::vector<int64_t> out;
   for (size_t i = 0; i < a.size(); ++i) {
-    const Json& v = a.at(i).json();
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) a.at(i).fail("expected a positive integer, got " + json_brief(v));
-    out.push_back(v.get<int64_t>());
+    out.push_back(a.at(i).as_integer(1, kMaxLayers));
   }
   return out;
 }

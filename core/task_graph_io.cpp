@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "core/task_graph.h"
 
 namespace paralab {
@@ -25,7 +26,7 @@ Place place_from(const JsonReader& r) {
   Place p;
   std::string t = r.choice("tier", {"device", "pinned", "pageable", "ssd"});
   parse_tier_kind(t, &p.tier);
-  p.location = static_cast<int32_t>(r.integer("location", 0));
+  p.location = r.int_field("location", 0);
   return p;
 }
 
@@ -202,9 +203,8 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
     std::string type = r.choice("type", {"compute", "transfer", "collective", "alloc", "free"});
     r.only_keys(op_keys(type));
     int label = r.has("label") ? g.intern_label(r.str("label")) : -1;
-    int stream = static_cast<int>(r.integer_or("stream", 0, 0));
-    if (stream > 65535) r.fail_field("stream", "a stream index below 65536");
-    auto device = [&] { return static_cast<int>(r.integer("device", 0)); };
+    int stream = r.int_field_or("stream", 0, 0, kMaxStream);
+    auto device = [&] { return r.int_field("device", 0); };
     int id = 0;
     if (type == "compute") {
       ComputeKind kind;
@@ -215,10 +215,9 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
       if (r.has("gemm")) {
         JsonReader s = r.at("gemm");
         if (!s.json().is_array() || s.size() != 3) r.fail_field("gemm", "[M, N, K]");
-        for (int k = 0; k < 3; ++k)
-          if (!s.json()[k].is_number_integer() || s.json()[k].get<int64_t>() <= 0) r.fail_field("gemm", "[M, N, K] of positive integers");
-        id = g.add_gemm(device(), stream, s.json()[0].get<int64_t>(), s.json()[1].get<int64_t>(),
-                        s.json()[2].get<int64_t>(), dt, label);
+        int64_t mnk[3];
+        for (size_t k = 0; k < 3; ++k) mnk[k] = s.at(k).as_integer(1, kMaxGemmDim);
+        id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label);
         Op& o = g.mutable_op(id);  // explicit flops/bytes override the shape's
         o.flops = r.number_or("flops", o.flops, 0);
         o.bytes = r.number_or("bytes", o.bytes, 0);
@@ -240,9 +239,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
       gr.require_array();
       std::vector<int> ranks;
       for (size_t k = 0; k < gr.size(); ++k) {
-        const Json& v = gr.json()[k];
-        if (!v.is_number_integer()) gr.at(k).fail("expected a device id, got " + json_brief(v));
-        ranks.push_back(v.get<int>());
+        ranks.push_back(static_cast<int>(gr.at(k).as_integer(INT_MIN, INT_MAX)));
       }
       if (ranks.empty()) r.fail_field("group", "a non-empty array of device ids");
       id = g.add_collective(kind, g.add_group(ranks), stream, r.non_negative("bytes"), algo, label);
@@ -250,7 +247,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
       Place p;
       std::string t = r.choice("tier", {"device", "pinned", "pageable", "ssd"});
       parse_tier_kind(t, &p.tier);
-      p.location = static_cast<int32_t>(r.integer("location", 0));
+      p.location = r.int_field("location", 0);
       id = type == "alloc" ? g.add_alloc(device(), stream, p, r.non_negative("bytes"), label)
                            : g.add_free(device(), stream, p, r.non_negative("bytes"), label);
     }
@@ -258,9 +255,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
       JsonReader d = r.at("deps");
       d.require_array();
       for (size_t k = 0; k < d.size(); ++k) {
-        const Json& v = d.json()[k];
-        if (!v.is_number_integer()) d.at(k).fail("expected an op id, got " + json_brief(v));
-        int64_t dep = v.get<int64_t>();
+        int64_t dep = d.at(k).as_integer();
         if (dep < 0 || dep >= int64_t(n))
           d.at(k).fail("op " + std::to_string(i) + " depends on op " + std::to_string(dep) + ", which does not exist (" +
                        std::to_string(n) + " ops)");

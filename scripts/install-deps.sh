@@ -21,6 +21,14 @@
 #                                 (callgrind), the noise-free speed check
 #   pkg-config                   locating CBC / OpenBLAS from CMake
 #   zlib1g-dev                   reading gzip-compressed CSV data (continual/)
+#
+# With --slow, also what only the slow tier and the reliability targets need
+# (`make test-slow`, `make fuzz`, `make test-asan`, `make test-tsan`); the
+# product and `make test` never use these:
+#   libsimgrid-dev               SimGrid, the independent oracle the flow
+#                                engine is cross-checked against (tests/simgrid)
+#   clang-14 libclang-rt-14-dev  libFuzzer targets (fuzz/) and the sanitizer
+#                                builds; clang's runtimes for -fsanitize
 set -euo pipefail
 
 PACKAGES=(
@@ -30,6 +38,9 @@ PACKAGES=(
   coinor-libcbc-dev libopenblas-dev libopenmpi-dev openmpi-bin zlib1g-dev
   python3-matplotlib chromium valgrind
 )
+if [ "${1:-}" = "--slow" ]; then
+  PACKAGES+=(libsimgrid-dev clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

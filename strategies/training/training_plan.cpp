@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace paralab {
 
@@ -116,7 +117,8 @@ std::pair<int, int> read_range(const JsonReader& r) {
   l.require_array();
   if (l.size() != 2 || !l.json()[0].is_number_integer() || !l.json()[1].is_number_integer())
     l.fail("expected [first_layer, end_layer) as two integers, got " + json_brief(l.json()));
-  int a = l.json()[0].get<int>(), b = l.json()[1].get<int>();
+  int a = static_cast<int>(l.at(size_t(0)).as_integer(0, kMaxGraphLayers));
+  int b = static_cast<int>(l.at(size_t(1)).as_integer(0, kMaxGraphLayers));
   if (a < 0 || b <= a) l.fail(fmt::format("expected 0 <= first_layer < end_layer, got [{}, {})", a, b));
   return {a, b};
 }
@@ -131,14 +133,14 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   TrainingPlan p;
   p.model = j.str("model");
   p.cluster = j.str("cluster");
-  p.nodes = static_cast<int>(j.integer_or("nodes", 0, 0));
-  p.seq_len = j.integer("seq_len", 1);
-  p.global_batch = j.integer("global_batch", 1);
-  p.micro_batches = j.integer("micro_batches", 1);
+  p.nodes = j.int_field_or("nodes", 0, 0, kMaxNodes);
+  p.seq_len = j.integer("seq_len", 1, kMaxPositions);
+  p.global_batch = j.integer("global_batch", 1, kMaxBatch);
+  p.micro_batches = j.integer("micro_batches", 1, kMaxMicroBatches);
   parse_precision(j.choice_or("precision", precision_names(), "bf16"), &p.precision);
   p.optimizer = j.choice_or("optimizer", {"adam"}, "adam");
   parse_schedule(j.choice_or("schedule", schedule_names(), "1f1b"), &p.schedule);
-  p.chunks = static_cast<int>(j.integer_or("chunks", 1, 1));
+  p.chunks = j.int_field_or("chunks", 1, 1);
   p.reserve_bytes = j.number_or("reserve_bytes", p.reserve_bytes, 0);
   p.overlap_grad_reduce = j.boolean_or("overlap_grad_reduce", true);
   p.source = j.str_or("source", "");
@@ -163,9 +165,7 @@ TrainingPlan plan_from_json(const JsonReader& j) {
     d.require_array();
     if (d.size() == 0) d.fail("expected a non-empty list of device ids");
     for (size_t k = 0; k < d.size(); ++k) {
-      const Json& v = d.json()[k];
-      if (!v.is_number_integer() || v.get<int>() < 0) d.at(k).fail("expected a device id (integer >= 0), got " + json_brief(v));
-      st.devices.push_back(v.get<int>());
+      st.devices.push_back(static_cast<int>(d.at(k).as_integer(0, kMaxVertices)));
     }
     p.stages.push_back(std::move(st));
   }
@@ -180,10 +180,13 @@ TrainingPlan plan_from_json(const JsonReader& j) {
                          "first layer {}, got {}",
                          p.layers.size(), a));
     LayerStrategy l;
-    l.dp = static_cast<int>(s.integer_or("dp", 1, 1));
-    l.tp = static_cast<int>(s.integer_or("tp", 1, 1));
-    l.fsdp = static_cast<int>(s.integer_or("fsdp", 1, 1));
-    l.zero_stage = static_cast<int>(s.integer_or("zero_stage", 0, 0));
+    l.dp = s.int_field_or("dp", 1, 1);
+    l.tp = s.int_field_or("tp", 1, 1);
+    l.fsdp = s.int_field_or("fsdp", 1, 1);
+    l.zero_stage = s.int_field_or("zero_stage", 0, 0);
+    if (int64_t(l.dp) * l.tp * l.fsdp > kMaxVertices)
+      s.fail(fmt::format("dp {} x tp {} x fsdp {} devices: expected at most {} (core/limits.h)", l.dp, l.tp, l.fsdp,
+                         kMaxVertices));
     if (l.zero_stage > 3) s.fail_field("zero_stage", "0, 1, 2 or 3");
     l.sequence_parallel = s.boolean_or("sequence_parallel", false);
     parse_recompute(s.choice_or("recompute", recompute_names(), "none"), &l.recompute);
