@@ -187,7 +187,7 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
     }
     for (size_t li = 0; li < links.size(); ++li) {
       JsonReader l = links.at(li);
-      l.only_keys({"between", "kind", "bandwidth_bytes_per_s", "latency_seconds", "source"});
+      l.only_keys({"between", "kind", "bandwidth_bytes_per_s", "latency_seconds", "collective_efficiency", "source"});
       JsonReader between = l.at("between");
       if (!between.json().is_array() || between.json().size() != 2 || !between.json()[0].is_string() ||
           !between.json()[1].is_string())
@@ -215,7 +215,8 @@ Cluster cluster_from_json(const JsonReader& j, int nodes_override) {
 
   if (net && has_nic) {
     JsonReader nj = *net;
-    nj.only_keys({"topology", "latency_seconds", "source", "kind", "nodes_per_leaf", "oversubscription"});
+    nj.only_keys({"topology", "latency_seconds", "collective_efficiency", "source", "kind", "nodes_per_leaf",
+                  "oversubscription"});
     std::string topo = nj.choice_or("topology", {"single-switch", "fat-tree"}, "single-switch");
     double lat = nj.non_negative("latency_seconds");
     std::string src = nj.str("source");

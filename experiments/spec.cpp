@@ -10,7 +10,6 @@
 #include "core/catalog.h"
 #include "core/cluster_overrides.h"
 #include "core/error.h"
-#include "core/nearest_name.h"
 #include "experiments/experiment.h"
 
 namespace fs = std::filesystem;
@@ -39,15 +38,8 @@ const std::vector<std::string>& config_keys(const std::string& kind) {
   return keys.at(kind);
 }
 
-void check_keys(const JsonReader& j, const std::vector<std::string>& valid) {
-  j.require_object();
-  for (const auto& k : j.keys()) {
-    if (std::find(valid.begin(), valid.end(), k) != valid.end()) continue;
-    std::string best = nearest_name(k, valid);
-    j.fail("unknown key '" + k + "'" + (best.empty() ? "" : "; nearest valid key: '" + best + "'") +
-           "; valid keys: " + join_names(valid));
-  }
-}
+// Unknown keys end in an InputError naming the key and the nearest valid one.
+void check_keys(const JsonReader& j, const std::vector<std::string>& valid) { j.only_keys(valid); }
 
 std::vector<SweepVariant> parse_variants(const JsonReader& v) {
   v.require_array();

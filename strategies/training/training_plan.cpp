@@ -127,7 +127,7 @@ std::pair<int, int> read_range(const JsonReader& r) {
 
 TrainingPlan plan_from_json(const JsonReader& j) {
   j.only_keys({"kind", "model", "cluster", "nodes", "seq_len", "global_batch", "micro_batches", "precision",
-               "optimizer", "schedule", "chunks", "reserve_bytes", "source", "trainable_params", "stages",
+               "optimizer", "schedule", "chunks", "reserve_bytes", "overlap_grad_reduce", "source", "trainable_params", "stages",
                "strategies"});
   if (j.has("kind")) j.choice("kind", {"training_plan"});
   TrainingPlan p;

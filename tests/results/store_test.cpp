@@ -184,7 +184,7 @@ TEST_F(StoreTest, SchemaOneDatabaseIsUpgraded) {
   EXPECT_EQ(old.record.cluster_hash, "");
   EXPECT_TRUE(old.record.cluster_overrides.empty());
   EXPECT_EQ(old.record.config_hash, "");
-  EXPECT_EQ(ResultsStore::schema_version(), 2);
+  EXPECT_EQ(ResultsStore::schema_version(), 3);  // 2 indexes run_memory, 3 adds the hashes
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <cstdio>
 
 #include "core/catalog.h"
-#include "experiments/narayanan.h"
+#include "experiments/narayanan/narayanan_experiment.h"
 #include "strategies/training/training_sim.h"
 
 namespace paralab {

@@ -120,7 +120,7 @@ std::vector<Case> cases() {
       // simulate --plan / plan show / plan simulate
       {"simulate: missing plan", "simulate --plan " + m, 2, {m, "cannot open file"}},
       {"simulate: plan of wrong shape", "simulate --plan " + a, 2, {a, "expected an object"}},
-      {"simulate: zero sequence", "simulate --plan " + file("plan_zero_seq.json"), 2, {"$.seq_len", "positive"}},
+      {"simulate: zero sequence", "simulate --plan " + file("plan_zero_seq.json"), 2, {"$.seq_len", "[1,", "got 0"}},
       {"simulate: plan that does not fit", "simulate --plan " + file("oom_plan.json"), 1, {}},
       {"plan show: random bytes", "plan show " + r, 2, {r, "malformed JSON"}},
       {"plan simulate: empty plan", "plan simulate --plan " + e, 2, {e, "malformed JSON"}},
@@ -157,7 +157,8 @@ std::vector<Case> cases() {
       {"quantize: zero shape", "quantize --format rtn-b4-g128 --synthetic 0x128", 2, {"0x128"}},
       // experiment / results
       {"experiment: unknown name", "experiment run nope", 2, {"nope"}},
-      {"experiment: bad parameter", "experiment run korthikanti --param nope=1", 2, {"nope"}},
+      {"experiment: bad parameter", "experiment run uniap --param nope=1", 2, {"nope"}},
+      {"experiment: parameter of a sweep", "experiment run korthikanti --param nope=1", 2, {"is a sweep", "spec"}},
       {"results: no such run", "results show 424242", 2, {"no run with id 424242"}},
       {"results: unknown command", "results lsit", 2, {"unknown command 'lsit'", "did you mean 'list'?"}},
       {"top: unknown command", "simulte", 2, {"unknown command 'simulte'", "did you mean 'simulate'?"}},

@@ -34,13 +34,18 @@ inline nlohmann::json without_run_ids_and_timing(nlohmann::json j) {
 // Runs `args` (which prints JSON) twice, with `--trace FILE` when `traced`;
 // expects exit code 0, the same JSON apart from ids and timing, and
 // byte-identical traces. Returns the first run's JSON.
-inline nlohmann::json run_twice(const std::string& args, bool traced, const std::string& name) {
+// `second_args` (default: `args`) is what the second run is given. Each run
+// starts from an empty database (a sweep would skip what the first recorded).
+inline nlohmann::json run_twice(const std::string& args, bool traced, const std::string& name,
+                                const std::string& second_args = "") {
   std::string out[2], trace[2];
   nlohmann::json first;
   for (int i = 0; i < 2; ++i) {
     std::string t = tmp(name + ".trace.json");  // one path: the output names it
-    auto r = run_paralab(args + " --json --db " + tmp("runs.db") + (traced ? " --trace " + t : ""));
-    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+    std::remove(tmp("runs.db").c_str());
+    const std::string& a = i == 1 && !second_args.empty() ? second_args : args;
+    auto r = run_paralab(a + " --json --db " + tmp("runs.db") + (traced ? " --trace " + t : ""));
+    EXPECT_EQ(r.exit_code, 0) << a << "\n" << r.err;
     nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.out;
     if (i == 0) first = j;

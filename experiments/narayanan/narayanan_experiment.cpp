@@ -1,4 +1,4 @@
-#include "experiments/narayanan.h"
+#include "experiments/narayanan/narayanan_experiment.h"
 
 #include <fmt/format.h>
 
