@@ -49,32 +49,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // paralab's own formats are strict: an unknown key names the nearest valid one.
-void require_keys(const JsonReader& r, const std::vector<std::string>& valid) {
-  r.require_object();
-  for (const auto& k : r.keys()) {
-    if (std::find(valid.begin(), valid.end(), k) != valid.end()) continue;
-    std::string nearest = valid.front();
-    for (const auto& v : valid)
-      if (edit_distance(k, v) < edit_distance(k, nearest)) nearest = v;
-    r.fail("unknown key '" + k + "'; did you mean '" + nearest + "'? valid keys: " + join_names(valid));
-  }
-}
+void require_keys(const JsonReader& r, const std::vector<std::string>& valid) { r.only_keys(valid); }
 
 std::string xml_escape(const std::string& s) {
   std::string out;

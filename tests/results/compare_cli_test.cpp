@@ -94,7 +94,7 @@ TEST_F(CompareCli, BadInputExitsTwoNamingTheFileOrOption) {
   std::ofstream(base_) << text;
   auto key = run_paralab(args(""));
   EXPECT_EQ(key.exit_code, 2);
-  EXPECT_NE(key.err.find(base_ + ": $: unknown key 'rnus'; did you mean 'runs'?"), std::string::npos) << key.err;
+  EXPECT_NE(key.err.find(base_ + ": $.rnus: unknown key; did you mean 'runs'?"), std::string::npos) << key.err;
 }
 
 TEST(ReportCli, AMissingDatabaseOrTraceIsBadInput) {
