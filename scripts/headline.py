@@ -35,14 +35,25 @@ def main(d):
 
     k = load(d, "korthikanti.json")
     if k:
-        for r in k["rows"]:
-            label = "full recompute" if r["recompute"] == "full" else "selective + SP"
-            rows.append((f"Megatron-LM {r['model'].replace('megatron-gpt-', '').upper()} on {r['gpus']} A100, {label}",
+        # A sweep: each run names its configuration as "key=value ..." pairs.
+        for r in k["runs"]:
+            cfg = dict(kv.split("=", 1) for kv in r["run"].split())
+            gpus = int(cfg["tp"]) * int(cfg["pp"])
+            label = "full recompute" if cfg["recompute"] == "full" else "selective + SP"
+            rows.append((f"Megatron-LM {cfg['model'].replace('megatron-gpt-', '').upper()} on {gpus} A100, {label}",
                          "Korthikanti et al. 2022",
-                         f"{r['published_seconds']:.2f} s/iter",
-                         f"{r['simulated_seconds']:.2f} s/iter ({pct(r['relative_error'])})"))
+                         f"{r['published_iteration_seconds']:.2f} s/iter",
+                         f"{r['step_seconds']:.2f} s/iter ({pct(r['relative_error'])})"))
     else:
         rows.append(("Megatron-LM iteration times", "Korthikanti et al. 2022", "", "not run"))
+
+    n = load(d, "narayanan.json")
+    if n:
+        rows.append((f"Held out: Megatron-LM TFLOP/s per GPU, {len(n['rows'])} rows, <= "
+                     f"{max(r['gpus'] for r in n['rows'])} A100 (same cluster file)",
+                     "Narayanan et al. 2021", "Table 1",
+                     f"largest error {100 * n['max_abs_relative_error']:.1f}%, "
+                     f"median {100 * n['median_abs_relative_error']:.1f}%"))
 
     u = load(d, "uniap.json")
     if u:

@@ -4,7 +4,7 @@
 #   1. a Megatron-LM training plan simulated with its Perfetto trace, and an
 #      offloaded-inference run with its trace (the report draws both);
 #   2. the headline experiments in their quick form: Megatron-LM agreement
-#      (Korthikanti et al. 2022), UniAP against its baselines with the
+#      (Korthikanti et al. 2022, and the held-out Narayanan et al. 2021), UniAP against its baselines with the
 #      failure rate of hand-set configurations, PIPO against FlexGen and the
 #      other schedules, LCQ against round-to-nearest, and the CI suite;
 #   3. measured-vs-simulated validation on this host (full calibration,
@@ -45,6 +45,7 @@ run_experiment() {
   echo "$n runs recorded in $(( $(date +%s) - t0 )) s"
 }
 run_experiment korthikanti "Megatron-LM iteration times, published vs simulated"
+run_experiment narayanan "held out: Megatron-LM weak scaling, published vs simulated TFLOP/s per GPU"
 run_experiment uniap "six training planners, ablation, hand-set configurations"
 run_experiment pipo "FlexGen's T4 table and the PIPO laptop comparison"
 run_experiment lcq "LCQ vs round-to-nearest on LLM-like weights"
