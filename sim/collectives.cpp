@@ -11,6 +11,7 @@ namespace {
 // Flows carry the bytes a collective library puts on the wire: the payload
 // divided by the route's collective_efficiency (protocol overhead).
 struct Builder {
+  explicit Builder(const Cluster& cluster) : c(cluster) {}
   const Cluster& c;
   std::vector<CollectiveFlow> flows;
   std::vector<std::vector<int>> deps;
@@ -166,7 +167,7 @@ CollectiveAlgo resolve_algo(const Cluster& c, CollectiveKind kind, std::span<con
 
 CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::span<const int> ranks_in, double bytes,
                                    CollectiveAlgo algo, int chunks, int max_ring_steps) {
-  Builder b{c};
+  Builder b(c);
   std::vector<int> ranks(ranks_in.begin(), ranks_in.end());
   const int n = int(ranks.size());
   chunks = std::max(chunks, 1);
