@@ -78,8 +78,8 @@ double Layer::activation_bytes(int64_t seq) const {
   return self_attn + cross + mlp + norms;
 }
 
-double Layer::output_bytes(int64_t seq) const {
-  return 2.0 * double(tokens(seq)) * double(shape.hidden);
+double Layer::output_bytes(int64_t seq, DType dtype) const {
+  return dtype_bytes(dtype) * double(tokens(seq)) * double(shape.hidden);
 }
 
 ModelGraph::ModelGraph(std::string name, std::string architecture, std::vector<Layer> layers,

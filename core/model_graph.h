@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "core/units.h"
+
 namespace paralab {
 
 enum class LayerKind { kEmbedding, kEncoderBlock, kDecoderBlock, kPatchMerge, kHead };
@@ -59,9 +61,10 @@ struct Layer {
   // recomputation (Korthikanti et al. 2022: s*h*(34 + 5*a*s/h) for a
   // standard GPT block; generalised for FFN width, gated MLP, GQA, windows).
   double activation_bytes(int64_t seq) const;
-  // Bytes of this layer's output for one sample (16-bit): what a pipeline
-  // stage boundary after this layer sends.
-  double output_bytes(int64_t seq) const;
+  // Bytes of this layer's output for one sample in `dtype` (the plan's
+  // activation type: fp32 plans send 4 bytes an element, bf16/fp16 2): what
+  // a pipeline stage boundary after this layer sends.
+  double output_bytes(int64_t seq, DType dtype) const;
 };
 
 class ModelGraph {

@@ -21,7 +21,7 @@ Json model_json(const ModelGraph& m, int64_t seq) {
                       {"tokens", l.tokens(seq)},
                       {"forward_flops", l.forward_flops(seq)},
                       {"activation_bytes", l.activation_bytes(seq)},
-                      {"output_bytes", l.output_bytes(seq)},
+                      {"output_bytes", l.output_bytes(seq, DType::kBf16)},  // 16-bit, as activation_bytes
                       {"inputs", m.inputs_of(i)}});
   }
   return {{"name", m.name()},
@@ -57,7 +57,7 @@ void print_model(const ModelGraph& m, int64_t seq, bool all_layers) {
     const Layer& l = m.layer(i);
     fmt::print("  {:>4}  {:<22} {:<14} {:>10} {:>12} {:>12} {:>12}\n", i, l.name, layer_kind_name(l.kind),
                human_count(double(l.params)), human_count(l.forward_flops(seq)),
-               human_bytes(l.activation_bytes(seq)), human_bytes(l.output_bytes(seq)));
+               human_bytes(l.activation_bytes(seq)), human_bytes(l.output_bytes(seq, DType::kBf16)));
   }
 }
 

@@ -9,9 +9,49 @@
 #include "core/hardware_profile.h"
 #include "real/cuda_calibration.h"
 #include "real/host_calibration.h"
+#include "core/model_builder.h"
 #include "sim/simulator.h"
+#include "strategies/training/lowering.h"
+#include "strategies/training/plan_validation.h"
+#include "strategies/training/training_plan.h"
 
 namespace paralab {
+
+// A training iteration as `paralab plan megatron` writes it and `paralab run
+// --plan` runs it: a small GPT in two pipeline stages (one per core of
+// localhost-cpu), 1F1B over 4 micro-batches, fp32 (the host backend computes
+// in fp32), lowered with every rank's ops. It covers what the hand-built
+// graphs do not: the lowering's own ops (embedding, attention core, loss,
+// tied-embedding gradient all-reduce between the first and last stage, the
+// optimizer step) and the 1F1B order of sends and receives.
+real::ValidationGraph megatron_validation_graph(bool quick, const Cluster& c) {
+  ArchSpec a;
+  a.name = "validation-gpt";
+  a.family = "gpt";
+  a.hidden = quick ? 256 : 384;
+  a.layers = 4;
+  a.heads = 4;
+  a.vocab = 4096;
+  a.max_positions = 1024;
+  a.seq_len = quick ? 64 : 128;
+  ModelGraph m = build_model(a);
+  MegatronOptions o;
+  o.model = a.name;
+  o.cluster = c.name;
+  o.seq_len = a.seq_len;
+  o.tp = 1;
+  o.pp = 2;
+  o.dp = 1;
+  o.micro_batch = 2;
+  o.global_batch = 4 * o.micro_batch;  // 4 micro-batches
+  o.schedule = PipelineSchedule::k1F1B;
+  o.precision = Precision::kFp32;
+  TrainingPlan p = megatron_plan(o, m, c);
+  validate_plan(p, m, c);
+  LoweringOptions lo;
+  lo.symmetric = false;  // every rank's ops, as `paralab run --plan` runs them
+  return {"megatron-pp2-1f1b", std::move(lower_plan(p, m, c, lo).graph), 2};
+}
 
 ValidationOutcome run_validation(ValidationJob job) {
   if (job.cluster.empty()) job.cluster = job.backend == "host" ? "localhost-cpu" : "dgx-h100";
@@ -43,6 +83,7 @@ ValidationOutcome run_validation(ValidationJob job) {
   std::string why;
   auto graphs = job.backend == "host" ? real::host_validation_set(job.quick)
                                       : real::cuda_validation_set(job.quick, real::cuda_device_count(&why));
+  if (job.backend == "host" && c.num_devices() >= 2) graphs.push_back(megatron_validation_graph(job.quick, c));
   if (!job.graphs_dir.empty()) {
     std::filesystem::create_directories(job.graphs_dir);
     for (const auto& g : graphs) write_json_file(job.graphs_dir + "/" + g.name + ".json", g.graph.to_json());

@@ -36,6 +36,13 @@ struct ValidationOutcome {
 
 ValidationOutcome run_validation(ValidationJob job);
 
+// The host set's lowered training plan (besides real::host_validation_set's
+// hand-built graphs): a small GPT (h 256 quick / 384, 4 layers, 4 heads,
+// vocabulary 4096, sequence 64 quick / 128) as `plan megatron --tp 1 --pp 2
+// --micro-batch 2 --global-batch 8 --schedule 1f1b --precision fp32` writes
+// it, lowered with every rank's ops; 2 ranks.
+real::ValidationGraph megatron_validation_graph(bool quick, const Cluster& c);
+
 Experiment validate_experiment();
 
 }  // namespace paralab

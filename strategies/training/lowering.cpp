@@ -199,7 +199,7 @@ class Lowerer {
     if (l <= st.first_layer) return;
     const LayerStrategy &a = plan_.layers[l - 1], &b = plan_.layers[l];
     if (a.dp == b.dp && a.fsdp == b.fsdp && a.tp == b.tp) return;
-    double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len) * double(samples(l - 1)) / double(a.tp);
+    double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1)) / double(a.tp);
     int id = g_.add_collective(CollectiveKind::kAllToAll, axis_group(j, l, 0, 's'), kComputeStream, bytes,
                                CollectiveAlgo::kAuto, label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd")));
     tag(id, CommClass::kTensor);
@@ -316,7 +316,7 @@ class Lowerer {
   void boundary_gather(int j, int l, bool backward) {
     const LayerStrategy& s = plan_.layers[l];
     if (s.tp <= 1 || s.sequence_parallel) return;
-    double bytes = m_.layer(l).output_bytes(plan_.seq_len) * double(samples(l));
+    double bytes = m_.layer(l).output_bytes(plan_.seq_len, dtype_) * double(samples(l));
     for (int k = 0; k < active(j); k += single_ ? 1 : s.tp) {
       int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, bytes,
                                  CollectiveAlgo::kAuto, label(backward ? "p2p bwd gather" : "p2p fwd gather"));
@@ -488,7 +488,7 @@ class Lowerer {
         if (to < 0 || to >= ns) continue;
         int l = st.backward ? plan_.stages[j].first_layer : plan_.stages[j].end_layer - 1;
         const LayerStrategy& s = plan_.layers[l];
-        double bytes = m_.layer(st.backward ? l : l).output_bytes(plan_.seq_len) * double(samples(l)) / s.tp;
+        double bytes = m_.layer(l).output_bytes(plan_.seq_len, dtype_) * double(samples(l)) / s.tp;
         int ns_from = active(j), ns_to = active(to);
         int pairs = std::max(ns_from, ns_to);
         int lab = label(st.backward ? "p2p bwd" : "p2p fwd");

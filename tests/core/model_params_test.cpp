@@ -103,8 +103,9 @@ TEST(ModelGraph, GptBlockFlopsAndActivationsMatchMegatronFormulas) {
   EXPECT_DOUBLE_EQ(b.forward_flops(2048), 24 * s * h * h + 4 * s * s * h);
   // Activations (Korthikanti et al.): s*h*(34 + 5*a*s/h) bytes per sample.
   EXPECT_DOUBLE_EQ(b.activation_bytes(2048), s * h * (34 + 5 * a * s / h));
-  // Boundary: s*h fp16 values.
-  EXPECT_DOUBLE_EQ(b.output_bytes(2048), 2 * s * h);
+  // Boundary: s*h values, 2 bytes each in bf16 and 4 in fp32.
+  EXPECT_DOUBLE_EQ(b.output_bytes(2048, DType::kBf16), 2 * s * h);
+  EXPECT_DOUBLE_EQ(b.output_bytes(2048, DType::kFp32), 4 * s * h);
   // Head: 2*s*h*V FLOPs for the logits.
   EXPECT_DOUBLE_EQ(m.layers().back().forward_flops(2048), 2 * s * h * 51200);
 }

@@ -257,7 +257,8 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
       e.u = u, e.v = v;
       const auto& su = ci.strategies[u];
       const auto& sv = ci.strategies[v];
-      double out_u = m.layer(u).output_bytes(job.seq_len), out_v = m.layer(v).output_bytes(job.seq_len);
+      const DType act = dtype_of(job.precision);
+      double out_u = m.layer(u).output_bytes(job.seq_len, act), out_v = m.layer(v).output_bytes(job.seq_len, act);
       // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
       std::vector<double> a2a(su.size()), send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
       std::vector<int> pair = pp > 1 ? std::vector<int>{x.accel[0], x.accel[size_t(x.g)]} : std::vector<int>{};
