@@ -200,23 +200,23 @@ class Lowerer {
     }
     int last;
     if (t == 0) {
-      double bytes = c_.weight_bytes + c_.kv_bytes(pos, p_.gpu_batch) + 8.0 * hid * pos * gbs;
+      double bytes = gemm_weight_traffic_bytes(p_, c_) + c_.kv_bytes(pos, p_.gpu_batch) + 8.0 * hid * pos * gbs;
       last = compute_op(dev, ComputeKind::kGemm, c_.prefill_flops(pos, p_.gpu_batch), bytes, label("prefill", j), after);
     } else {
       const int64_t ctx = p_.job.prompt_len + t;  // cached positions plus this one
-      const double attn_flops = c_.decode_attention_flops(ctx, p_.gpu_batch), attn_bytes = c_.kv_bytes(ctx, p_.gpu_batch);
+      const double attn_flops = c_.decode_attention_flops(ctx, p_.gpu_batch), attn_bytes = attention_traffic_bytes(p_, c_, ctx);
       if (p_.cpu_attention) {
         const double q = c_.qkv_params / c_.matmul_params;
-        int qkv = compute_op(g_, ComputeKind::kGemm, q * c_.decode_gemm_flops(p_.gpu_batch), q * c_.weight_bytes,
+        int qkv = compute_op(g_, ComputeKind::kGemm, q * c_.decode_gemm_flops(p_.gpu_batch), gemm_weight_traffic_bytes(p_, c_, q),
                              label("qkv", j), after);
         int d2h = xfer(kKvStore, gpu_, kv_host_, (c_.kv_bytes_per_token + hid) * gbs, label("qkv to cpu", j), {qkv});
         int attn = compute_op(cpu_, ComputeKind::kAttention, attn_flops, attn_bytes, label("cpu attention", j), {d2h});
         int h2d = xfer(kHiddenLoad, kv_host_, gpu_, hid * gbs, label("attention to gpu", j), {attn});
         last = compute_op(g_, ComputeKind::kGemm, (1 - q) * c_.decode_gemm_flops(p_.gpu_batch),
-                          (1 - q) * c_.weight_bytes, label("out+mlp", j), {h2d});
+                          gemm_weight_traffic_bytes(p_, c_, 1 - q), label("out+mlp", j), {h2d});
       } else {
         int attn = compute_op(dev, ComputeKind::kAttention, attn_flops, attn_bytes, label("attention", j), after);
-        last = compute_op(dev, ComputeKind::kGemm, c_.decode_gemm_flops(p_.gpu_batch), c_.weight_bytes + 4 * hid * gbs,
+        last = compute_op(dev, ComputeKind::kGemm, c_.decode_gemm_flops(p_.gpu_batch), gemm_weight_traffic_bytes(p_, c_) + 4 * hid * gbs,
                           label("gemm", j), {attn});
       }
     }

@@ -211,5 +211,41 @@ TEST(OffloadSim, FormatsAndNames) {
   }
 }
 
+TEST(OffloadSim, KernelTrafficFollowsTheRuntimesDataPath) {
+  // tiny-opt, GPU batch 2, 10 cached positions: 2 (K, V) x 1024 x 10 x 2 =
+  // 40,960 cache elements, 81,920 B in fp16.
+  Box b;
+  InferenceJob j = b.job(4, 3, 2);
+  OffloadPlan p = b.plan(Schedule::kFlexGen, j);
+  BlockCosts c = block_costs(b.m, j);
+  p.cpu_attention = false;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 81920.0);
+  // FlexGen's CPU attention casts K and V to fp32 (write 4 B) and the fp32
+  // bmm reads them (4 B): 81,920 + 8 x 40,960 = 409,600, five times the cache.
+  p.cpu_attention = true;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 409600.0);
+  // A 4.5-bit cache expanded to fp16 first: 13 x 40,960 = 532,480, then the
+  // fp32 cast and read: + 327,680 = 860,160; on the GPU the fp16 bmm reads
+  // 2 x 40,960: 614,400.
+  j.kv = parse_kv_format("int4");
+  j.weights = parse_weight_format("int4-g128");
+  p = b.plan(Schedule::kFlexGen, j);
+  c = block_costs(b.m, j);
+  p.dequant_to_fp16 = true;
+  p.cpu_attention = true;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 860160.0);
+  p.cpu_attention = false;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 614400.0);
+  // Weights: 12,582,912 GEMM weights x (13 + 2) B + 26,624 B of fp16 norms
+  // and biases = 188,770,304 B; fused kernels read the packed block,
+  // 6,711,296 B (BlockCostsByHand).
+  EXPECT_DOUBLE_EQ(gemm_weight_traffic_bytes(p, c), 188770304.0);
+  p.dequant_to_fp16 = false;
+  EXPECT_DOUBLE_EQ(gemm_weight_traffic_bytes(p, c), 6711296.0);
+  // Without the expansion a 4.5-bit cache is read at its packed size,
+  // 40,960 x 4.5 / 8 = 23,040 B.
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 23040.0);
+}
+
 }  // namespace
 }  // namespace paralab
