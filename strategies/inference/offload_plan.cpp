@@ -73,6 +73,7 @@ Json OffloadPlan::to_json() const {
           {"pinned_kv", pinned_kv},
           {"merged_copies", merged_copies},
           {"step_barrier", step_barrier},
+          {"sep_layer", sep_layer},
           {"prefetch_layers", prefetch_layers},
           {"io_threads", io_threads},
           {"chunks_per_layer", chunks_per_layer},

@@ -51,6 +51,7 @@ struct OffloadPlan {
   bool pinned_kv = true;        // host-held KV cache page-locked
   bool merged_copies = true;    // one copy per block (else one per tensor)
   bool step_barrier = false;    // wait for all tasks after each step
+  bool sep_layer = false;       // barrier steps per attention and per MLP (FlexGen's --sep-layer, default on)
   int prefetch_layers = 1;      // weight look-ahead; buffer slots = prefetch + 1
   int io_threads = 1;           // concurrent SSD readers
   int chunks_per_layer = 1;     // a block's SSD bytes are read as this many requests

@@ -42,6 +42,7 @@ OffloadPlan base_plan(Schedule s, const InferenceJob& job, int64_t gbs, int64_t 
       p.prefetch_layers = 1;
       p.merged_copies = false;
       p.step_barrier = true;
+      p.sep_layer = true;  // flex_opt.py: --sep-layer defaults to True
       p.io_threads = 4;
       // 4 copy threads x 1 Gi fp16 elements; on a what-if machine with a
       // pinned pool under 8 GiB, scaled to half the pool.
