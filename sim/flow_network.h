@@ -120,6 +120,24 @@ class FlowNetwork {
     std::vector<int> members;  // min-heap by (target, flow id)
   };
   const Route& route(int a, int b);
+  struct PathKey {
+    int a, b, pageable_node, disk_node;
+    bool disk_write;
+    bool operator==(const PathKey&) const = default;
+  };
+  struct PathKeyHash {
+    size_t operator()(const PathKey& k) const {
+      uint64_t h = (uint64_t(uint32_t(k.a)) << 32) | uint32_t(k.b);
+      h ^= (uint64_t(uint32_t(k.pageable_node)) * 0x9E3779B97F4A7C15ull) ^
+           (uint64_t(uint32_t(k.disk_node)) * 0xC2B2AE3D27D4EB4Full) ^ uint64_t(k.disk_write);
+      return size_t(h);
+    }
+  };
+  struct Path {
+    std::vector<int> res;
+    TimeNs route_latency_ns = 0, disk_latency_ns = 0;
+  };
+  const Path& flow_path(int a, int b, int pageable_node, int disk_node, bool disk_write);
   void begin_latency(TimeNs now, int f);
   void finish(TimeNs now, int f);
   // Class clocks.
@@ -156,6 +174,7 @@ class FlowNetwork {
   std::unordered_map<int, int> local_res_;  // vertex -> resource
   std::vector<std::string> extra_names_, extra_kinds_;  // resources after the links
   std::unordered_map<int64_t, Route> routes_;
+  std::unordered_map<PathKey, Path, PathKeyHash> paths_;
   std::vector<Flow> flows_;
   std::vector<int> free_;
   std::vector<int> by_solver_id_;

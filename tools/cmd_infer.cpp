@@ -31,6 +31,7 @@ struct InferOptions {
   std::vector<double> percent;
   std::vector<std::string> sets;  // cluster overrides (--set)
   int pin_weight = 1;
+  bool compress_weight = false;
 };
 
 void print_result(const InferenceResult& r, const PlanSearch* s) {
@@ -80,6 +81,13 @@ OffloadPlan flexgen_user_plan(const InferOptions& a, const InferenceJob& job, co
   // CPU-held cache on the CPU) whenever the cache is on the CPU.
   p.cpu_attention = p.kv_cpu > 0 && cpu_device(cl) >= 0;
   p.pinned_weights = a.pin_weight != 0;  // FlexGen's --pin-weight (default 1)
+  // FlexGen's --compress-weight: 4-bit weights (and a 4-bit cache) expanded
+  // to fp16 before every use, instead of read by fused kernels.
+  if (a.compress_weight) {
+    if (job.weights.bits_per_weight >= 16.0)
+      throw InputError("--compress-weight needs quantized weights (--weights int4-g128, int4-g64, ...), got fp16");
+    p.dequant_to_fp16 = true;
+  }
   return p;
 }
 
@@ -120,10 +128,12 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   job.batch = a.batch > 0 ? a.batch : 1;
   BlockCosts c = block_costs(m, job);
   Schedule s = parse_schedule(a.schedule);
-  const bool flexgen_flags = !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.pin_weight != 1;
+  const bool flexgen_flags =
+      !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.pin_weight != 1 || a.compress_weight;
   if (flexgen_flags && s != Schedule::kFlexGen)
     throw InputError(
-        "--percent, --gpu-batch-size, --num-gpu-batches and --pin-weight are FlexGen's flags: use them with --schedule flexgen");
+        "--percent, --gpu-batch-size, --num-gpu-batches, --pin-weight and --compress-weight are FlexGen's flags: use them "
+        "with --schedule flexgen");
   InferenceResult r;
   PlanSearch search;
   const bool searched = !flexgen_flags;
@@ -198,6 +208,8 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
   cmd->add_option("--pin-weight", a.pin_weight, "FlexGen: 1 pins host-held weights (default), 0 keeps them pageable")
       ->check(CLI::Range(0, 1));
+  cmd->add_flag("--compress-weight", a.compress_weight,
+                "FlexGen: expand quantized weights and cache to fp16 before each use (its --compress-weight path)");
   cmd->add_option("--profile", a.profile, "Hardware profile (paralab calibrate) applied to the cluster");
   cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")
       ->check(CLI::IsMember({"host", "cuda"}));

@@ -81,6 +81,7 @@ BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job) {
   c.kv_width = (s.kv_heads > 0 ? s.kv_heads : s.heads) * head_dim;
   c.matmul_params = double(first->matmul_params);
   c.qkv_params = double(s.hidden) * double(s.heads * head_dim + 2 * c.kv_width);
+  c.attention_out_params = double(s.heads * head_dim) * double(s.hidden);
   double other_params = double(first->params - first->matmul_params);
   c.weight_bytes = c.matmul_params * job.weights.bits_per_weight / 8.0 + 2.0 * other_params;
   // Llama: q k v o, gate up down, 2 norms = 9; OPT: 6 matrices with biases

@@ -62,6 +62,7 @@ struct BlockCosts {
   int64_t hidden = 0, ffn_hidden = 0, heads = 0, kv_width = 0;  // kv_width = kv_heads * head_dim
   double matmul_params = 0;      // GEMM weights of one block
   double qkv_params = 0;         // of which the Q, K, V projections
+  double attention_out_params = 0;  // and the attention output projection
   double weight_bytes = 0;       // one block in the job's format (+ fp16 norms/biases)
   bool gated_mlp = false;
   int weight_tensors = 0;        // separate tensors of one block (per-tensor copies)

@@ -73,10 +73,34 @@ Json OffloadPlan::to_json() const {
           {"pinned_kv", pinned_kv},
           {"merged_copies", merged_copies},
           {"step_barrier", step_barrier},
+          {"sep_layer", sep_layer},
           {"prefetch_layers", prefetch_layers},
           {"io_threads", io_threads},
           {"chunks_per_layer", chunks_per_layer},
-          {"relay_pinned_bytes", relay_pinned_bytes}};
+          {"relay_pinned_bytes", relay_pinned_bytes},
+          {"dequant_to_fp16", dequant_to_fp16}};
+}
+
+namespace {
+bool expands_weights(const OffloadPlan& p) { return p.dequant_to_fp16 && p.job.weights.bits_per_weight < 16.0; }
+bool expands_cache(const OffloadPlan& p) { return p.dequant_to_fp16 && p.job.kv.bits_per_element < 16.0; }
+}  // namespace
+
+double gemm_weight_traffic_bytes(const OffloadPlan& p, const BlockCosts& c, double fraction) {
+  if (!expands_weights(p)) return fraction * c.weight_bytes;
+  const double packed = c.matmul_params * p.job.weights.bits_per_weight / 8.0;
+  const double other = c.weight_bytes - packed;  // fp16 norms and biases
+  return fraction * (c.matmul_params * (kDecompressBytesPerElement + 2.0) + other);
+}
+
+double attention_traffic_bytes(const OffloadPlan& p, const BlockCosts& c, int64_t context) {
+  const double stored = c.kv_bytes(context, p.gpu_batch);
+  const double elements = 2.0 * double(c.kv_width) * double(context) * double(p.gpu_batch);
+  // An expanded cache is written as fp16 (13 bytes per element) and then
+  // read as fp16 by the GPU bmm or cast to fp32 for the CPU one.
+  const double in = expands_cache(p) ? elements * kDecompressBytesPerElement : stored;
+  if (p.cpu_attention) return in + 8.0 * elements;
+  return expands_cache(p) ? in + 2.0 * elements : stored;
 }
 
 TierBytes plan_memory(const OffloadPlan& p, const BlockCosts& c, const Cluster&) {
@@ -99,6 +123,10 @@ TierBytes plan_memory(const OffloadPlan& p, const BlockCosts& c, const Cluster&)
   const double buffers = p.schedule == Schedule::kFlexGen ? streamed : p.weight_slots() * streamed;
   t.gpu = p.w_gpu * c.all_block_bytes() + c.head_bytes + buffers + p.kv_gpu * kv_all +
           activation_working_bytes(p, c);
+  // The fp16 weights expanded for the layer being run (FlexGen runs
+  // attention and MLP as separate layers: the larger of the two).
+  if (expands_weights(p)) t.gpu += 2.0 * std::max(c.qkv_params + c.attention_out_params,
+                                                             c.matmul_params - c.qkv_params - c.attention_out_params);
   // A streamed KV cache needs a double buffer of one GPU batch's cache.
   if (p.kv_gpu < 1.0 && !p.cpu_attention) t.gpu += 2.0 * c.kv_bytes(int64_t(total_ctx), p.gpu_batch) * (1 - p.kv_gpu);
   t.gpu += p.hidden_on_gpu ? hidden_all : 2.0 * hidden_all / double(p.num_gpu_batches);

@@ -51,14 +51,40 @@ struct OffloadPlan {
   bool pinned_kv = true;        // host-held KV cache page-locked
   bool merged_copies = true;    // one copy per block (else one per tensor)
   bool step_barrier = false;    // wait for all tasks after each step
+  bool sep_layer = false;       // barrier steps per attention and per MLP (FlexGen's --sep-layer, default on)
   int prefetch_layers = 1;      // weight look-ahead; buffer slots = prefetch + 1
   int io_threads = 1;           // concurrent SSD readers
   int chunks_per_layer = 1;     // a block's SSD bytes are read as this many requests
   double relay_pinned_bytes = 0;  // pinned relay buffers (FlexGen: 4 x 2 GiB)
+  // Quantized weights and KV cache are expanded to fp16 tensors before each
+  // use (FlexGen's --compress-weight / --compress-cache path) instead of
+  // being read by fused kernels at their packed size.
+  bool dequant_to_fp16 = false;
 
   int weight_slots() const { return prefetch_layers + 1; }
   Json to_json() const;
 };
+
+// Memory traffic of a block's kernels, as the plan's runtime moves it.
+// Fused kernels read quantized weights and caches at their packed size.
+// With dequant_to_fp16 (FlexGen's group-wise 4-bit --compress-weight /
+// --compress-cache) every use first materializes fp16 tensors
+// (compression.py, TorchCompressedDevice.decompress, called from mha /
+// mha_gen / mlp for every GPU batch): the high and low nibbles go through
+// uint8 temporaries into fp16 (0.5 + 0.5 + 0.5 + 1 bytes per element,
+// twice), then div_ by the scale and add_ the minimum in place (2 + 2 twice):
+// 13 bytes per element, after which the fp16 GEMM or bmm reads 2 more.
+// Attention over a CPU-held cache (FlexGen's --cpu-cache-compute, the only
+// CPU attention here; pytorch_backend.py mha_gen) casts K and V to fp32
+// first (k.float(), v.float(): write 4 bytes per element) and the fp32 bmm
+// reads them again (4 bytes).
+constexpr double kDecompressBytesPerElement = 13.0;
+// GPU memory bytes the GEMMs of one block move for one GPU batch (weights;
+// `fraction` of the block's matrices).
+double gemm_weight_traffic_bytes(const OffloadPlan& p, const BlockCosts& c, double fraction = 1.0);
+// Bytes one decode attention over `context` positions of one GPU batch
+// moves, on the GPU or (cpu_attention) on the CPU.
+double attention_traffic_bytes(const OffloadPlan& p, const BlockCosts& c, int64_t context);
 
 // Peak bytes a plan needs in each tier (analytic; the lowering allocates
 // exactly these at the start of the run).

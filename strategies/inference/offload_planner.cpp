@@ -42,6 +42,7 @@ OffloadPlan base_plan(Schedule s, const InferenceJob& job, int64_t gbs, int64_t 
       p.prefetch_layers = 1;
       p.merged_copies = false;
       p.step_barrier = true;
+      p.sep_layer = true;  // flex_opt.py: --sep-layer defaults to True
       p.io_threads = 4;
       // 4 copy threads x 1 Gi fp16 elements; on a what-if machine with a
       // pinned pool under 8 GiB, scaled to half the pool.
@@ -119,7 +120,7 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
   const double pageable = std::min(pcie, cl.host_memory(0).pageable_copy_bytes_per_s);
   const DiskSpec* disk = cl.disk(0);
   const double disk_bw = disk ? disk->read_bytes_per_s : 1.0;
-  const double wb = c.weight_bytes, nb = double(p.num_gpu_batches);
+  const double wb = c.weight_bytes, gw = gemm_weight_traffic_bytes(p, c), nb = double(p.num_gpu_batches);
   const int64_t s = p.job.prompt_len, n = p.job.gen_len, mean_ctx = s + n / 2;
   auto secs = [&](int dev, ComputeKind k, double f, double b) {
     const DType dt = cl.device(dev).spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
@@ -135,13 +136,11 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
       return nb * (g * secs(gpu, ComputeKind::kGemm, f, b) + (1 - g) * secs(cpu, ComputeKind::kGemm, f, b));
     }
     if (prefill)
-      comp = nb * secs(gpu, ComputeKind::kGemm, c.prefill_flops(s, p.gpu_batch), wb);
+      comp = nb * secs(gpu, ComputeKind::kGemm, c.prefill_flops(s, p.gpu_batch), gw);
     else
-      comp = nb * (secs(gpu, ComputeKind::kGemm, c.decode_gemm_flops(p.gpu_batch), wb) +
-                   (p.cpu_attention ? secs(cpu, ComputeKind::kAttention, c.decode_attention_flops(mean_ctx, p.gpu_batch),
-                                           c.kv_bytes(mean_ctx, p.gpu_batch))
-                                    : secs(gpu, ComputeKind::kAttention, c.decode_attention_flops(mean_ctx, p.gpu_batch),
-                                           c.kv_bytes(mean_ctx, p.gpu_batch))));
+      comp = nb * (secs(gpu, ComputeKind::kGemm, c.decode_gemm_flops(p.gpu_batch), gw) +
+                   secs(p.cpu_attention ? cpu : gpu, ComputeKind::kAttention,
+                        c.decode_attention_flops(mean_ctx, p.gpu_batch), attention_traffic_bytes(p, c, mean_ctx)));
     const double kv_rate = p.pinned_kv ? pcie : pageable, w_rate = p.pinned_weights ? pcie : pageable;
     double kv_in = (prefill || p.cpu_attention) ? 0 : nb * (1 - p.kv_gpu) * c.kv_bytes(mean_ctx, p.gpu_batch);
     double h2d = p.w_cpu * wb / w_rate + p.w_disk * wb / pcie + kv_in / kv_rate;

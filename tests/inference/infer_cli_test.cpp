@@ -42,6 +42,26 @@ TEST(InferCli, BatchThatDisagreesWithFlexGenFlagsIsUsageError) {
       << r.err;
 }
 
+TEST(InferCli, CompressWeightExpandsQuantizedWeightsAndNeedsThem) {
+  // fp16 weights have nothing to expand: a usage error naming the flag.
+  const std::string flags = " --schedule flexgen --percent 0 100 100 0 100 0 --gpu-batch-size 1 --num-gpu-batches 1";
+  auto r = run_paralab("plan infer" + kBox + flags + " --compress-weight" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--compress-weight needs quantized weights"), std::string::npos) << r.err;
+  // With INT4 weights the plan records the expansion and the run is slower
+  // than with fused kernels (every block's GEMMs read 15 B per weight
+  // instead of 0.53: OffloadSim.KernelTrafficFollowsTheRuntimesDataPath).
+  auto fused = run_paralab("plan infer" + kBox + flags + " --weights int4-g128 --json" + db());
+  auto expanded = run_paralab("plan infer" + kBox + flags + " --weights int4-g128 --compress-weight --json" + db());
+  ASSERT_EQ(fused.exit_code, 0) << fused.err;
+  ASSERT_EQ(expanded.exit_code, 0) << expanded.err;
+  auto jf = nlohmann::json::parse(fused.out), je = nlohmann::json::parse(expanded.out);
+  EXPECT_FALSE(jf["plan"]["dequant_to_fp16"].get<bool>());
+  EXPECT_TRUE(je["plan"]["dequant_to_fp16"].get<bool>());
+  EXPECT_GT(je["prefill_seconds"].get<double>() + je["decode_seconds"].get<double>(),
+            jf["prefill_seconds"].get<double>() + jf["decode_seconds"].get<double>());
+}
+
 TEST(InferCli, UnknownScheduleAndFormatNameTheValidOnes) {
   auto r = run_paralab("plan infer" + kBox + " --schedule vllm" + db());
   EXPECT_EQ(r.exit_code, 2);

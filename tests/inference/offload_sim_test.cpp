@@ -15,6 +15,7 @@
 #include "core/catalog.h"
 #include "core/error.h"
 #include "strategies/inference/inference_sim.h"
+#include "strategies/inference/offload_lowering.h"
 #include "strategies/inference/offload_planner.h"
 
 namespace paralab {
@@ -209,6 +210,75 @@ TEST(OffloadSim, FormatsAndNames) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("model 'bert-large' has no decoder blocks"), std::string::npos) << e.what();
   }
+}
+
+TEST(OffloadSim, KernelTrafficFollowsTheRuntimesDataPath) {
+  // tiny-opt, GPU batch 2, 10 cached positions: 2 (K, V) x 1024 x 10 x 2 =
+  // 40,960 cache elements, 81,920 B in fp16.
+  Box b;
+  InferenceJob j = b.job(4, 3, 2);
+  OffloadPlan p = b.plan(Schedule::kFlexGen, j);
+  BlockCosts c = block_costs(b.m, j);
+  p.cpu_attention = false;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 81920.0);
+  // FlexGen's CPU attention casts K and V to fp32 (write 4 B) and the fp32
+  // bmm reads them (4 B): 81,920 + 8 x 40,960 = 409,600, five times the cache.
+  p.cpu_attention = true;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 409600.0);
+  // A 4.5-bit cache expanded to fp16 first: 13 x 40,960 = 532,480, then the
+  // fp32 cast and read: + 327,680 = 860,160; on the GPU the fp16 bmm reads
+  // 2 x 40,960: 614,400.
+  j.kv = parse_kv_format("int4");
+  j.weights = parse_weight_format("int4-g128");
+  p = b.plan(Schedule::kFlexGen, j);
+  c = block_costs(b.m, j);
+  p.dequant_to_fp16 = true;
+  p.cpu_attention = true;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 860160.0);
+  p.cpu_attention = false;
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 614400.0);
+  // Weights: 12,582,912 GEMM weights x (13 + 2) B + 26,624 B of fp16 norms
+  // and biases = 188,770,304 B; fused kernels read the packed block,
+  // 6,711,296 B (BlockCostsByHand).
+  EXPECT_DOUBLE_EQ(gemm_weight_traffic_bytes(p, c), 188770304.0);
+  p.dequant_to_fp16 = false;
+  EXPECT_DOUBLE_EQ(gemm_weight_traffic_bytes(p, c), 6711296.0);
+  // Without the expansion a 4.5-bit cache is read at its packed size,
+  // 40,960 x 4.5 / 8 = 23,040 B.
+  EXPECT_DOUBLE_EQ(attention_traffic_bytes(p, c, 10), 23040.0);
+}
+
+TEST(OffloadSim, FlexGenSepLayerSyncsAfterAttentionAndAfterMlp) {
+  // FlexGen's loop runs attention and MLP as separate layers (--sep-layer,
+  // on by default): 3 tokens x 2 blocks x 2 parts x 2 GPU batches = 24
+  // steps, each ended by a sync, plus the prologue's and the tail's: 26
+  // (12 + 2 = 14 with whole blocks). Its per-tensor copies follow the
+  // parts: OPT attention = w_q b_q w_k b_k w_v b_v w_out b_out w_ln b_ln
+  // (10 tensors) holding 4h^2 of the 12h^2 GEMM weights, a third of the
+  // block: 25,192,448 / 3 / 10 = 839,748.27 B per copy.
+  Box b;
+  InferenceJob j = b.job(4, 3, 4);
+  BlockCosts c = block_costs(b.m, j);
+  OffloadPlan p = schedule_plan(Schedule::kFlexGen, j, 2, 2, c, b.cl);
+  p.w_gpu = 0, p.w_cpu = 1, p.w_disk = 0, p.kv_gpu = 1, p.kv_cpu = 0, p.kv_disk = 0, p.cpu_attention = false;
+  ASSERT_TRUE(p.sep_layer);
+  auto syncs = [&](const TaskGraph& g) {
+    int n = 0;
+    for (const Op& o : g.ops()) n += o.type == OpType::kFree && o.stream == 31;
+    return n;
+  };
+  TaskGraph g = lower_offload_plan(p, c, b.cl);
+  EXPECT_EQ(syncs(g), 26);
+  int copies = 0;
+  for (const Op& o : g.ops())
+    if (o.type == OpType::kTransfer && o.label >= 0 && g.label(o.label) == "L0 load weight") {
+      if (copies++ < 10) {
+        EXPECT_NEAR(o.bytes, 25192448.0 / 30.0, 1e-6);
+      }
+    }
+  EXPECT_EQ(copies, 3 * 16);  // every token loads block 0: 10 + 6 copies
+  p.sep_layer = false;
+  EXPECT_EQ(syncs(lower_offload_plan(p, c, b.cl)), 14);
 }
 
 }  // namespace
