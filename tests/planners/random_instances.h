@@ -14,6 +14,21 @@
 
 namespace paralab::planner::testing {
 
+// GPipe or 1F1B in-flight counts and per-stage caps, tight ones among them:
+// from a fraction of one stage's fair share up to everything.
+inline void add_memory(std::mt19937_64& rng, PlanInstance& in) {
+  std::uniform_real_distribution<double> u01(0, 1);
+  int n = in.num_layers(), S = in.num_stages;
+  bool gpipe = u01(rng) < 0.5;
+  double total = 0;
+  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
+  for (int i = 0; i < S; ++i) {
+    in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
+    double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;
+    in.capacity_bytes.push_back(frac * total / S);
+  }
+}
+
 inline PlanInstance random_instance(std::mt19937_64& rng, bool dag) {
   std::uniform_int_distribution<int> nl(2, 6), kd(1, 3), cd(1, 8);
   std::uniform_real_distribution<double> t(0.1, 10.0), mem(1.0, 10.0), u01(0, 1);
@@ -51,15 +66,7 @@ inline PlanInstance random_instance(std::mt19937_64& rng, bool dag) {
       int v = std::uniform_int_distribution<int>(u + 2, n - 1)(rng);
       edge(u, v);
     }
-  bool gpipe = u01(rng) < 0.5;
-  double total = 0;
-  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
-  for (int i = 0; i < S; ++i) {
-    in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
-    // Tight caps among them: from a fraction of one stage's fair share up to everything.
-    double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;
-    in.capacity_bytes.push_back(frac * total / S);
-  }
+  add_memory(rng, in);
   return in;
 }
 
@@ -103,14 +110,7 @@ inline PlanInstance random_repeated_instance(std::mt19937_64& rng) {
     e.cross_stage = u == 0 ? x01 : u + 2 == n ? x12 : x11;
     in.edges.push_back(e);
   }
-  bool gpipe = u01(rng) < 0.5;
-  double total = 0;
-  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
-  for (int i = 0; i < S; ++i) {
-    in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
-    double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;
-    in.capacity_bytes.push_back(frac * total / S);
-  }
+  add_memory(rng, in);
   return in;
 }
 
