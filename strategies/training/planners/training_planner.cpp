@@ -289,7 +289,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     }
     r.pairs_solved++;
     if (sol[i].status == "error" && first_error.empty()) first_error = sol[i].message;
-    if (sol[i].objective_seconds <= best * (1 + o.candidate_margin)) cand.push_back(i);
+    if (sol[i].objective_seconds < kInf && sol[i].objective_seconds <= best * (1 + o.candidate_margin)) cand.push_back(i);
   }
   std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) {
     if (sol[a].objective_seconds != sol[b].objective_seconds) return sol[a].objective_seconds < sol[b].objective_seconds;
