@@ -128,6 +128,20 @@ TEST(Planners, InfeasibleJobNamesTheLeastMemory) {
   EXPECT_NE(r.message.find("GiB per device"), std::string::npos) << r.message;
 }
 
+// Pairs whose memory bound passes but whose DP finds no plan: no candidate
+// (an infeasible pair once slipped through as inf <= inf and crashed the
+// confirmation). Llama-7B in FP32 on 16 x 12 GB cannot fit (README).
+TEST(Planners, PairsWithoutAPlanAreNoCandidates) {
+  ModelGraph m = load_model("llama-7b");
+  Cluster c = load_cluster("commodity-4x4");
+  PlannerJob job;
+  job.global_batch = 32;
+  job.seq_len = 2048;
+  PlannerResult r = plan_training(m, c, job, {});
+  EXPECT_EQ(r.status, "infeasible") << r.message;
+  EXPECT_TRUE(r.confirmed.empty());
+}
+
 TEST(Planners, DpSolverOnADagNamesMilp) {
   ModelGraph m = load_model("t5-large");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
