@@ -357,6 +357,17 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   r.plan = chosen.plan;
   r.solver_status = chosen.solve.status;
   r.gap = chosen.solve.gap;
+  // A pair stopped by the time limit with a bound below the best objective
+  // might hold a better plan: the search as a whole is then time-limited,
+  // with the gap to the least bound (the chosen pair's own status would
+  // hide it).
+  double least_bound = best;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (sol[i].status == "time_limit") least_bound = std::min(least_bound, sol[i].bound_seconds);
+  if (least_bound < best * (1 - 1e-9)) {
+    r.solver_status = "time_limit";
+    r.gap = (best - least_bound) / best;
+  }
   r.predicted_iteration_seconds = chosen.solve.objective_seconds;
   r.simulated_iteration_seconds = chosen.simulated_iteration_seconds;
   r.samples_per_second = r.simulated_iteration_seconds > 0 ? double(job.global_batch) / r.simulated_iteration_seconds : 0;

@@ -80,7 +80,10 @@ struct PlannerResult {
   std::string status = "infeasible";  // ok | infeasible | error
   std::string message;
   std::string planner, solver;
-  std::string solver_status;  // of the chosen candidate
+  // Of the chosen candidate, except "time_limit" (with the gap of the best
+  // objective to the least bound) when any pair stopped at the time limit
+  // with a bound below the best objective found.
+  std::string solver_status;
   std::string confirm_collectives;  // flow | analytic: the confirming simulations' mode
   double gap = 0;
   TrainingPlan plan;
