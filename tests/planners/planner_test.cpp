@@ -6,6 +6,7 @@
 #include "strategies/training/planners/training_planner.h"
 #include "strategies/training/planners/uniap_cost_model.h"
 #include "strategies/training/training_sim.h"
+#include "tests/planners/random_instances.h"
 
 namespace paralab::planner {
 namespace {
@@ -132,12 +133,7 @@ TEST(Planners, InfeasibleJobNamesTheLeastMemory) {
 // (an infeasible pair once slipped through as inf <= inf and crashed the
 // confirmation). Llama-7B in FP32 on 16 x 12 GB cannot fit (README).
 TEST(Planners, PairsWithoutAPlanAreNoCandidates) {
-  ModelGraph m = load_model("llama-7b");
-  Cluster c = load_cluster("commodity-4x4");
-  PlannerJob job;
-  job.global_batch = 32;
-  job.seq_len = 2048;
-  PlannerResult r = plan_training(m, c, job, {});
+  PlannerResult r = plan_training(load_model("llama-7b"), load_cluster("commodity-4x4"), testing::batch_job(32, 2048), {});
   EXPECT_EQ(r.status, "infeasible") << r.message;
   EXPECT_TRUE(r.confirmed.empty());
 }

@@ -11,8 +11,17 @@
 #include "strategies/training/planners/dp_solver.h"
 #include "strategies/training/planners/milp_solver.h"
 #include "strategies/training/planners/plan_instance.h"
+#include "strategies/training/planners/uniap_cost_model.h"
 
 namespace paralab::planner::testing {
+
+// A planner job of `batch` samples of `seq` tokens (names left empty).
+inline PlannerJob batch_job(int64_t batch, int64_t seq) {
+  PlannerJob job;
+  job.global_batch = batch;
+  job.seq_len = seq;
+  return job;
+}
 
 // GPipe or 1F1B in-flight counts and per-stage caps, tight ones among them:
 // from a fraction of one stage's fair share up to everything.

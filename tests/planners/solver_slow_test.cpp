@@ -30,9 +30,7 @@ TEST(PlannerSolversSlow, FiftyRandomDagsAgree) {
 TEST(PlannerSolversSlow, ATimeLimitedPairMakesTheSearchTimeLimited) {
   ModelGraph m = load_model("bert-huge");
   Cluster c = load_cluster("commodity-4x4", 1);
-  PlannerJob job;
-  job.global_batch = 16;
-  job.seq_len = 512;
+  PlannerJob job = testing::batch_job(16, 512);
   PlannerOptions o;
   o.solver = "milp";
   o.milp_time_limit_seconds = 0.5;
