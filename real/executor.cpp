@@ -120,10 +120,13 @@ RunRecord merge_rank_results(const std::vector<RankResult>& ranks, const TaskGra
   double makespan = 0;
   std::map<int, std::vector<std::pair<double, double>>> compute_iv;
   std::vector<std::string> notes;
+  // The run's status: the first failing rank's, except that a rank's own
+  // failure (oom, ...) outranks a plain "error" of a rank that only lost its
+  // peers (left no result, timed out); its message leads.
   for (const auto& r : ranks) {
-    if (r.status != "ok" && rec.status == "ok") {
+    if (r.status != "ok" && (rec.status == "ok" || (rec.status == "error" && r.status != "error"))) {
+      rec.message = rec.status == "ok" ? r.message : r.message + "; " + rec.message;
       rec.status = r.status;
-      rec.message = r.message;
     } else if (r.status != "ok" && r.message != rec.message) {
       rec.message += "; " + r.message;
     }

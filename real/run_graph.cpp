@@ -27,6 +27,11 @@ RunRecord run_graph(const TaskGraph& g, const Cluster& c, const RunGraphOptions&
                        " --warmup " + std::to_string(o.exec.warmup_runs) + " --repetitions " +
                        std::to_string(o.exec.repetitions) + " --collective-timeout " +
                        std::to_string(o.exec.collective_timeout_seconds);
+    for (const std::string& set : o.cluster_sets) {  // single-quoted for the shell
+      std::string q;
+      for (char ch : set) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+      args += " --set '" + q + "'";
+    }
     if (!o.exec.scratch_dir.empty()) args += " --scratch-dir " + o.exec.scratch_dir;
     if (o.exec.fail_rank >= 0) args += " --fail-rank " + std::to_string(o.exec.fail_rank);
     double limit = 4 * o.exec.collective_timeout_seconds + 120;

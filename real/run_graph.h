@@ -24,6 +24,7 @@ struct RunGraphOptions {
   std::string backend = "host";
   int ranks = 1;
   std::string cluster_arg;     // how a rank process finds the cluster (catalog name or path)
+  std::vector<std::string> cluster_sets;  // its --set overrides (a capped device memory must reach every rank)
   std::string paralab_binary;  // for ranks > 1
   std::string work_dir;        // for the graph file and rank results ("" = results/)
   ExecOptions exec;

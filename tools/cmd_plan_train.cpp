@@ -84,10 +84,18 @@ void register_plan_train(CLI::App& app) {
   t->add_option("--precision", precision, "fp32 | bf16 | fp16");
   t->add_option("--confirm", opt.confirm, "Candidates confirmed by the simulator")->check(CLI::NonNegativeNumber);
   t->add_option("--threads", opt.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  static std::string confirm_collectives = "flow";
+  t->add_option("--confirm-collectives", confirm_collectives,
+                "Collectives in the confirming simulations: flow (contention) | analytic");
   t->add_option("-o,--output", out, "Write the plan here");
   t->callback([&o] {
     if (!parse_schedule(schedule, &job.schedule) || job.schedule == PipelineSchedule::kInterleaved)
       throw InputError(fmt::format("--schedule: unknown '{}'; valid values are: gpipe, 1f1b", schedule));
+    if (confirm_collectives != "flow" && confirm_collectives != "analytic")
+      throw InputError(fmt::format("--confirm-collectives: unknown '{}'; valid values are: flow, analytic",
+                                   confirm_collectives));
+    opt.confirm_collectives =
+        confirm_collectives == "flow" ? sim::CollectiveMode::kFlow : sim::CollectiveMode::kAnalytic;
     if (!parse_precision(precision, &job.precision))
       throw InputError(fmt::format("--precision: unknown '{}'; valid values are: {}", precision,
                                    fmt::join(precision_names(), ", ")));

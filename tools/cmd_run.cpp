@@ -82,6 +82,7 @@ void register_run(CLI::App& app) {
     ro.backend = backend;
     ro.ranks = ranks;
     ro.cluster_arg = cluster_arg;
+    ro.cluster_sets = sets;
     ro.paralab_binary = self_binary();
     ro.exec.collective_timeout_seconds = timeout;
     ro.exec.warmup_runs = warmup;

@@ -11,8 +11,32 @@
 #include "strategies/training/planners/dp_solver.h"
 #include "strategies/training/planners/milp_solver.h"
 #include "strategies/training/planners/plan_instance.h"
+#include "strategies/training/planners/uniap_cost_model.h"
 
 namespace paralab::planner::testing {
+
+// A planner job of `batch` samples of `seq` tokens (names left empty).
+inline PlannerJob batch_job(int64_t batch, int64_t seq) {
+  PlannerJob job;
+  job.global_batch = batch;
+  job.seq_len = seq;
+  return job;
+}
+
+// GPipe or 1F1B in-flight counts and per-stage caps, tight ones among them:
+// from a fraction of one stage's fair share up to everything.
+inline void add_memory(std::mt19937_64& rng, PlanInstance& in) {
+  std::uniform_real_distribution<double> u01(0, 1);
+  int n = in.num_layers(), S = in.num_stages;
+  bool gpipe = u01(rng) < 0.5;
+  double total = 0;
+  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
+  for (int i = 0; i < S; ++i) {
+    in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
+    double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;
+    in.capacity_bytes.push_back(frac * total / S);
+  }
+}
 
 inline PlanInstance random_instance(std::mt19937_64& rng, bool dag) {
   std::uniform_int_distribution<int> nl(2, 6), kd(1, 3), cd(1, 8);
@@ -51,15 +75,51 @@ inline PlanInstance random_instance(std::mt19937_64& rng, bool dag) {
       int v = std::uniform_int_distribution<int>(u + 2, n - 1)(rng);
       edge(u, v);
     }
-  bool gpipe = u01(rng) < 0.5;
-  double total = 0;
-  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
-  for (int i = 0; i < S; ++i) {
-    in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
-    // Tight caps among them: from a fraction of one stage's fair share up to everything.
-    double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;
-    in.capacity_bytes.push_back(frac * total / S);
+  add_memory(rng, in);
+  return in;
+}
+
+// A Transformer-shaped random chain: a first layer, 2-5 identical middle
+// layers whose edges share one pair of cost matrices (CostMatrix ids, as
+// the cost model builds them), and a last layer; so the DP's walks from
+// different starts are shared (forks) as on a real model.
+inline PlanInstance random_repeated_instance(std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> kd(1, 3), cd(1, 8), md(2, 5);
+  std::uniform_real_distribution<double> t(0.1, 10.0), mem(1.0, 10.0), u01(0, 1);
+  int mid = md(rng), n = mid + 2;
+  int S = std::uniform_int_distribution<int>(1, std::min(n, 3))(rng);
+  PlanInstance in;
+  in.num_stages = S;
+  in.micro_batches = cd(rng);
+  int kinds[3] = {kd(rng), kd(rng), kd(rng)};  // first, middle, last
+  auto costs = [&](int K) {
+    std::vector<std::vector<double>> v(3);
+    for (int k = 0; k < K; ++k) v[0].push_back(t(rng)), v[1].push_back(mem(rng)), v[2].push_back(mem(rng) / 4);
+    return v;
+  };
+  auto matrix = [&](int Ku, int Kv, bool same) {
+    std::vector<double> x;
+    for (int q = 0; q < Ku * Kv; ++q) x.push_back(same ? (u01(rng) < 0.3 ? 0.0 : t(rng) / 4) : t(rng) / 3);
+    return CostMatrix(x);
+  };
+  std::vector<std::vector<double>> c0 = costs(kinds[0]), c1 = costs(kinds[1]), c2 = costs(kinds[2]);
+  for (int u = 0; u < n; ++u) {
+    const auto& c = u == 0 ? c0 : u + 1 == n ? c2 : c1;
+    in.time_seconds.push_back(c[0]);
+    in.state_bytes.push_back(c[1]);
+    in.act_bytes.push_back(c[2]);
   }
+  CostMatrix r01 = matrix(kinds[0], kinds[1], true), x01 = matrix(kinds[0], kinds[1], false);
+  CostMatrix r11 = matrix(kinds[1], kinds[1], true), x11 = matrix(kinds[1], kinds[1], false);
+  CostMatrix r12 = matrix(kinds[1], kinds[2], true), x12 = matrix(kinds[1], kinds[2], false);
+  for (int u = 0; u + 1 < n; ++u) {
+    EdgeCosts e;
+    e.u = u, e.v = u + 1;
+    e.same_stage = u == 0 ? r01 : u + 2 == n ? r12 : r11;
+    e.cross_stage = u == 0 ? x01 : u + 2 == n ? x12 : x11;
+    in.edges.push_back(e);
+  }
+  add_memory(rng, in);
   return in;
 }
 
@@ -72,12 +132,27 @@ inline void expect_same(double want, double got, const std::string& what) {
 }
 
 
-// `count` random chains: DP, MILP and brute force agree to 1e-9 relative.
+// The DP told an upper bound U: the optimum when U >= it, "cutoff" below;
+// the objective lower bound never exceeds the optimum.
+inline void check_bounds(const PlanInstance& in, double optimum, const std::string& what) {
+  EXPECT_LE(objective_lower_bound(in), optimum) << what;
+  DpOptions at;
+  at.upper_bound_seconds = optimum;
+  SolveResult r = solve_dp(in, at);
+  EXPECT_EQ(r.status, "optimal") << what << " U = optimum";
+  expect_same(optimum, r.objective_seconds, what + " U = optimum");
+  DpOptions below;
+  below.upper_bound_seconds = optimum * (1 - 1e-6);
+  EXPECT_EQ(solve_dp(in, below).status, "cutoff") << what << " U below the optimum";
+}
+
+// `count` random chains: DP, MILP and brute force agree to 1e-9 relative
+// (every other chain Transformer-shaped, with shared matrices).
 inline void check_random_chains(uint64_t seed, int count, int min_infeasible, int min_multi_stage) {
   std::mt19937_64 rng(seed);
   int infeasible = 0, multi_stage = 0;
   for (int trial = 0; trial < count; ++trial) {
-    PlanInstance in = random_instance(rng, false);
+    PlanInstance in = trial % 2 ? random_repeated_instance(rng) : random_instance(rng, false);
     ASSERT_TRUE(in.is_chain());
     BruteForceResult bf = brute_force(in);
     SolveResult dp = solve_dp(in), milp = solve_milp(in);
@@ -93,6 +168,7 @@ inline void check_random_chains(uint64_t seed, int count, int min_infeasible, in
     ASSERT_EQ(milp.status, "optimal") << what << " " << milp.message;
     expect_same(bf.objective_seconds, dp.objective_seconds, what + " dp");
     expect_same(bf.objective_seconds, milp.objective_seconds, what + " milp");
+    check_bounds(in, bf.objective_seconds, what);
   }
   // The generator must exercise both tight caps and pipelines.
   EXPECT_GE(infeasible, min_infeasible);

@@ -84,6 +84,50 @@ TEST(PlannerSolvers, InFlightPerStageDecidesTheSplit) {
   }
 }
 
+// The memory-aware bound, by hand: two layers, one stage, c = 1, strategies
+// fast (A = 1, 10 bytes) and lean (A = 3, 4 bytes), capacity 14. Compute
+// alone bounds 1 + 1 = 2. With memory: sum bytes <= 14, and the dual
+// 2 min(1 + 10 L, 3 + 4 L) - 14 L peaks where 1 + 10 L = 3 + 4 L, L = 1/3:
+// 2 (13/3) - 14/3 = 4, the optimum found in HandDerivedMemoryCap (one fast
+// layer and one lean, no switching cost here): 1 + 3 = 4.
+TEST(PlannerSolvers, MemoryAwareLowerBoundByHand) {
+  PlanInstance in = uniform(2, 1, 2, 1);
+  in.time_seconds = {{1, 3}, {1, 3}};
+  in.state_bytes = {{10, 4}, {10, 4}};
+  in.capacity_bytes = {1e30};
+  EXPECT_NEAR(objective_lower_bound(in), 2.0, 1e-8);
+  in.capacity_bytes = {14};
+  EXPECT_NEAR(objective_lower_bound(in), 4.0, 1e-8);
+  // Capacity 7 < the least bytes 8: no plan can fit.
+  in.capacity_bytes = {7};
+  EXPECT_EQ(objective_lower_bound(in), kInf);
+}
+
+// A Transformer-like chain of 12 identical layers whose edges share one
+// matrix pair, on 3 stages: the DP's shared walks (forks) give the optimum
+// brute force finds. Two strategies: A = 1 (8 bytes) and A = 2 (3 bytes),
+// switching within a stage costs 0.25, crossing 0.1; c = 6; 40 bytes per
+// stage. By hand: 4 layers per stage is the balanced split; a stage of 4
+// fast layers needs 32 bytes (fits), so every stage is 4 fast layers:
+// p = 4, o = 0.1: 3 x 4 + 2 x 0.1 + 5 x 4 = 32.2.
+TEST(PlannerSolvers, IdenticalLayersShareWalks) {
+  PlanInstance in = uniform(12, 3, 2, 6);
+  in.time_seconds.assign(12, {1, 2});
+  in.state_bytes.assign(12, {8, 3});
+  CostMatrix same({0, 0.25, 0.25, 0}), cross({0.1, 0.1, 0.1, 0.1});
+  for (auto& e : in.edges) e.same_stage = same, e.cross_stage = cross;
+  in.capacity_bytes.assign(3, 40);
+  SolveResult r = solve_dp(in);
+  ASSERT_EQ(r.status, "optimal") << r.message;
+  EXPECT_NEAR(r.objective_seconds, 32.2, 1e-12);
+  EXPECT_EQ(r.assignment.stage, (std::vector<int>{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}));
+  // 30 bytes per stage: four fast layers (32) no longer fit, so stages mix
+  // strategies and pay switches; brute force (2^12 x 55 assignments) is the
+  // reference.
+  in.capacity_bytes.assign(3, 30);
+  EXPECT_NEAR(solve_dp(in).objective_seconds, brute_force(in).objective_seconds, 1e-12);
+}
+
 TEST(PlannerSolvers, RandomChainsAgreeQuick) { testing::check_random_chains(11, 25, 1, 5); }
 TEST(PlannerSolvers, RandomDagsAgreeQuick) { testing::check_random_dags(12, 8); }
 

@@ -30,6 +30,22 @@ TEST(MergeRankResults, UtilizationIsTheUnionOfComputeAndCollectiveIntervals) {
   EXPECT_FALSE(rec.metrics.contains("nvml_utilization"));
 }
 
+// Rank 1 runs out of memory and aborts; rank 0, waiting on it, leaves no
+// result ("error"). The run is the oom, named first, whatever the rank order.
+TEST(MergeRankResults, ARanksOomOutranksItsPeersLostResult) {
+  TaskGraph g;
+  g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);
+  RankResult lost, oom;
+  lost.rank = 0, lost.status = "error", lost.message = "rank 0 left no result (mpirun exit 4)";
+  oom.rank = 1, oom.status = "oom", oom.message = "op 1 (model states): oom: alloc of 8 bytes on device of device1";
+  RunRecord rec = merge_rank_results({lost, oom}, g, load_cluster("localhost-cpu"), "real-host");
+  EXPECT_EQ(rec.status, "oom");
+  EXPECT_EQ(rec.message, oom.message + "; " + lost.message);
+  RunRecord rev = merge_rank_results({oom, lost}, g, load_cluster("localhost-cpu"), "real-host");
+  EXPECT_EQ(rev.status, "oom");
+  EXPECT_EQ(rev.message, oom.message + "; " + lost.message);
+}
+
 TEST(MergeRankResults, NvmlFiguresSurviveTheRankJsonAndReachTheRecord) {
   TaskGraph g;
   int a = g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);

@@ -178,9 +178,9 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
       coefs.push_back(-1.0);
     };
     if (Ur > 0)
-      for (int i = 0; i < S; ++i) linked(e.same_stage, Ur, w[i], p_cols[i], p_coef[i]);
+      for (int i = 0; i < S; ++i) linked(e.same_stage.values(), Ur, w[i], p_cols[i], p_coef[i]);
     if (Ux > 0)
-      for (int j = 0; j + 1 < S; ++j) linked(e.cross_stage, Ux, z[j], o_cols[j], o_coef[j]);
+      for (int j = 0; j + 1 < S; ++j) linked(e.cross_stage.values(), Ux, z[j], o_cols[j], o_coef[j]);
   }
   // Epigraph rows.
   for (int i = 0; i < S; ++i) {

@@ -18,11 +18,16 @@
 //  2. per stage i: sum_{u in i} state_bytes_u[k] + in_flight[i] *
 //     act_bytes_u[k] <= capacity_bytes[i].
 // Invariants: edges have u < v; matrices are K_u x K_v, row-major; costs >= 0.
-// Thread-safety: plain values; the functions are pure.
+// Thread-safety: plain values; the functions are pure. CostMatrix copies
+// share storage (a shared_ptr: the edges between identical layers of one
+// model carry the same matrix, and the DP recognises them by id()); a write
+// through a shared copy clones it first, so copies behave as values.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,10 +36,39 @@ namespace paralab::planner {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// A row-major cost matrix with value semantics and shared storage.
+class CostMatrix {
+ public:
+  CostMatrix() = default;
+  CostMatrix(std::vector<double> v) : p_(std::make_shared<std::vector<double>>(std::move(v))) {}  // NOLINT: implicit by design
+  CostMatrix(std::initializer_list<double> v) : CostMatrix(std::vector<double>(v)) {}
+  size_t size() const { return p_ ? p_->size() : 0; }
+  double operator[](size_t i) const { return (*p_)[i]; }
+  const std::vector<double>& values() const { return p_ ? *p_ : empty(); }
+  std::vector<double>::const_iterator begin() const { return values().begin(); }
+  std::vector<double>::const_iterator end() const { return values().end(); }
+  void push_back(double v) { mut().push_back(v); }
+  void assign(size_t n, double v) { mut().assign(n, v); }
+  // Equal ids mean equal contents (shared storage); unequal ids say nothing.
+  const void* id() const { return p_.get(); }
+
+ private:
+  static const std::vector<double>& empty() {
+    static const std::vector<double> e;
+    return e;
+  }
+  std::vector<double>& mut() {
+    if (!p_) p_ = std::make_shared<std::vector<double>>();
+    else if (p_.use_count() > 1) p_ = std::make_shared<std::vector<double>>(*p_);
+    return *p_;
+  }
+  std::shared_ptr<std::vector<double>> p_;  // shared: identical edges of one model hold one matrix
+};
+
 struct EdgeCosts {
   int u = 0, v = 0;
-  std::vector<double> same_stage;   // R_uv, K_u x K_v
-  std::vector<double> cross_stage;  // R'_uv, K_u x K_v
+  CostMatrix same_stage;   // R_uv, K_u x K_v
+  CostMatrix cross_stage;  // R'_uv, K_u x K_v
 };
 
 struct PlanInstance {
@@ -71,6 +105,15 @@ struct Evaluation {
 };
 
 Evaluation evaluate(const PlanInstance& in, const Assignment& a);
+
+// A lower bound on the objective of every feasible assignment (kInf when
+// none can fit): sum p >= min { sum_u A_u[k_u] : sum_u bytes_u[k_u] <= sum_i
+// capacity_i } (R, R' >= 0; bytes at the least in_flight, so every plan's
+// bytes are no more), bounded below by its Lagrangian dual
+// max_{lambda >= 0} sum_u min_k (A_u[k] + lambda bytes_u[k]) - lambda sum_i capacity_i,
+// and objective >= sum p (1 + (c - 1) / S) (the max is at least the mean).
+// Without a memory cap this is the compute-only bound sum_u min_k A_u[k] (...).
+double objective_lower_bound(const PlanInstance& in);
 
 // Checks the instance's shape; "" when consistent, else what is wrong.
 std::string check_instance(const PlanInstance& in);

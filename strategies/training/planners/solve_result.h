@@ -2,7 +2,9 @@
 //
 // status: "optimal" (proved), "time_limit" (best found when the limit struck,
 // with the gap to the solver's bound), "infeasible" (proved: no assignment
-// fits the memory caps), "error" (the solver failed; message says why).
+// fits the memory caps), "cutoff" (proved: no assignment has an objective
+// within the upper bound the caller gave; DpOptions), "error" (the solver
+// failed; message says why).
 // objective_seconds is always evaluate(instance, assignment).objective, so
 // every solver's figure is comparable to the byte.
 // Thread-safety: plain value.

@@ -48,11 +48,23 @@ std::vector<int> even_starts(const ModelGraph& m, int pp) {
   return s;
 }
 
+// A zero matrix of each shape, shared (so equal edges stay equal for the DP).
+struct Zeros {
+  std::map<std::pair<int, int>, CostMatrix> of_shape;
+  const CostMatrix& get(int ku, int kv) {
+    auto it = of_shape.find({ku, kv});
+    if (it == of_shape.end())
+      it = of_shape.emplace(std::make_pair(ku, kv), CostMatrix(std::vector<double>(size_t(ku) * kv, 0.0))).first;
+    return it->second;
+  }
+};
+
 // The instance with only (u, u+1) edges (zero-cost where the model has none):
 // what chain-only searches see of a DAG.
 PlanInstance chainified(const PlanInstance& in) {
   PlanInstance out = in;
   out.edges.clear();
+  Zeros zeros;
   int n = in.num_layers();
   for (int u = 0; u + 1 < n; ++u) {
     auto it = std::find_if(in.edges.begin(), in.edges.end(), [u](const EdgeCosts& e) { return e.u == u && e.v == u + 1; });
@@ -62,9 +74,7 @@ PlanInstance chainified(const PlanInstance& in) {
     }
     EdgeCosts e;
     e.u = u, e.v = u + 1;
-    size_t kk = size_t(in.num_strategies(u)) * in.num_strategies(u + 1);
-    e.same_stage.assign(kk, 0.0);
-    e.cross_stage.assign(kk, 0.0);
+    e.same_stage = e.cross_stage = zeros.get(in.num_strategies(u), in.num_strategies(u + 1));
     out.edges.push_back(e);
   }
   return out;
@@ -123,7 +133,9 @@ SolveResult solve_megatron(const ModelGraph& m, const CostedInstance& ci) {
   return best;
 }
 
-SolveResult solve_pair(const ModelGraph& m, const CostedInstance& ci, const PlannerOptions& o) {
+// upper_bound: only a plan with objective <= it is wanted (exact searches
+// may then answer "cutoff"); heuristic searches ignore it.
+SolveResult solve_pair(const ModelGraph& m, const CostedInstance& ci, const PlannerOptions& o, double upper_bound) {
   const PlanInstance& in = ci.instance;
   const std::string& p = o.planner;
   if (p == "megatron") return solve_megatron(m, ci);
@@ -135,13 +147,16 @@ SolveResult solve_pair(const ModelGraph& m, const CostedInstance& ci, const Plan
   }
   if (p == "alpa") {
     PlanInstance search = chainified(in);
-    for (EdgeCosts& e : search.edges) std::fill(e.cross_stage.begin(), e.cross_stage.end(), 0.0);
+    Zeros zeros;
+    for (EdgeCosts& e : search.edges) e.cross_stage = zeros.get(in.num_strategies(e.u), in.num_strategies(e.v));
     return reevaluate(in, solve_dp(search));
   }
-  if (p == "ddp" || p == "zero3") return in.is_chain() ? solve_dp(in) : solve_milp(in, {o.milp_time_limit_seconds});
+  DpOptions exact;
+  exact.upper_bound_seconds = upper_bound;
+  if (p == "ddp" || p == "zero3") return in.is_chain() ? solve_dp(in, exact) : solve_milp(in, {o.milp_time_limit_seconds});
   // uniap
   if (o.solver == "milp") return solve_milp(in, {o.milp_time_limit_seconds});
-  return solve_dp(in);
+  return solve_dp(in, exact);
 }
 
 StrategySpace space_for(const PlannerOptions& o) {
@@ -160,12 +175,6 @@ StrategySpace space_for(const PlannerOptions& o) {
     s.sequence_parallel = false;
   }
   return s;
-}
-
-double lower_bound(const PlanInstance& in) {
-  double sum = 0;
-  for (const auto& a : in.time_seconds) sum += *std::min_element(a.begin(), a.end());
-  return sum * (1.0 + double(in.micro_batches - 1) / double(in.num_stages));
 }
 
 // Least bytes per device any split of this pair could need (balanced stages).
@@ -197,6 +206,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   auto t0 = std::chrono::steady_clock::now();
   PlannerResult r;
   r.planner = o.planner;
+  r.confirm_collectives = sim::collective_mode_name(o.confirm_collectives);
   r.solver = o.planner == "uniap" ? o.solver : (o.planner == "megatron" ? "grid" : "dp");
   if (std::find(planner_names().begin(), planner_names().end(), o.planner) == planner_names().end())
     throw InputError(fmt::format("--planner: unknown '{}'; valid values are: uniap, ddp, zero3, megatron, galvatron, alpa",
@@ -219,48 +229,59 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   }
   r.pairs_total = int(pairs.size());
   int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  // Layers first (strategies, A, memory): enough for every pair's bound.
   std::vector<CostedInstance> inst(pairs.size());
   std::vector<double> lb(pairs.size());
   run_parallel(threads, pairs.size(), [&](size_t i) {
-    inst[i] = build_instance(m, c, job, pairs[i].first, pairs[i].second, space);
+    inst[i] = cost_layers(m, c, job, pairs[i].first, pairs[i].second, space);
     bool empty = false;
     for (const auto& a : inst[i].instance.time_seconds) empty |= a.empty();
-    lb[i] = empty ? kInf : lower_bound(inst[i].instance);
+    lb[i] = empty ? kInf : objective_lower_bound(inst[i].instance);
   });
   std::vector<size_t> order(pairs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lb[a] < lb[b]; });
   std::vector<SolveResult> sol(pairs.size());
-  std::vector<char> solved(pairs.size(), 0);
   std::mutex mu;
   double best = kInf;
-  std::atomic<int> pruned{0};
+  std::atomic<int> pruned{0}, solved_wall{0};
+  // Exact searches are told the bound (1 + margin) x best: a pair with no
+  // plan within it answers "cutoff" early. Every pair whose optimum is within
+  // (1 + margin) x the final best is solved exactly whatever the timing (its
+  // bound at solve time was no smaller), so the candidates are deterministic.
+  bool exact = o.planner == "uniap" || o.planner == "ddp" || o.planner == "zero3";
   run_parallel(threads, order.size(), [&](size_t oi) {
     size_t i = order[oi];
     if (lb[i] == kInf) return;
+    double bound;
     {
       std::lock_guard<std::mutex> g(mu);
-      if (lb[i] > best * (1 + o.candidate_margin)) {
+      bound = best * (1 + o.candidate_margin);
+      if (lb[i] > bound) {
         pruned++;
         return;
       }
     }
-    SolveResult s = solve_pair(m, inst[i], o);
+    solved_wall++;
+    CostedInstance& ci = inst[i];
+    add_edges(m, c, job, &ci);
+    SolveResult s = solve_pair(m, ci, o, exact ? bound : kInf);
+    ci.instance.edges.clear();  // the plan needs only the strategies; the matrices are the bulk
     std::lock_guard<std::mutex> g(mu);
     sol[i] = s;
-    solved[i] = 1;
     if (s.ok() || s.status == "grid") best = std::min(best, s.objective_seconds);
   });
-  // Which pairs beyond the final best's bound got solved depends on thread
-  // timing; only pairs with lb <= (1 + margin) x the final best (always
-  // solved) count, so the candidates and the counts below are deterministic.
-  r.pairs_solved_wall = r.pairs_total - pruned;
+  r.pairs_solved_wall = solved_wall;
+  r.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double least = kInf;
   std::vector<size_t> cand;
   std::string first_error;
   for (size_t i = 0; i < pairs.size(); ++i) {
     r.max_strategies_per_layer = std::max(r.max_strategies_per_layer, inst[i].max_strategies_per_layer);
-    if (lb[i] < kInf) least = std::min(least, least_bytes(inst[i], job));
+    if (!inst[i].instance.time_seconds.empty() && inst[i].max_strategies_per_layer > 0 &&
+        std::none_of(inst[i].instance.time_seconds.begin(), inst[i].instance.time_seconds.end(),
+                     [](const std::vector<double>& a) { return a.empty(); }))
+      least = std::min(least, least_bytes(inst[i], job));
     if (lb[i] == kInf) continue;
     if (lb[i] > best * (1 + o.candidate_margin)) {
       r.pairs_pruned++;
@@ -268,7 +289,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     }
     r.pairs_solved++;
     if (sol[i].status == "error" && first_error.empty()) first_error = sol[i].message;
-    if (sol[i].objective_seconds < kInf) cand.push_back(i);
+    if (sol[i].objective_seconds < kInf && sol[i].objective_seconds <= best * (1 + o.candidate_margin)) cand.push_back(i);
   }
   std::sort(cand.begin(), cand.end(), [&](size_t a, size_t b) {
     if (sol[a].objective_seconds != sol[b].objective_seconds) return sol[a].objective_seconds < sol[b].objective_seconds;
@@ -285,33 +306,44 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     r.optimization_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   }
-  // Confirmation with the simulator (the first candidates that simulate ok).
+  // Confirmation with the simulator: the best `confirm` candidates that
+  // simulate ok (a candidate that fails there, a cost-model miss, is replaced
+  // by the next), simulated in parallel; the fastest is chosen.
   std::string source = fmt::format("paralab plan train --planner {}", o.planner);
   int want = std::max(1, o.confirm);
   int best_idx = -1;
-  for (size_t ci = 0; ci < cand.size() && int(r.confirmed.size()) < want; ++ci) {
-    size_t i = cand[ci];
-    Candidate k;
-    k.pp = pairs[i].first;
-    k.micro_batches = pairs[i].second;
-    k.solve = sol[i];
-    k.plan = plan_from_assignment(m, job, inst[i], sol[i].assignment, source);
+  for (size_t next = 0; next < cand.size() && int(r.confirmed.size()) < want;) {
+    size_t batch = std::min(cand.size() - next, size_t(want) - r.confirmed.size());
+    std::vector<Candidate> ks(batch);
+    std::vector<TrainingResult> trs(batch);
+    run_parallel(o.confirm == 0 ? 1 : threads, batch, [&](size_t b) {
+      size_t i = cand[next + b];
+      Candidate& k = ks[b];
+      k.pp = pairs[i].first;
+      k.micro_batches = pairs[i].second;
+      k.solve = sol[i];
+      k.plan = plan_from_assignment(m, job, inst[i], sol[i].assignment, source);
+      if (o.confirm == 0) return;
+      TrainingSimOptions so;
+      so.detailed = false;
+      so.collectives = o.confirm_collectives;
+      trs[b] = simulate_training(k.plan, m, c, so);
+      k.sim_status = trs[b].status;
+      k.simulated_iteration_seconds = trs[b].iteration_seconds;
+    });
+    next += batch;
     if (o.confirm == 0) {
-      r.confirmed.push_back(std::move(k));
+      r.confirmed.push_back(std::move(ks[0]));
       best_idx = 0;
       break;
     }
-    TrainingSimOptions so;
-    so.detailed = false;
-    so.collectives = o.confirm_collectives;
-    TrainingResult tr = simulate_training(k.plan, m, c, so);
-    k.sim_status = tr.status;
-    k.simulated_iteration_seconds = tr.iteration_seconds;
-    if (tr.status != "ok") continue;  // a cost-model miss (oom): try the next candidate
-    r.confirmed.push_back(std::move(k));
-    if (best_idx < 0 || tr.iteration_seconds < r.simulation.iteration_seconds) {
-      best_idx = int(r.confirmed.size()) - 1;
-      r.simulation = tr;
+    for (size_t b = 0; b < batch; ++b) {
+      if (trs[b].status != "ok") continue;  // a cost-model miss (oom): try the next candidate
+      r.confirmed.push_back(std::move(ks[b]));
+      if (best_idx < 0 || trs[b].iteration_seconds < r.simulation.iteration_seconds) {
+        best_idx = int(r.confirmed.size()) - 1;
+        r.simulation = std::move(trs[b]);
+      }
     }
   }
   if (best_idx < 0) {
@@ -325,6 +357,17 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   r.plan = chosen.plan;
   r.solver_status = chosen.solve.status;
   r.gap = chosen.solve.gap;
+  // A pair stopped by the time limit with a bound below the best objective
+  // might hold a better plan: the search as a whole is then time-limited,
+  // with the gap to the least bound (the chosen pair's own status would
+  // hide it).
+  double least_bound = best;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (sol[i].status == "time_limit") least_bound = std::min(least_bound, sol[i].bound_seconds);
+  if (least_bound < best * (1 - 1e-9)) {
+    r.solver_status = "time_limit";
+    r.gap = (best - least_bound) / best;
+  }
   r.predicted_iteration_seconds = chosen.solve.objective_seconds;
   r.simulated_iteration_seconds = chosen.simulated_iteration_seconds;
   r.samples_per_second = r.simulated_iteration_seconds > 0 ? double(job.global_batch) / r.simulated_iteration_seconds : 0;
@@ -346,9 +389,9 @@ RunRecord planner_run_record(const PlannerResult& r, const ModelGraph& m, const 
     rec.message = r.message;
   }
   rec.metrics["planner"] = planner_result_json(r);
-  // A wall-clock figure: records keep it under `timing` only (DESIGN.md), so
-  // `paralab compare` and determinism checks leave it out.
-  rec.metrics["planner"].erase("optimization_seconds");
+  // The confirmation mode is in the command's JSON; the record keeps the
+  // fields its baselines (results/baselines/ci.json) compare.
+  rec.metrics["planner"].erase("confirm_collectives");
   return rec;
 }
 
@@ -359,6 +402,7 @@ Json planner_result_json(const PlannerResult& r) {
   j["planner"] = r.planner;
   j["solver"] = r.solver;
   j["solver_status"] = r.solver_status;
+  j["confirm_collectives"] = r.confirm_collectives;
   j["gap"] = r.gap;
   j["predicted_iteration_seconds"] = r.predicted_iteration_seconds;
   j["simulated_iteration_seconds"] = r.simulated_iteration_seconds;
@@ -386,8 +430,8 @@ Json planner_result_json(const PlannerResult& r) {
     j["plan"] = plan_to_json(r.plan);
   }
   j["timing"]["optimization_seconds"] = r.optimization_seconds;
+  j["timing"]["search_seconds"] = r.search_seconds;
   j["timing"]["pairs_solved"] = r.pairs_solved_wall;  // includes pairs solved before the final bound was known
-  j["optimization_seconds"] = r.optimization_seconds;
   return j;
 }
 

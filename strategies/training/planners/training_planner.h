@@ -4,15 +4,18 @@
 //
 // UniAP (Lin et al., CVPR 2025, Algorithm 1): for every pipeline degree pp
 // dividing the device count (pp <= layers) and micro-batch count c dividing
-// the global batch, build the cost model (uniap_cost_model.h) and solve the
-// instance exactly (DP for chains, MILP with CBC for any DAG); pairs run in
-// parallel over the machine's cores, in ascending order of a compute-only
-// lower bound sum_u min_k A_u[k] * (1 + (c-1)/pp) (sum p + (c-1) max p >=
-// sum p (1 + (c-1)/pp)), and a pair whose bound exceeds the best objective
-// found (by more than candidate_margin, so that near-optimal pairs remain
-// candidates for the simulator) is skipped. Beyond the paper, the best `confirm` candidates (one per
-// pair) are simulated (flow-level collectives) and the fastest simulated
-// one is returned. UniAP never runs a baseline or takes a baseline's plan.
+// the global batch, cost the layers (uniap_cost_model.h) and bound the pair
+// from below (objective_lower_bound: compute, and memory through a
+// Lagrangian bound), then, in ascending order of that bound and in parallel
+// over the machine's cores, add the edges and solve the instance exactly
+// (DP for chains, MILP with CBC for any DAG). A pair whose bound exceeds
+// (1 + candidate_margin) x the best objective found is skipped, and the DP
+// is told that figure as its upper bound (it answers "cutoff" when no plan
+// is within it); near-optimal pairs remain candidates for the simulator.
+// Beyond the paper, the best `confirm` candidates (one per pair) are
+// simulated (flow-level collectives by default), in parallel, and the
+// fastest simulated one is returned. UniAP never runs a baseline or takes a
+// baseline's plan.
 // Baselines (same cost model, same plan type):
 //   ddp       pure data parallelism on every device, no pipeline, no ZeRO,
 //             no recomputation; only the micro-batch count (gradient
@@ -27,8 +30,10 @@
 //   alpa      stage partition by DP over intra-stage costs optimised
 //             independently of their neighbours (cross-stage costs ignored
 //             while searching, charged when the plan is evaluated).
-// Determinism: candidates are ordered by (objective, pp, c), so the chosen
-// plan does not depend on thread timing. Thread-safety: reentrant.
+// Determinism: the candidates are the pairs whose optimum is within
+// (1 + margin) x the final best (each solved exactly whatever the timing:
+// its bound was never below that), ordered by (objective, pp, c), so the
+// chosen plan does not depend on thread timing. Thread-safety: reentrant.
 #pragma once
 
 #include <string>
@@ -75,13 +80,18 @@ struct PlannerResult {
   std::string status = "infeasible";  // ok | infeasible | error
   std::string message;
   std::string planner, solver;
-  std::string solver_status;  // of the chosen candidate
+  // Of the chosen candidate, except "time_limit" (with the gap of the best
+  // objective to the least bound) when any pair stopped at the time limit
+  // with a bound below the best objective found.
+  std::string solver_status;
+  std::string confirm_collectives;  // flow | analytic: the confirming simulations' mode
   double gap = 0;
   TrainingPlan plan;
   double predicted_iteration_seconds = 0;
   double simulated_iteration_seconds = 0;
   double samples_per_second = 0;  // simulated
   double optimization_seconds = 0;  // search (and confirmation) wall clock
+  double search_seconds = 0;        // of which the search (costing and solving the pairs)
   // Pairs with a compute bound within the final best (all solved) and beyond
   // it (skipped or discarded); pairs_solved_wall counts every pair actually
   // solved, which depends on thread timing.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <tuple>
 
 #include "core/cost_model.h"
 #include "sim/collectives.h"
@@ -40,9 +41,18 @@ struct Ctx {
     for (int k : idx) r.push_back(accel[size_t(stage) * g + k]);
     return r;
   }
+  // Memoised: the same (kind, group, bytes) recurs for every layer of a kind
+  // and every edge between them, and a 1,024-rank group costs a route walk.
+  mutable std::map<std::tuple<int, std::vector<int>, double>, TimeNs> memo{};
+  TimeNs coll_ns(CollectiveKind kind, const std::vector<int>& r, double bytes) const {
+    auto key = std::make_tuple(int(kind), r, bytes);
+    auto it = memo.find(key);
+    if (it == memo.end()) it = memo.emplace(key, sim::analytic_collective_ns(c, kind, r, bytes, CollectiveAlgo::kAuto)).first;
+    return it->second;
+  }
   double coll(CollectiveKind kind, const std::vector<int>& r, double bytes) const {
     if (r.size() < 2 || bytes <= 0) return 0;
-    return ns_to_s(sim::analytic_collective_ns(c, kind, r, bytes, CollectiveAlgo::kAuto));
+    return ns_to_s(coll_ns(kind, r, bytes));
   }
   // The first group of a layout axis (device index 0's group), as lowering.cpp axis_group.
   std::vector<int> axis(const LayerStrategy& s, char a) const {
@@ -62,7 +72,7 @@ double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStra
   for (int k = 0; k < s.tp; ++k) tp_ranks.push_back(x.accel[size_t(first_device) + k]);
   for (const OpSpec& o : ops) {
     if (o.kind == OpSpec::kTpCollective) {
-      if (s.tp > 1) t += sim::analytic_collective_ns(x.c, o.collective, tp_ranks, o.bytes, CollectiveAlgo::kAuto);
+      if (s.tp > 1) t += x.coll_ns(o.collective, tp_ranks, o.bytes);
       continue;
     }
     if (o.kind == OpSpec::kGemm) {
@@ -198,14 +208,35 @@ double layer_step_seconds(const ModelGraph& m, const Cluster& c, int l, int64_t 
   return step_seconds(x, l, samples, s, first_device);
 }
 
-CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp,
-                              int64_t micro_batches, const StrategySpace& space) {
+namespace {
+
+Ctx make_ctx(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches) {
   Ctx x{m, c, job, CostModel(c), c.accelerators()};
-  int n_dev = int(x.accel.size());
   x.pp = pp;
-  x.g = n_dev / pp;
+  x.g = int(x.accel.size()) / pp;
   x.micro_batches = micro_batches;
   x.mb = job.global_batch / micro_batches;
+  return x;
+}
+
+// Identical layers (the Transformer blocks) share one key, their costs and
+// the matrices of the edges between them.
+std::string layer_key(const ModelGraph& m, int l, int pp) {
+  const Layer& layer = m.layer(l);
+  double params = double(layer.params);
+  if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
+    params += double(layer.matmul_params);  // tied embedding replica on the last stage
+  const BlockShape& b = layer.shape;
+  return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", int(layer.kind), layer.params, layer.matmul_params,
+                     params, layer.token_scale, b.hidden, b.heads, b.kv_heads, b.head_dim, b.ffn_hidden, b.gated_mlp,
+                     b.cross_attention, b.causal, b.window_tokens, b.vocab);
+}
+
+}  // namespace
+
+CostedInstance cost_layers(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
+                           const StrategySpace& space) {
+  Ctx x = make_ctx(m, c, job, pp, micro_batches);
   CostedInstance ci;
   ci.pipeline_degree = pp;
   ci.devices_per_stage = x.g;
@@ -220,12 +251,7 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
     double params = double(layer.params);
     if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
       params += double(layer.matmul_params);  // tied embedding replica on the last stage
-    // Identical layers (the Transformer blocks) share their costs.
-    const BlockShape& b = layer.shape;
-    std::string key = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", int(layer.kind), layer.params,
-                                  layer.matmul_params, params, layer.token_scale, b.hidden, b.heads, b.kv_heads,
-                                  b.head_dim, b.ffn_hidden, b.gated_mlp, b.cross_attention, b.causal, b.window_tokens,
-                                  b.vocab);
+    std::string key = layer_key(m, l, pp);
     auto hit = cache.find(key);
     if (hit == cache.end()) {
       std::vector<LayerStrategy> ss = enumerate(x, l, space);
@@ -250,13 +276,38 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
     }
   }
   ci.transient_reserve_bytes = transient;
+  for (int i = 0; i < pp; ++i) {
+    double inflight = job.schedule == PipelineSchedule::kGpipe ? double(micro_batches)
+                                                               : double(std::min<int64_t>(pp - i, micro_batches));
+    in.in_flight.push_back(inflight);
+    double cap = c.device(x.accel[size_t(i) * x.g]).spec.memory_bytes - job.reserve_bytes - transient;
+    in.capacity_bytes.push_back(std::max(0.0, cap));
+  }
+  return ci;
+}
+
+void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, CostedInstance* ci) {
+  Ctx x = make_ctx(m, c, job, ci->pipeline_degree, ci->instance.micro_batches);
+  int pp = x.pp, n = m.num_layers();
+  PlanInstance& in = ci->instance;
+  in.edges.clear();
+  std::vector<std::string> keys;
+  for (int l = 0; l < n; ++l) keys.push_back(layer_key(m, l, pp));
+  std::map<std::pair<std::string, std::string>, EdgeCosts> cache;  // equal layer keys: equal matrices, shared
   // Edges: the model's in-edges (a chain adds (u-1, u)).
   for (int v = 0; v < n; ++v)
     for (int u : m.inputs_of(v)) {
+      auto hit = cache.find({keys[u], keys[v]});
+      if (hit != cache.end()) {
+        EdgeCosts e = hit->second;
+        e.u = u, e.v = v;
+        in.edges.push_back(std::move(e));
+        continue;
+      }
       EdgeCosts e;
       e.u = u, e.v = v;
-      const auto& su = ci.strategies[u];
-      const auto& sv = ci.strategies[v];
+      const auto& su = ci->strategies[u];
+      const auto& sv = ci->strategies[v];
       const DType act = dtype_of(job.precision);
       double out_u = m.layer(u).output_bytes(job.seq_len, act), out_v = m.layer(v).output_bytes(job.seq_len, act);
       // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
@@ -279,20 +330,25 @@ CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const Plann
           if (b.tp > 1 && !b.sequence_parallel) gather_v[l] = x.coll(CollectiveKind::kAllGather, x.axis(b, 't'), bytes);
         }
       }
+      std::vector<double> same, cross;
+      same.reserve(su.size() * sv.size());
+      cross.reserve(su.size() * sv.size());
       for (size_t k = 0; k < su.size(); ++k)
         for (size_t l = 0; l < sv.size(); ++l) {
-          e.same_stage.push_back(same_layout(su[k], sv[l]) ? 0.0 : a2a[k]);
-          e.cross_stage.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
+          same.push_back(same_layout(su[k], sv[l]) ? 0.0 : a2a[k]);
+          cross.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
         }
+      e.same_stage = std::move(same);
+      e.cross_stage = std::move(cross);
+      cache.emplace(std::make_pair(keys[u], keys[v]), e);
       in.edges.push_back(std::move(e));
     }
-  for (int i = 0; i < pp; ++i) {
-    double inflight = job.schedule == PipelineSchedule::kGpipe ? double(micro_batches)
-                                                               : double(std::min<int64_t>(pp - i, micro_batches));
-    in.in_flight.push_back(inflight);
-    double cap = c.device(x.accel[size_t(i) * x.g]).spec.memory_bytes - job.reserve_bytes - transient;
-    in.capacity_bytes.push_back(std::max(0.0, cap));
-  }
+}
+
+CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp,
+                              int64_t micro_batches, const StrategySpace& space) {
+  CostedInstance ci = cost_layers(m, c, job, pp, micro_batches, space);
+  add_edges(m, c, job, &ci);
   return ci;
 }
 

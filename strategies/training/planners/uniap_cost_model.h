@@ -81,6 +81,13 @@ struct CostedInstance {
 };
 
 // REQUIRES: pp divides the device count, c divides the global batch.
+// build_instance = cost_layers (strategies, A, memory, caps; no edges) then
+// add_edges (R and R', one shared matrix pair per pair of layer kinds); the
+// planner costs layers first to bound every pair and adds edges only to the
+// pairs it solves.
+CostedInstance cost_layers(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
+                           const StrategySpace& space = {});
+void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, CostedInstance* ci);
 CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
                               const StrategySpace& space = {});
 
