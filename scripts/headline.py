@@ -30,6 +30,12 @@ def pct(x):
     return "-" if x is None else f"{100 * x:+.1f}%"
 
 
+def signed_error(r):
+    """(simulated - measured) / measured of a validation run: its relative_error is the absolute value."""
+    m, s = r.get("measured_seconds"), r.get("simulated_seconds")
+    return pct((s - m) / m) if m and s is not None else "-"
+
+
 def main(d):
     rows = []  # (claim, source, published, paralab)
 
@@ -131,7 +137,7 @@ def explain_validation(d, v):
     for r in v.get("runs", []):
         print(f"  validation {r['name']:<26} measured {r['measured_seconds']:.4f} s "
               f"(min {r['measured_min_seconds']:.4f}, max {r['measured_max_seconds']:.4f}), "
-              f"simulated {r['simulated_seconds']:.4f} s, error {pct(r['relative_error'])}")
+              f"simulated {r['simulated_seconds']:.4f} s, error {signed_error(r)}")
     load = max(loads) if loads else None
     med = v.get("median_relative_error")
     if load is not None and load > cores + 0.5:
