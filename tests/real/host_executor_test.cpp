@@ -46,12 +46,13 @@ TEST(HostExecutor, WeightQuantizedGemmsRunTheInt4Kernels) {
   // (m = 4 -> qgemv_cpu) and prefill (m = 40 -> qgemm_cpu), plus an fp32
   // SGEMM that must not be counted. The note counts the three quantized ops.
   TaskGraph g;
-  int a = g.add_quantized_gemm(0, 0, 4, 512, 256, "rtn-b4-g128", 2.0 * 4 * 512 * 256, 0, DType::kFp32);
-  int b = g.add_quantized_gemm(0, 0, 40, 512, 256, "rtn-b4-g128", 2.0 * 40 * 512 * 256, 0, DType::kFp32);
-  int c = g.add_quantized_gemm(0, 0, 4, 128, 256, "rtn-b4-g128", 2.0 * 4 * 128 * 256, 0, DType::kFp32);
+  int prev = -1;
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{4, 512}, {40, 512}, {4, 128}}) {
+    int id = g.add_quantized_gemm(0, 0, m, n, 256, "rtn-b4-g128", 2.0 * double(m * n * 256), 0, DType::kFp32);
+    if (prev >= 0) g.add_dep(prev, id);  // a chain: one after the other
+    prev = id;
+  }
   g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);
-  g.add_dep(a, b);
-  g.add_dep(b, c);
   auto ex = make_executor("host");
   RankResult r = ex->run(g, localhost(), quick_options());
   ASSERT_EQ(r.status, "ok") << r.message;
