@@ -36,7 +36,9 @@ ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, doubl
     ge = v.spec->gemm_efficiency_at(flops);
     me = v.spec->memory_efficiency_at(bytes);
   }
-  if (shape && !v.spec->gemm_efficiency_grid.empty())
+  // The shape grid is measured with SGEMM (fp32 operands); a weight-only
+  // quantized GEMM is a different kernel, so it keeps the curve by FLOPs.
+  if (shape && shape->weights < 0 && !v.spec->gemm_efficiency_grid.empty())
     ge = v.spec->gemm_efficiency_for(double(shape->m), double(shape->n), double(shape->k), flops);
   double peak = v.peak[static_cast<int>(dtype)];
   double t_flops = (flops > 0 && peak > 0) ? flops / (peak * ge) : 0.0;

@@ -7,7 +7,8 @@
 //   time    = (work + launch) * slowdown
 // eff_gemm / eff_mem are DeviceSpec's calibrated curves when present, else
 // its constants; for an op with a GEMM shape and a device with a calibrated
-// shape grid, eff_gemm is the grid's value at (m, n, k). An unknown dtype
+// shape grid, eff_gemm is the grid's value at (m, n, k), except for a
+// weight-only quantized GEMM (shape.weights >= 0: the grid is SGEMM's). An unknown dtype
 // falls back to the device's fp32 peak (then to its largest peak). The two parts are returned separately because the
 // simulator shares a device's throughput among concurrently running streams
 // (work is shared, launch overhead is not).

@@ -73,6 +73,16 @@ int TaskGraph::add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k,
   return id;
 }
 
+int TaskGraph::add_quantized_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, std::string_view weights,
+                                  double flops, double bytes, DType dtype, int label) {
+  int id = add_compute(device, stream, ComputeKind::kGemm, flops, bytes, dtype, label);
+  auto it = std::find(weight_formats_.begin(), weight_formats_.end(), weights);
+  if (it == weight_formats_.end()) it = weight_formats_.insert(weight_formats_.end(), std::string(weights));
+  shapes_.push_back({m, n, k, static_cast<int32_t>(it - weight_formats_.begin())});
+  ops_[id].dst = static_cast<int32_t>(shapes_.size() - 1);
+  return id;
+}
+
 int TaskGraph::add_transfer(int device, int stream, Place src, Place dst, double bytes, int label) {
   Op o;
   o.type = OpType::kTransfer;
@@ -158,6 +168,11 @@ std::span<const int> TaskGraph::group(int id) const {
 const GemmShape* TaskGraph::gemm_shape(const Op& o) const {
   if (o.type != OpType::kCompute || o.dst < 0 || size_t(o.dst) >= shapes_.size()) return nullptr;
   return &shapes_[o.dst];
+}
+
+const std::string* TaskGraph::weight_format(const Op& o) const {
+  const GemmShape* s = gemm_shape(o);
+  return s && s->weights >= 0 ? &weight_formats_[size_t(s->weights)] : nullptr;
 }
 
 std::string TaskGraph::describe(int op) const {

@@ -5,7 +5,11 @@
 // order of their ids; ops on different streams run concurrently, subject to
 // their dependencies. Op types:
 //   compute    FLOPs, bytes read+written, a kind (gemm, attention, ...), a
-//              dtype and, for GEMMs, the shape M x N x K.
+//              dtype and, for GEMMs, the shape M x N x K. A weight-only
+//              quantized GEMM (M activation rows times a stored N x K weight
+//              matrix) also names the weight's storage format, e.g.
+//              "rtn-b4-g128" (kernels/quant_format.h; core keeps the name
+//              only); its dtype stays the activations' compute dtype.
 //   transfer   bytes copied from one memory tier to another. A location is a
 //              device id for TierKind::kDevice and a node index for the host
 //              tiers (pinned, pageable) and the SSD. Runs on the stream of
@@ -73,6 +77,7 @@ struct Place {
 
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
+  int32_t weights = -1;  // weight storage format id (TaskGraph::weight_format), -1 = the op's dtype
 };
 
 // One op. Field use by type (unused fields keep their defaults):
@@ -110,6 +115,10 @@ class TaskGraph {
   int add_compute(int device, int stream, ComputeKind kind, double flops, double bytes,
                   DType dtype = DType::kBf16, int label = -1);
   int add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label = -1);
+  // A weight-only quantized GEMM (see compute above) with the given FLOPs
+  // and bytes. REQUIRES: weights non-empty.
+  int add_quantized_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, std::string_view weights,
+                         double flops, double bytes, DType dtype, int label = -1);
   int add_transfer(int device, int stream, Place src, Place dst, double bytes, int label = -1);
   // REQUIRES: group from add_group(). For kSendRecv the group is {src, dst}.
   int add_collective(CollectiveKind kind, int group, int stream, double bytes,
@@ -136,6 +145,8 @@ class TaskGraph {
   const std::string& label(int id) const { return labels_[id]; }
   size_t num_labels() const { return labels_.size(); }
   const GemmShape* gemm_shape(const Op& o) const;  // nullptr if none
+  // The weight storage format of a quantized GEMM; nullptr for other ops.
+  const std::string* weight_format(const Op& o) const;
   size_t num_deps() const { return edges_.size(); }
   // "op 5 (L3 fwd mb2)" or "op 5" for messages.
   std::string describe(int op) const;
@@ -164,6 +175,7 @@ class TaskGraph {
   std::vector<std::string> labels_;
   std::unordered_map<std::string, int> label_index_;
   std::vector<GemmShape> shapes_;
+  std::vector<std::string> weight_formats_;  // interned; few per graph
   // CSR, built lazily.
   mutable bool csr_ready_ = false;
   mutable std::vector<int> succ_offsets_, succ_, npreds_;

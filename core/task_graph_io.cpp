@@ -144,6 +144,7 @@ Json TaskGraph::to_json() const {
         j["bytes"] = o.bytes;
         j["dtype"] = dtype_name(o.dtype());
         if (const GemmShape* s = gemm_shape(o)) j["gemm"] = {s->m, s->n, s->k};
+        if (const std::string* w = weight_format(o)) j["weights"] = *w;
         break;
       case OpType::kTransfer:
         j["device"] = o.device;
@@ -182,7 +183,7 @@ namespace {
 const std::vector<std::string>& op_keys(const std::string& type) {
   static const std::map<std::string, std::vector<std::string>> keys = [] {
     std::map<std::string, std::vector<std::string>> k = {
-        {"compute", {"device", "kind", "dtype", "gemm", "flops", "bytes"}},
+        {"compute", {"device", "kind", "dtype", "gemm", "weights", "flops", "bytes"}},
         {"transfer", {"device", "src", "dst", "bytes"}},
         {"collective", {"collective", "algorithm", "group", "bytes"}},
         {"alloc", {"device", "tier", "location", "bytes"}},
@@ -223,12 +224,22 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
         if (!s.json().is_array() || s.size() != 3) r.fail_field("gemm", "[M, N, K]");
         int64_t mnk[3];
         for (size_t k = 0; k < 3; ++k) mnk[k] = s.at(k).as_integer(1, kMaxGemmDim);
-        id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label);
+        if (r.has("weights")) {
+          std::string w = r.str("weights");
+          if (w.empty()) r.fail_field("weights", "a weight format name such as rtn-b4-g128");
+          // Defaults as add_gemm's (the JSON's flops/bytes override them).
+          const double m = double(mnk[0]), nn = double(mnk[1]), k = double(mnk[2]);
+          id = g.add_quantized_gemm(device(), stream, mnk[0], mnk[1], mnk[2], w, 2.0 * m * nn * k,
+                                    dtype_bytes(dt) * (m * k + k * nn + m * nn), dt, label);
+        } else {
+          id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label);
+        }
         Op& o = g.mutable_op(id);  // explicit flops/bytes override the shape's
         o.flops = r.number_or("flops", o.flops, 0);
         o.bytes = r.number_or("bytes", o.bytes, 0);
         o.sub = static_cast<uint8_t>(kind);
       } else {
+        if (r.has("weights")) r.fail_field("weights", "absent: a weight format needs a \"gemm\" shape");
         id = g.add_compute(device(), stream, kind, r.number_or("flops", 0, 0), r.number_or("bytes", 0, 0), dt, label);
       }
     } else if (type == "transfer") {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "kernels/half.h"
+
 namespace paralab::kernels {
 
 std::vector<int64_t> synthetic_outlier_channels(int64_t cols, uint64_t seed) {
@@ -43,6 +45,31 @@ std::vector<float> synthetic_activations(int64_t tokens, int64_t cols, uint64_t 
   for (int64_t c : synthetic_outlier_channels(cols, seed))
     for (int64_t t = 0; t < tokens; ++t) x[t * cols + c] *= s.activation_outlier_scale;
   return x;
+}
+
+QuantizedMatrix synthetic_quantized_matrix(const QuantFormat& f, int64_t rows, int64_t cols) {
+  check_quant_shape(f, rows, cols);
+  QuantizedMatrix q;
+  q.format = f;
+  q.rows = rows;
+  q.cols = cols;
+  q.codes.assign(size_t(rows * q.words_per_row()), 0x89abcdefu);
+  const size_t groups = size_t(q.num_groups());
+  if (f.kind == QuantKind::kRtn) {
+    q.scale_fp16.assign(groups, float_to_half(0.01f));
+    q.zero_fp16.assign(groups, float_to_half(8.0f));
+    return q;
+  }
+  if (f.double_quant) {
+    q.coef_int8.assign(groups * size_t(f.rank), 1);
+    q.dq_scale_fp16.assign(size_t(f.rank * q.dq_blocks()), float_to_half(0.01f));
+  } else {
+    q.coef_fp16.assign(groups * size_t(f.rank), float_to_half(0.01f));
+  }
+  q.offset_fp16.assign(groups, float_to_half(0.0f));
+  for (int r = 0; r < f.rank; ++r)
+    for (int u = 0; u < f.levels(); ++u) q.basis_fp16.push_back(float_to_half(float(u - f.levels() / 2)));
+  return q;
 }
 
 }  // namespace paralab::kernels

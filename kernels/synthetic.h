@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/quantized_matrix.h"
+
 namespace paralab::kernels {
 
 struct SyntheticSpec {
@@ -29,5 +31,14 @@ struct SyntheticSpec {
 std::vector<int64_t> synthetic_outlier_channels(int64_t cols, uint64_t seed);
 std::vector<float> synthetic_weights(int64_t rows, int64_t cols, uint64_t seed, const SyntheticSpec& s = {});
 std::vector<float> synthetic_activations(int64_t tokens, int64_t cols, uint64_t seed, const SyntheticSpec& s = {});
+
+// A rows x cols matrix in format f's exact stored layout, filled directly
+// (nothing is quantized: for runs whose time depends on the bytes and the
+// kernel, not on the values). Every code word is 0x89abcdef; rtn groups
+// have scale 0.01 and zero point 8 (w = 0.01 (q - 8)); lcq groups have
+// coefficients 0.01 (int8 1 with block scale 0.01 under -dq), offset 0 and
+// basis entry u of every rank row = u - levels/2.
+// InputError when the shape cannot hold the format (check_quant_shape).
+QuantizedMatrix synthetic_quantized_matrix(const QuantFormat& f, int64_t rows, int64_t cols);
 
 }  // namespace paralab::kernels

@@ -1,6 +1,9 @@
 // The host executor: every simulated device is a worker with one thread per
 // stream. Compute = OpenBLAS SGEMM of the op's shape (one BLAS thread per
-// worker) or a memory sweep of the op's bytes; transfers = memcpy between
+// worker) or a memory sweep of the op's bytes; a weight-only quantized GEMM
+// (an op naming a weight format) runs the kernels/ CPU kernels on a
+// synthetic matrix of its format and shape (qgemv_cpu for m <= 32 rows,
+// qgemm_cpu above), prepared once per (format, N, K) before timing; transfers = memcpy between
 // per-tier arenas (pinned = mlock-ed); SSD reads/writes = O_DIRECT I/O on a
 // scratch file made for the run; collectives = MPI among ranks, or an
 // in-process ring (reduce-scatter + all-gather) when all members are local.
@@ -20,10 +23,13 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/communicator_plan.h"
 #include "core/error.h"
 #include "core/issue_order.h"
+#include "kernels/qmatmul_cpu.h"
+#include "kernels/synthetic.h"
 #include "real/check.h"
 #include "real/executor.h"
 #include "real/host_ops.h"
@@ -167,6 +173,7 @@ class HostRun {
           if (local(d)) coll_need[d] = std::max(coll_need[d], o.bytes);
       }
     }
+    prepare_quantized(r);
     // Lane scratch for compute.
     for (auto& lane : lanes_) {
       size_t amax = 0, bmax = 0, cmax = 0, smax = 0;
@@ -176,7 +183,7 @@ class HostRun {
         GemmShape s = compute_shape(id);
         if (s.m > 0) {
           amax = std::max<size_t>(amax, s.m * s.k * 4);
-          bmax = std::max<size_t>(bmax, s.k * s.n * 4);
+          if (!qop_[id]) bmax = std::max<size_t>(bmax, s.k * s.n * 4);  // quantized: the prepared matrix
           cmax = std::max<size_t>(cmax, s.m * s.n * 4);
         } else {
           smax = std::max<size_t>(smax, std::min<size_t>(kArenaCapBytes, size_t(o.bytes / 2) + 64));
@@ -212,7 +219,8 @@ class HostRun {
       if (!ssd_->o_direct()) r->notes.push_back("ssd: " + ssd_->note());
     }
     bool gemm_lowp = false;
-    for (const auto& o : g_.ops()) gemm_lowp |= o.type == OpType::kCompute && o.dtype() != DType::kFp32;
+    for (int id = 0; id < int(n); ++id)
+      gemm_lowp |= g_.op(id).type == OpType::kCompute && g_.op(id).dtype() != DType::kFp32 && !qop_[id];
     if (gemm_lowp) r->notes.push_back("host backend computes every dtype in fp32 (OpenBLAS SGEMM)");
     // Communicators from the graph's groups: every rank takes part in every
     // split, in the one global order (core/communicator_plan.h).
@@ -221,6 +229,37 @@ class HostRun {
       MpiLock l;
       comms_ = split_communicators(comm_plan_, rank_);
     }
+  }
+
+  // One synthetic matrix per (format, N, K) of the local weight-quantized
+  // GEMMs; qop_[id] points to op id's (nullptr for other ops). A format
+  // name kernels/ does not know, or a shape it cannot hold, is bad input.
+  void prepare_quantized(RankResult* r) {
+    qop_.assign(g_.size(), nullptr);
+    std::map<std::string, int> ops_by_format;
+    for (int id = 0; id < int(g_.size()); ++id) {
+      const Op& o = g_.op(id);
+      const std::string* w = g_.weight_format(o);
+      if (!w || remaining_[id] == 0) continue;
+      const GemmShape& s = *g_.gemm_shape(o);
+      auto key = std::make_tuple(*w, s.n, s.k);
+      auto it = qweights_.find(key);
+      if (it == qweights_.end()) {
+        try {
+          kernels::QuantFormat f = kernels::parse_quant_format(*w);
+          it = qweights_.emplace(key, std::make_unique<kernels::QuantizedMatrix>(
+                                          kernels::synthetic_quantized_matrix(f, s.n, s.k))).first;
+        } catch (const InputError& e) {
+          throw InputError(g_.describe(id) + ": weights '" + *w + "' of " + std::to_string(s.n) + " x " +
+                           std::to_string(s.k) + ": " + e.what());
+        }
+      }
+      qop_[id] = it->second.get();
+      ++ops_by_format[*w];
+    }
+    for (const auto& [w, count] : ops_by_format)
+      r->notes.push_back(std::to_string(count) + " weight-quantized GEMMs (" + w +
+                         ") ran the kernels/ CPU kernels (qgemv_cpu for m <= 32, else qgemm_cpu)");
   }
 
   // The GEMM an op runs: its shape, or for a compute-bound op without one a
@@ -308,6 +347,13 @@ class HostRun {
   void compute(Lane& lane, int id) {
     const Op& o = g_.op(id);
     GemmShape s = compute_shape(id);
+    if (const kernels::QuantizedMatrix* q = qop_[id]) {
+      if (s.m <= kernels::kMaxGemvBatch)
+        kernels::qgemv_cpu(*q, lane.a.floats(), int(s.m), lane.c.floats());
+      else
+        kernels::qgemm_cpu(*q, lane.a.floats(), s.m, lane.c.floats());
+      return;
+    }
     if (s.m > 0) {
       host_sgemm(s.m, s.n, s.k, lane.a.floats(), lane.b.floats(), lane.c.floats());
       return;
@@ -532,6 +578,8 @@ class HostRun {
   std::map<std::pair<int, int>, HostBuffer> arenas_;
   std::map<int, HostBuffer> coll_send_, coll_recv_;
   std::unique_ptr<ScratchFile> ssd_;
+  std::map<std::tuple<std::string, int64_t, int64_t>, std::unique_ptr<kernels::QuantizedMatrix>> qweights_;
+  std::vector<const kernels::QuantizedMatrix*> qop_;  // per op: its prepared matrix, or nullptr
   std::vector<CommunicatorSpec> comm_plan_;
   std::vector<MPI_Comm> comms_;  // per comm_plan_ entry; MPI_COMM_NULL where this rank is no member
   std::map<int, std::unique_ptr<Rendezvous>> rendezvous_;

@@ -171,12 +171,14 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
                  {"tokens_per_second", real.throughput},
                  {"device_busy", real.device_utilization.at(gpu_device(cl))},
                  {"relative_error_seconds", r.total_seconds > 0 ? real.step_seconds / r.total_seconds - 1 : 0.0},
+                 {"notes", real.metrics.contains("notes") ? real.metrics["notes"] : Json::array()},
                  {"run_id", store.insert(real)}};
     real_text = fmt::format(
         "{} run: {} — measured {:.3f} s ({:.4g} tokens/s), device busy {:.1f}%; simulated {:.3f} s, busy {:.1f}%; "
         "time error {:+.1f}%\n",
         real.backend, real.status, real.step_seconds, real.throughput, 100 * real.device_utilization.at(gpu_device(cl)),
         r.total_seconds, 100 * r.gpu_utilization, 100 * (real.step_seconds / r.total_seconds - 1));
+    for (const auto& n : j["real"]["notes"]) real_text += fmt::format("  note: {}\n", n.get<std::string>());
   }
   if (searched)
     j["timing"]["search_seconds"] = search.seconds, j["search"] = {{"candidates", search.candidates},

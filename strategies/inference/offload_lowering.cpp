@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <initializer_list>
 #include <map>
 #include <span>
@@ -202,6 +203,29 @@ class Lowerer {
     return compute_op(dev, kind, flops, bytes, lbl, std::span<const int>(after.begin(), after.size()));
   }
 
+  // GEMMs of one position per sequence (a decode step, or the head's last
+  // position) over `params` weights (a share of a block's matrices, or the
+  // head) for one GPU batch. With weights in a kernels/ format (rtn-..., lcq-...)
+  // the op is a weight-only quantized GEMM of m = the batch's sequences (one
+  // position each) by the matrices stacked into N = params / h rows of K = h
+  // inputs: the same FLOPs and stored weight bytes as the separate matrices
+  // (the MLP's down projection, K = ffn, is folded into rows). Its cost is
+  // the given FLOPs and bytes, as for a shapeless op.
+  int decode_gemm(double params, double flops, double bytes, int lbl, std::span<const int> after) {
+    const std::string& w = p_.job.weights.name;
+    const bool quantized = w.rfind("rtn-", 0) == 0 || w.rfind("lcq-", 0) == 0;
+    const int64_t h = c_.hidden, n = h > 0 ? std::llround(params / double(h)) : 0;
+    if (!quantized || n <= 0 || std::fabs(double(n * h) - params) > 0.5)
+      return compute_op(g_, ComputeKind::kGemm, flops, bytes, lbl, after);
+    const bool gpu = cl_.device(g_).spec.kind == "gpu";
+    int op = g.add_quantized_gemm(g_, kCompute, p_.gpu_batch, n, h, w, flops, bytes, gpu ? DType::kFp16 : DType::kFp32, lbl);
+    deps(op, after);
+    return op;
+  }
+  int decode_gemm(double params, double flops, double bytes, int lbl, std::initializer_list<int> after) {
+    return decode_gemm(params, flops, bytes, lbl, std::span<const int>(after.begin(), after.size()));
+  }
+
   // Block j (or one part of it) of token t for GPU batch k, after the ops
   // in *after (which it may change); returns the op that ends it.
   int compute(int64_t t, int64_t j, int64_t k, Ops* after_ops, int part = kWhole) {
@@ -229,8 +253,10 @@ class Lowerer {
                      (part == kMlpPart ? 0.0 : c_.kv_bytes(pos, p_.gpu_batch)) + act * hid * pos * gbs;
       last = compute_op(dev, ComputeKind::kGemm, flops, bytes, label(part == kMlpPart ? "prefill mlp" : "prefill", j), after);
     } else if (part == kMlpPart) {
-      last = compute_op(dev, ComputeKind::kGemm, mlp * c_.decode_gemm_flops(p_.gpu_batch),
-                        gemm_weight_traffic_bytes(p_, c_, mlp) + 2 * hid * gbs, label("mlp", j), after);
+      last = on_cpu ? compute_op(dev, ComputeKind::kGemm, mlp * c_.decode_gemm_flops(p_.gpu_batch),
+                                 gemm_weight_traffic_bytes(p_, c_, mlp) + 2 * hid * gbs, label("mlp", j), after)
+                    : decode_gemm(mlp * c_.matmul_params, mlp * c_.decode_gemm_flops(p_.gpu_batch),
+                                  gemm_weight_traffic_bytes(p_, c_, mlp) + 2 * hid * gbs, label("mlp", j), after);
     } else {
       const int64_t ctx = p_.job.prompt_len + t;  // cached positions plus this one
       const double attn_flops = c_.decode_attention_flops(ctx, p_.gpu_batch), attn_bytes = attention_traffic_bytes(p_, c_, ctx);
@@ -238,32 +264,35 @@ class Lowerer {
       // block, the MLP.
       const double q = c_.qkv_params / c_.matmul_params, rest = (part == kWhole ? 1.0 : part_fraction(kAttentionPart)) - q;
       if (p_.cpu_attention) {
-        int qkv = compute_op(g_, ComputeKind::kGemm, q * c_.decode_gemm_flops(p_.gpu_batch), gemm_weight_traffic_bytes(p_, c_, q),
-                             label("qkv", j), after);
+        int qkv = decode_gemm(q * c_.matmul_params, q * c_.decode_gemm_flops(p_.gpu_batch), gemm_weight_traffic_bytes(p_, c_, q),
+                              label("qkv", j), after);
         int d2h = xfer(kKvStore, gpu_, kv_host_, (c_.kv_bytes_per_token + hid) * gbs, label("qkv to cpu", j), {qkv});
         int attn = compute_op(cpu_, ComputeKind::kAttention, attn_flops, attn_bytes, label("cpu attention", j), {d2h});
         int h2d = xfer(kHiddenLoad, kv_host_, gpu_, hid * gbs, label("attention to gpu", j), {attn});
         if (part == kWhole)
-          last = compute_op(g_, ComputeKind::kGemm, (1 - q) * c_.decode_gemm_flops(p_.gpu_batch),
-                            gemm_weight_traffic_bytes(p_, c_, 1 - q), label("out+mlp", j), {h2d});
+          last = decode_gemm((1 - q) * c_.matmul_params, (1 - q) * c_.decode_gemm_flops(p_.gpu_batch),
+                             gemm_weight_traffic_bytes(p_, c_, 1 - q), label("out+mlp", j), {h2d});
         else
-          last = compute_op(g_, ComputeKind::kGemm, rest * c_.decode_gemm_flops(p_.gpu_batch),
-                            gemm_weight_traffic_bytes(p_, c_, rest), label("out", j), {h2d});
+          last = decode_gemm(rest * c_.matmul_params, rest * c_.decode_gemm_flops(p_.gpu_batch),
+                             gemm_weight_traffic_bytes(p_, c_, rest), label("out", j), {h2d});
       } else {
         int attn = compute_op(dev, ComputeKind::kAttention, attn_flops, attn_bytes, label("attention", j), after);
-        if (part == kWhole)
+        if (on_cpu)
           last = compute_op(dev, ComputeKind::kGemm, c_.decode_gemm_flops(p_.gpu_batch),
                             gemm_weight_traffic_bytes(p_, c_) + 4 * hid * gbs, label("gemm", j), {attn});
+        else if (part == kWhole)
+          last = decode_gemm(c_.matmul_params, c_.decode_gemm_flops(p_.gpu_batch),
+                             gemm_weight_traffic_bytes(p_, c_) + 4 * hid * gbs, label("gemm", j), {attn});
         else
-          last = compute_op(dev, ComputeKind::kGemm, part_fraction(part) * c_.decode_gemm_flops(p_.gpu_batch),
-                            gemm_weight_traffic_bytes(p_, c_, part_fraction(part)) + 2 * hid * gbs, label("qkv+out", j),
-                            {attn});
+          last = decode_gemm(part_fraction(part) * c_.matmul_params, part_fraction(part) * c_.decode_gemm_flops(p_.gpu_batch),
+                             gemm_weight_traffic_bytes(p_, c_, part_fraction(part)) + 2 * hid * gbs, label("qkv+out", j),
+                             {attn});
       }
     }
     if (j == L_ - 1 && part != kAttentionPart) {  // LM head on the GPU: logits of the last position
       int a = last;
       if (on_cpu) a = xfer(kHiddenLoad, {TierKind::kPageableHost, 0}, gpu_, hid * gbs, label("hidden to gpu", j), {a});
-      last = compute_op(g_, ComputeKind::kGemm, 2.0 * c_.head_params * gbs, c_.head_bytes, label("head", j), {a});
+      last = decode_gemm(c_.head_params, 2.0 * c_.head_params * gbs, c_.head_bytes, label("head", j), {a});
     }
     last_op_[k] = last;
     return last;

@@ -53,6 +53,29 @@ TEST(TaskGraph, JsonRoundTrip) {
   EXPECT_EQ(h.num_preds(3), 2);
 }
 
+TEST(TaskGraph, QuantizedGemmKeepsItsFormatThroughJson) {
+  TaskGraph g;
+  // m = 4 sequences, N = 24576 stacked rows, K = 2048; FLOPs 2 m N K =
+  // 2 * 4 * 24576 * 2048 = 402,653,184; bytes as given.
+  int a = g.add_quantized_gemm(0, 0, 4, 24576, 2048, "rtn-b4-g128", 402653184.0, 2.7e7, DType::kFp32);
+  int b = g.add_quantized_gemm(0, 0, 4, 2048, 2048, "rtn-b4-g128", 1.0, 2.0, DType::kFp32);
+  int c = g.add_gemm(0, 0, 8, 8, 8, DType::kFp32);
+  ASSERT_NE(g.weight_format(g.op(a)), nullptr);
+  EXPECT_EQ(*g.weight_format(g.op(a)), "rtn-b4-g128");
+  EXPECT_EQ(g.gemm_shape(g.op(a))->n, 24576);
+  EXPECT_EQ(g.gemm_shape(g.op(a))->weights, g.gemm_shape(g.op(b))->weights);  // interned
+  EXPECT_EQ(g.weight_format(g.op(c)), nullptr);
+  EXPECT_DOUBLE_EQ(g.op(a).flops, 402653184.0);
+  Json j = g.to_json();
+  EXPECT_EQ(j["ops"][0]["weights"], "rtn-b4-g128");
+  EXPECT_FALSE(j["ops"][2].contains("weights"));
+  TaskGraph h = task_graph_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(h.to_json().dump(), j.dump());
+  ASSERT_NE(h.weight_format(h.op(0)), nullptr);
+  EXPECT_EQ(*h.weight_format(h.op(0)), "rtn-b4-g128");
+  EXPECT_DOUBLE_EQ(h.op(0).bytes, 2.7e7);
+}
+
 std::string parse_error(const std::string& text) {
   try {
     Json j = Json::parse(text);
@@ -71,6 +94,12 @@ TEST(TaskGraph, JsonErrorsNameThePath) {
   EXPECT_NE(parse_error(R"({"ops": [{"type": "teleport"}]})").find("g.json: $.ops[0].type"), std::string::npos);
   EXPECT_NE(parse_error(R"({"ops": [{"type": "collective", "collective": "all_reduce", "group": [], "bytes": 1}]})")
                 .find("$.ops[0].group"),
+            std::string::npos);
+  // A weight format needs a GEMM shape, and a name.
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "compute", "device": 0, "weights": "rtn-b4-g128"}]})").find("$.ops[0].weights"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "compute", "device": 0, "gemm": [1, 2, 3], "weights": ""}]})")
+                .find("$.ops[0].weights"),
             std::string::npos);
 }
 

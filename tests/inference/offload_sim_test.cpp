@@ -49,6 +49,51 @@ TEST(OffloadSim, BlockCostsByHand) {
   EXPECT_DOUBLE_EQ(block_costs(b.m, j).weight_bytes, 6711296.0);
 }
 
+TEST(OffloadSim, Int4DecodeGemmsCarryTheirFormatAndStackedShape) {
+  // tiny-opt in int4-g128, batch 2: a decode block's GEMMs are 12 h^2 weights
+  // = 12,582,912 = N x K with K = h = 1024, N = 12 h = 12,288 rows; FLOPs
+  // 2 * 12,582,912 * 2 sequences = 50,331,648. The LM head (vocab 1024 x h)
+  // is N = 1024 rows of K = 1024.
+  Box b;
+  InferenceJob j = b.job(4, 3, 2);
+  j.weights = parse_weight_format("int4-g128");
+  BlockCosts c = block_costs(b.m, j);
+  OffloadPlan p = schedule_plan(Schedule::kPipo, j, 2, 1, c, b.cl);
+  TaskGraph g = lower_offload_plan(p, c, b.cl);
+  int blocks = 0, heads = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    const Op& o = g.op(int(i));
+    const std::string& lbl = o.label >= 0 ? g.label(o.label) : std::string();
+    const std::string* w = g.weight_format(o);
+    if (lbl.ends_with(" gemm")) {
+      ASSERT_NE(w, nullptr) << lbl;
+      EXPECT_EQ(*w, "rtn-b4-g128");
+      const GemmShape* s = g.gemm_shape(o);
+      EXPECT_EQ(s->m, 2);
+      EXPECT_EQ(s->n, 12288);
+      EXPECT_EQ(s->k, 1024);
+      EXPECT_DOUBLE_EQ(o.flops, 50331648.0);
+      ++blocks;
+    } else if (lbl.ends_with(" head")) {
+      ASSERT_NE(w, nullptr);
+      EXPECT_EQ(g.gemm_shape(o)->n, 1024);
+      EXPECT_EQ(g.gemm_shape(o)->k, 1024);
+      ++heads;
+    } else if (lbl.ends_with(" prefill") || lbl.ends_with(" attention")) {
+      EXPECT_EQ(w, nullptr) << lbl;  // attention inside: no single GEMM shape
+    }
+  }
+  // 2 decode tokens (gen 3, the first is the prefill's) x 2 blocks; a head
+  // after the last block of each of the 3 tokens.
+  EXPECT_EQ(blocks, 4);
+  EXPECT_EQ(heads, 3);
+  // fp16 weights: no format on any op.
+  InferenceJob f = b.job(4, 3, 2);
+  BlockCosts cf = block_costs(b.m, f);
+  TaskGraph gf = lower_offload_plan(schedule_plan(Schedule::kPipo, f, 2, 1, cf, b.cl), cf, b.cl);
+  for (size_t i = 0; i < gf.size(); ++i) EXPECT_EQ(gf.weight_format(gf.op(int(i))), nullptr);
+}
+
 TEST(OffloadSim, AccelerateIsPcieBoundFromPinnedHost) {
   // Every block visit copies the whole block over PCIe, then computes:
   // 25,192,448 B / 10 GB/s = 2.5192448 ms; 3 tokens x 2 blocks = 15.1154688 ms.

@@ -78,6 +78,10 @@ TEST(GemmEfficiencyGrid, CostModelUsesTheGridForShapedOpsOnly) {
   EXPECT_EQ(cm.compute(0, ComputeKind::kGemm, 2e6, 0, DType::kFp32, &s).work_ns, 50'000);
   // Without a shape the FLOPs curve applies: 2e6 / (1e11 * 0.5) = 40 us.
   EXPECT_EQ(cm.compute(0, ComputeKind::kGemm, 2e6, 0, DType::kFp32).work_ns, 40'000);
+  // A weight-only quantized GEMM of the same shape is not an SGEMM: the
+  // curve applies, 40 us as for the shapeless op.
+  GemmShape q{100, 1000, 10, 0};
+  EXPECT_EQ(cm.compute(0, ComputeKind::kGemm, 2e6, 0, DType::kFp32, &q).work_ns, 40'000);
 }
 
 TEST(HostCalibration, GridFromResultsIsMedianRateOverPeak) {

@@ -41,6 +41,41 @@ TEST(HostExecutor, StreamOrderAndDependenciesAreRespected) {
   for (const auto& x : r.timings) EXPECT_GT(x.end_seconds, x.start_seconds);
 }
 
+TEST(HostExecutor, WeightQuantizedGemmsRunTheInt4Kernels) {
+  // Two INT4 GEMMs of one (format, N, K) and one of another N: decode
+  // (m = 4 -> qgemv_cpu) and prefill (m = 40 -> qgemm_cpu), plus an fp32
+  // SGEMM that must not be counted. The note counts the three quantized ops.
+  TaskGraph g;
+  int prev = -1;
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{4, 512}, {40, 512}, {4, 128}}) {
+    int id = g.add_quantized_gemm(0, 0, m, n, 256, "rtn-b4-g128", 2.0 * double(m * n * 256), 0, DType::kFp32);
+    if (prev >= 0) g.add_dep(prev, id);  // a chain: one after the other
+    prev = id;
+  }
+  g.add_gemm(0, 0, 64, 64, 64, DType::kFp32);
+  auto ex = make_executor("host");
+  RankResult r = ex->run(g, localhost(), quick_options());
+  ASSERT_EQ(r.status, "ok") << r.message;
+  EXPECT_EQ(r.timings.size(), 4u);
+  bool noted = false;
+  for (const auto& n : r.notes)
+    noted |= n.rfind("3 weight-quantized GEMMs (rtn-b4-g128) ran the kernels/ CPU kernels", 0) == 0;
+  EXPECT_TRUE(noted);
+  // A format kernels/ does not know is bad input naming the op.
+  TaskGraph bad;
+  bad.add_quantized_gemm(0, 0, 4, 512, 256, "rtn-b5-g128", 1, 1, DType::kFp32);
+  try {
+    ex->run(bad, localhost(), quick_options());
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("op 0: weights 'rtn-b5-g128' of 512 x 256"), std::string::npos) << e.what();
+  }
+  // A group that does not divide K is bad input too.
+  TaskGraph odd;
+  odd.add_quantized_gemm(0, 0, 4, 512, 96, "rtn-b4-g128", 1, 1, DType::kFp32);
+  EXPECT_THROW(ex->run(odd, localhost(), quick_options()), InputError);
+}
+
 TEST(HostExecutor, InProcessCollectivesAndSsdReadsComplete) {
   TaskGraph g;
   int grp = g.add_group({0, 1});
