@@ -9,7 +9,8 @@ CTEST_ARGS ?=
 #   make fuzz       every libFuzzer target FUZZ_SECONDS (60) each, in build-fuzz
 #   make test-asan  the fast tier under AddressSanitizer + UBSan, in build-asan
 #   make test-tsan  the tests of threaded code under ThreadSanitizer, in build-tsan
-#   make test-slow  the slow tier, then a 10 s fuzz run of every target
+#   make test-slow  the slow tier, a 10 s fuzz run of every target, then
+#                   test-asan and test-tsan (each its own clang build tree)
 CLANG_CC  ?= clang-14
 CLANG_CXX ?= clang++-14
 FUZZ_SECONDS ?= 60
@@ -23,8 +24,10 @@ SAN_CMAKE = -G Ninja -DCMAKE_C_COMPILER=$(CLANG_CC) -DCMAKE_CXX_COMPILER=$(CLANG
 SAN_COMMON = -O1 -gline-tables-only -fno-omit-frame-pointer
 ASAN_FLAGS = $(SAN_COMMON) -fsanitize=address,undefined -fno-sanitize-recover=undefined
 TSAN_FLAGS = $(SAN_COMMON) -fsanitize=thread
-# The threaded code: host executor (real), experiment runner, planner outer loop.
+# The threaded code: host executor (real), experiment runner, planner outer
+# loop; the CLI tests run sweeps with -j. Only their programs are built.
 TSAN_LABELS ?= ^real$$|^planners$$|^experiments$$|^tools$$
+TSAN_TARGETS ?= paralab real_fast_tests planners_fast_tests experiments_fast_tests tools_fast_tests
 
 .PHONY: all deps deps-slow configure build run test test-slow bench bench-compare clean fuzz fuzz-build test-asan test-tsan
 
@@ -55,6 +58,8 @@ test-slow: deps-slow build
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow $(CTEST_ARGS)
 	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) test-asan
+	$(MAKE) test-tsan
 
 fuzz-build: deps-slow
 	cmake -S . -B build-fuzz $(SAN_CMAKE) -DPARALAB_FUZZ=ON \
@@ -68,13 +73,12 @@ test-asan: deps-slow
 	cmake -S . -B build-asan $(SAN_CMAKE) -DCMAKE_CXX_FLAGS="$(ASAN_FLAGS)" -DCMAKE_C_FLAGS="$(ASAN_FLAGS)"
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/sanitizers/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
 test-tsan: deps-slow
 	cmake -S . -B build-tsan $(SAN_CMAKE) -DCMAKE_CXX_FLAGS="$(TSAN_FLAGS)" -DCMAKE_C_FLAGS="$(TSAN_FLAGS)"
-	cmake --build build-tsan -j $(JOBS)
+	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
 	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow -L '$(TSAN_LABELS)' $(CTEST_ARGS)
 

@@ -10,6 +10,7 @@
 // real input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace paralab {
@@ -31,5 +32,8 @@ inline constexpr int64_t kMaxBatch = int64_t(1) << 40;  // samples in a global b
 inline constexpr int64_t kMaxMicroBatches = int64_t(1) << 20;
 inline constexpr int kMaxStream = 65'535;               // a stream id is 16 bits
 inline constexpr int64_t kMaxGemmDim = int64_t(1) << 40;
+// Experiment specs: runs in one sweep (the largest shipped, megatron-grid, has
+// 324; at 0.1-1 s a simulated run, 10^5 runs is days of CPU time).
+inline constexpr size_t kMaxSweepRuns = 100'000;
 
 }  // namespace paralab

@@ -3,16 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include "core/catalog.h"
 #include "core/cluster_overrides.h"
 #include "core/error.h"
-#include "experiments/experiment.h"
-
-namespace fs = std::filesystem;
+#include "core/limits.h"
 
 namespace paralab {
 
@@ -63,32 +60,9 @@ std::vector<SweepVariant> parse_variants(const JsonReader& v) {
   return out;
 }
 
-std::string experiments_dir() { return std::string(PARALAB_SOURCE_DIR) + "/experiments"; }
+}  // namespace
 
-// A program that has no spec file yet: the spec it stands for (kind
-// program, no parameters), so every program can be listed and run.
-ExperimentSpec program_spec(const Experiment& e) {
-  ExperimentSpec s;
-  s.name = e.name;
-  s.description = e.description;
-  s.kind = "program";
-  s.program = e.name;
-  s.backends = {"sim"};
-  s.path = "(program " + e.name + ", no spec file)";
-  return s;
-}
-
-std::vector<std::string> spec_names() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(experiments_dir(), ec))
-    if (fs::exists(e.path() / "spec.json")) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-ExperimentSpec parse_spec(const std::string& path) {
-  Json j = read_json_file(path);
+ExperimentSpec spec_from_json(const Json& j, const std::string& path) {
   JsonReader r(j, path);
   check_keys(r, {"name", "description", "reproduces", "kind", "backends", "program", "params", "fixed", "grid", "list",
                  "variants", "quick"});
@@ -136,40 +110,6 @@ ExperimentSpec parse_spec(const std::string& path) {
   return s;
 }
 
-// Value of `key` in a run configuration, or `fallback`.
-template <typename T>
-T get_or(const Json& c, const char* key, T fallback) {
-  return c.contains(key) ? c[key].get<T>() : fallback;
-}
-
-}  // namespace
-
-ExperimentSpec load_spec(const std::string& arg) {
-  if (arg.find('/') != std::string::npos || (arg.size() > 5 && arg.substr(arg.size() - 5) == ".json"))
-    return parse_spec(arg);
-  fs::path p = fs::path(experiments_dir()) / arg / "spec.json";
-  std::error_code ec;
-  if (!arg.empty() && !fs::exists(p, ec))
-    for (const auto& e : experiments())
-      if (e.name == arg) return program_spec(e);
-  if (arg.empty() || !fs::exists(p, ec))
-    throw InputError("unknown experiment '" + arg + "'; valid names: " + join_names(spec_names()) +
-                     " (or give a path to a spec .json file)");
-  ExperimentSpec s = parse_spec(p.string());
-  if (s.name != arg) JsonReader(Json(), p.string()).fail("$.name is '" + s.name + "', expected '" + arg + "' (its folder)");
-  return s;
-}
-
-std::vector<ExperimentSpec> list_specs() {
-  std::vector<ExperimentSpec> out;
-  std::set<std::string> names;
-  for (const auto& n : spec_names()) out.push_back(load_spec(n)), names.insert(n);
-  for (const auto& e : experiments())
-    if (!names.count(e.name)) out.push_back(program_spec(e));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
-}
-
 ExperimentSpec effective_spec(const ExperimentSpec& s, bool quick) {
   ExperimentSpec e = s;
   if (!quick) return e;
@@ -195,6 +135,18 @@ std::vector<SweepRun> expand_sweep(const ExperimentSpec& s) {
     g.require_array();
     if (g.size() == 0) g.fail("expected at least one value");
   }
+  // The number of runs, refused past the limit before any is built (each
+  // factor is at least 1, so the running product only grows).
+  const size_t variant_count = std::max<size_t>(1, s.variants.size());
+  size_t count = std::max<size_t>(1, s.list.size()) * variant_count;
+  for (const auto& [k, vals] : s.grid.items()) {
+    count = vals.size() > kMaxSweepRuns / count ? kMaxSweepRuns + 1 : count * vals.size();
+    if (count > kMaxSweepRuns) break;
+  }
+  if (count > kMaxSweepRuns)
+    throw InputError(fmt::format("{}: the sweep has more than {} runs (core/limits.h kMaxSweepRuns); split it into "
+                                 "several specs or shrink $.grid / $.list / $.variants",
+                                 s.path, kMaxSweepRuns));
   // Grid points: keys in sorted order, the last varying fastest.
   std::vector<Json> points = {Json::object()};
   for (const auto& [k, vals] : s.grid.items()) {
@@ -256,7 +208,8 @@ std::vector<SweepRun> expand_sweep(const ExperimentSpec& s) {
           label += (label.empty() ? "" : " ") + std::string("[") + v.name + "]";
         }
         r.label = label;
-        int nodes = get_or<int>(r.config, "nodes", 0);
+        const int nodes = JsonReader(r.config, s.path, fmt::format("run {} ({})", r.index, label.empty() ? "fixed" : label))
+                              .int_field_or("nodes", 0, 1, kMaxNodes);
         Json h = {{"experiment", s.name},
                   {"kind", s.kind},
                   {"config", r.config},

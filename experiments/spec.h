@@ -28,7 +28,8 @@
 // the effective model and cluster files (content hashes, after overrides)
 // and kParalabVersion, so a resumed sweep skips exactly the runs already
 // recorded; 3. a bad spec is an InputError naming the file, the JSON path,
-// the value and what was expected (unknown keys name the nearest valid one).
+// the value and what was expected (unknown keys name the nearest valid one);
+// so is a sweep of more than kMaxSweepRuns runs (core/limits.h).
 // Thread-safety: load and expand on one thread; execute_run is reentrant.
 #pragma once
 
@@ -73,6 +74,11 @@ struct SweepRun {
   std::string variant;  // "" without variants
   std::string hash;
 };
+
+// A spec from its parsed JSON; `file` names it in messages (InputError on
+// anything the format does not allow). Depends on core only (spec.cpp); the
+// lookups by name below also know the programs (spec_lookup.cpp).
+ExperimentSpec spec_from_json(const Json& j, const std::string& file);
 
 // `name_or_path`: an experiment name (experiments/<name>/spec.json) or the
 // path of a spec file; a program (experiments()) without a spec file stands

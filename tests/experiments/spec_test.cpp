@@ -94,6 +94,23 @@ TEST(ExperimentSpec, BadSpecsNameTheFileThePathAndTheNearestKey) {
       "list": [{"tp": 2}, {"tp": 2}]})");
   EXPECT_NE(e.find("runs 0 and 1 have the same configuration"), std::string::npos) << e;
 
+  // A node count that is not an integer in [1, kMaxNodes] is refused before
+  // any cluster is sized from it.
+  for (const char* nodes : {"\"eight\"", "1e20", "0", "2.5"}) {
+    e = error_of(head + R"("kind": "training-plan", "fixed": {"model": "megatron-gpt-1.7b", "cluster": "dgx-a100-80gb",
+        "nodes": )" + nodes + "}}");
+    EXPECT_NE(e.find("run 0 (fixed).nodes: expected"), std::string::npos) << nodes << ": " << e;
+  }
+
+  // Six grid keys of ten values each are 10^6 runs, ten times
+  // kMaxSweepRuns (10^5): refused before any run is built.
+  std::string grid;
+  for (const char* k : {"tp", "pp", "dp", "micro_batch", "chunks", "seq_len"})
+    grid += std::string(grid.empty() ? "" : ", ") + "\"" + k + "\": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+  e = error_of(head + R"("kind": "training-plan", "fixed": {"model": "megatron-gpt-1.7b", "cluster": "dgx-a100-80gb"},
+      "grid": {)" + grid + "}}");
+  EXPECT_NE(e.find("more than 100000 runs (core/limits.h kMaxSweepRuns)"), std::string::npos) << e;
+
   try {
     load_spec("no-such-experiment");
     FAIL();
