@@ -64,6 +64,13 @@ struct Lane {
   std::vector<int> ops;
   // Scratch for compute (sized at setup).
   HostBuffer a, b, c, sweep_src, sweep_dst;
+  // The lane's own transfer arenas, (tier, location) -> buffer, and its
+  // collective buffers: lanes run at once, so two lanes never share bytes
+  // (a lane's read into a pinned buffer while another copies out of it
+  // would be a data race; their contents are scratch, their sizes and
+  // tiers are what is timed).
+  std::map<std::pair<int, int>, HostBuffer> arenas;
+  HostBuffer coll_send, coll_recv;
   size_t ssd_cursor = 0;
 };
 
@@ -124,11 +131,10 @@ class HostRun {
     return n;
   }
 
-  char* arena(Place p, size_t bytes_needed, size_t* cap) {
-    auto it = arenas_.find({int(p.tier), p.location});
-    assert(it != arenas_.end());
+  static char* arena(Lane& lane, Place p, size_t* cap) {
+    auto it = lane.arenas.find({int(p.tier), p.location});
+    assert(it != lane.arenas.end());
     *cap = it->second.bytes();
-    (void)bytes_needed;
     return it->second.data();
   }
 
@@ -147,20 +153,13 @@ class HostRun {
       for (int id : lanes_.back()->ops) ++remaining_[id];
     }
     preds_ = std::move(plan.preds);
-    std::map<std::pair<int, int>, double> arena_need;  // (tier, location) -> bytes
     double ssd_total = 0, ssd_max = 0;
-    std::map<int, double> coll_need;  // device -> bytes
     for (int id = 0; id < int(n); ++id) {
       const Op& o = g_.op(id);
       if (remaining_[id] == 0) continue;
-      if (o.type == OpType::kTransfer) {
-        Place s = o.src_place(), t = o.dst_place();
-        if (s.tier != TierKind::kSsd) arena_need[{int(s.tier), s.location}] = std::max(arena_need[{int(s.tier), s.location}], page_round(o.bytes) * 1.0);
-        if (t.tier != TierKind::kSsd) arena_need[{int(t.tier), t.location}] = std::max(arena_need[{int(t.tier), t.location}], page_round(o.bytes) * 1.0);
-        if (s.tier == TierKind::kSsd || t.tier == TierKind::kSsd) {
-          ssd_total += o.bytes;
-          ssd_max = std::max(ssd_max, o.bytes);
-        }
+      if (o.type == OpType::kTransfer && (o.src_place().tier == TierKind::kSsd || o.dst_place().tier == TierKind::kSsd)) {
+        ssd_total += o.bytes;
+        ssd_max = std::max(ssd_max, o.bytes);
       }
       if (o.type == OpType::kCollective) {
         int members = int(g_.devices_of(id).size());
@@ -169,8 +168,6 @@ class HostRun {
           throw RealError("collective " + g_.describe(id) + " has " + std::to_string(loc) + " of its " +
                           std::to_string(members) + " members on rank " + std::to_string(rank_) +
                           "; the host backend needs one member per rank or all members in one process");
-        for (int d : g_.devices_of(id))
-          if (local(d)) coll_need[d] = std::max(coll_need[d], o.bytes);
       }
     }
     prepare_quantized(r);
@@ -197,18 +194,40 @@ class HostRun {
       for (size_t i = 0; i < lane->a.bytes() / 4; ++i) lane->a.floats()[i] = 0.001f * float(i % 13);
       for (size_t i = 0; i < lane->b.bytes() / 4; ++i) lane->b.floats()[i] = 0.002f * float(i % 7);
     }
-    for (auto& [key, bytes] : arena_need) {
-      bool pin = key.first == int(TierKind::kPinnedHost);
-      arenas_.emplace(key, HostBuffer(std::min<size_t>(page_round(bytes), kArenaCapBytes), pin));
-      if (pin && !arenas_.at(key).pinned())
-        r->notes.push_back("mlock refused for the pinned arena (RLIMIT_MEMLOCK); pinned copies used pageable memory");
+    // Each lane's arenas and collective buffers, sized by its own ops.
+    bool mlock_refused = false;
+    for (auto& lane : lanes_) {
+      std::map<std::pair<int, int>, double> arena_need;  // (tier, location) -> bytes
+      double coll_need = 0;
+      for (int id : lane->ops) {
+        const Op& o = g_.op(id);
+        if (o.type == OpType::kTransfer) {
+          for (Place p : {o.src_place(), o.dst_place()}) {
+            if (p.tier == TierKind::kSsd) continue;
+            double& need = arena_need[{int(p.tier), p.location}];
+            need = std::max(need, page_round(o.bytes) * 1.0);
+          }
+        }
+        if (o.type == OpType::kCollective) {
+          coll_need = std::max(coll_need, o.bytes);
+          lane_of_[{id, lane->device}] = lane.get();
+        }
+      }
+      for (auto& [key, bytes] : arena_need) {
+        bool pin = key.first == int(TierKind::kPinnedHost);
+        HostBuffer& b = lane->arenas.emplace(key, HostBuffer(std::min<size_t>(page_round(bytes), kArenaCapBytes), pin))
+                            .first->second;
+        mlock_refused |= pin && !b.pinned();
+      }
+      if (coll_need > 0) {
+        size_t b = std::min<size_t>(page_round(coll_need), kArenaCapBytes);
+        lane->coll_send = HostBuffer(b, false);
+        lane->coll_recv = HostBuffer(b, false);
+        for (size_t i = 0; i < b / 4; ++i) lane->coll_send.floats()[i] = float(lane->device + 1);
+      }
     }
-    for (auto& [d, bytes] : coll_need) {
-      size_t b = std::min<size_t>(page_round(bytes), kArenaCapBytes);
-      coll_send_.emplace(d, HostBuffer(b, false));
-      coll_recv_.emplace(d, HostBuffer(b, false));
-      for (size_t i = 0; i < b / 4; ++i) coll_send_.at(d).floats()[i] = float(d + 1);
-    }
+    if (mlock_refused)
+      r->notes.push_back("mlock refused for a pinned arena (RLIMIT_MEMLOCK); pinned copies used pageable memory");
     if (ssd_total > 0) {
       std::string dir = o_.scratch_dir.empty() ? std::string(PARALAB_SOURCE_DIR) + "/results" : o_.scratch_dir;
       std::filesystem::create_directories(dir);
@@ -286,8 +305,9 @@ class HostRun {
       auto members = g_.devices_of(id);
       auto rv = std::make_unique<Rendezvous>(int(members.size()));
       for (int d : members) {
-        rv->bufs.push_back(coll_send_.at(d).data());
-        rv->recv.push_back(coll_recv_.at(d).data());
+        Lane* lane = lane_of_.at({id, d});
+        rv->bufs.push_back(lane->coll_send.data());
+        rv->recv.push_back(lane->coll_recv.data());
       }
       rendezvous_[id] = std::move(rv);
     }
@@ -375,7 +395,7 @@ class HostRun {
       // lane's cursor into the scratch file (wrapping at its end).
       const bool write = t.tier == TierKind::kSsd;
       size_t cap = 0;
-      char* buf = arena(write ? s : t, bytes, &cap);
+      char* buf = arena(lane, write ? s : t, &cap);
       for (size_t left = page_round(o.bytes); left > 0;) {
         size_t chunk = std::min(left, cap);
         if (lane.ssd_cursor + chunk > ssd_->size()) lane.ssd_cursor = 0;
@@ -389,8 +409,8 @@ class HostRun {
       return;
     }
     size_t scap = 0, dcap = 0;
-    char* src = arena(s, bytes, &scap);
-    char* dst = arena(t, bytes, &dcap);
+    char* src = arena(lane, s, &scap);
+    char* dst = arena(lane, t, &dcap);
     size_t cap = std::min(scap, dcap);
     while (bytes > 0) {
       size_t chunk = std::min(bytes, cap);
@@ -440,7 +460,7 @@ class HostRun {
     auto members = g_.devices_of(id);
     int n = int(members.size());
     int me = int(std::find(members.begin(), members.end(), lane.device) - members.begin());
-    size_t cap = coll_send_.at(lane.device).bytes();
+    size_t cap = lane.coll_send.bytes();
     size_t count = std::min<size_t>(size_t(o.bytes), cap) / 4;
     size_t chunk = count / n;
     auto timeout = std::chrono::duration<double>(o_.collective_timeout_seconds);
@@ -491,9 +511,9 @@ class HostRun {
       MpiLock l;
       MPI_CHECK(MPI_Comm_rank(comm, &me));
     }
-    float* send = coll_send_.at(lane.device).floats();
-    float* recv = coll_recv_.at(lane.device).floats();
-    int count = int(std::min<size_t>(size_t(o.bytes), coll_send_.at(lane.device).bytes()) / 4);
+    float* send = lane.coll_send.floats();
+    float* recv = lane.coll_recv.floats();
+    int count = int(std::min<size_t>(size_t(o.bytes), lane.coll_send.bytes()) / 4);
     int per = count / n;
     // Arrival notes: who reached this collective (names the missing rank on a time-out).
     std::vector<MPI_Request> arrive(2 * n, MPI_REQUEST_NULL);
@@ -575,8 +595,7 @@ class HostRun {
   std::vector<int> remaining_;
   std::vector<std::vector<int>> preds_;
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::map<std::pair<int, int>, HostBuffer> arenas_;
-  std::map<int, HostBuffer> coll_send_, coll_recv_;
+  std::map<std::pair<int, int>, Lane*> lane_of_;  // (collective op, local device) -> the lane that runs it
   std::unique_ptr<ScratchFile> ssd_;
   std::map<std::tuple<std::string, int64_t, int64_t>, std::unique_ptr<kernels::QuantizedMatrix>> qweights_;
   std::vector<const kernels::QuantizedMatrix*> qop_;  // per op: its prepared matrix, or nullptr
