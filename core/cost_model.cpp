@@ -38,8 +38,15 @@ ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, doubl
   }
   // The shape grid is measured with SGEMM (fp32 operands); a weight-only
   // quantized GEMM is a different kernel, so it keeps the curve by FLOPs.
-  if (shape && shape->weights < 0 && !v.spec->gemm_efficiency_grid.empty())
-    ge = v.spec->gemm_efficiency_for(double(shape->m), double(shape->n), double(shape->k), flops);
+  if (shape && shape->weights < 0 && !v.spec->gemm_efficiency_grid.empty()) {
+    // A backward runs two kernels of equal FLOPs (gemm_kernels): the time
+    // of both, each at its own shape's efficiency.
+    GemmKernels ks = gemm_kernels(*shape);
+    double inverse = 0;
+    for (const GemmShape& g : ks)
+      inverse += 1.0 / v.spec->gemm_efficiency_for(double(g.m), double(g.n), double(g.k), flops / ks.count);
+    ge = ks.count / inverse;
+  }
   double peak = v.peak[static_cast<int>(dtype)];
   double t_flops = (flops > 0 && peak > 0) ? flops / (peak * ge) : 0.0;
   double t_bytes = (bytes > 0 && v.mem_bw > 0) ? bytes / (v.mem_bw * me) : 0.0;

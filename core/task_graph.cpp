@@ -63,12 +63,13 @@ int TaskGraph::add_compute(int device, int stream, ComputeKind kind, double flop
   return push(o);
 }
 
-int TaskGraph::add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label) {
-  double b = dtype_bytes(dtype);
-  double flops = 2.0 * double(m) * double(n) * double(k);
-  double bytes = b * (double(m) * double(k) + double(k) * double(n) + double(m) * double(n));
+int TaskGraph::add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label,
+                        bool backward) {
+  double b = dtype_bytes(dtype), passes = backward ? 2 : 1;
+  double flops = passes * 2.0 * double(m) * double(n) * double(k);
+  double bytes = passes * b * (double(m) * double(k) + double(k) * double(n) + double(m) * double(n));
   int id = add_compute(device, stream, ComputeKind::kGemm, flops, bytes, dtype, label);
-  shapes_.push_back({m, n, k});
+  shapes_.push_back({m, n, k, -1, backward});
   ops_[id].dst = static_cast<int32_t>(shapes_.size() - 1);
   return id;
 }

@@ -75,10 +75,30 @@ struct Place {
   int32_t location = 0;
 };
 
+// A GEMM C (m x n) = A (m x k) B (k x n). `backward`: the op is the
+// backward of that forward GEMM, run as the two GEMMs a framework issues,
+// the data gradient dA (m x k) = dC (m x n) B^T (k x n)^T, shape (m, k, n),
+// and the weight gradient dB (k x n) = A^T (k x m) dC (m x n), shape
+// (k, n, m): twice the forward's FLOPs and bytes.
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
   int32_t weights = -1;  // weight storage format id (TaskGraph::weight_format), -1 = the op's dtype
+  bool backward = false;
 };
+
+// The GEMM kernels an op of this shape runs, as forward shapes: itself, or
+// for a backward its data gradient (m, k, n) and weight gradient (k, n, m).
+// Both executors issue these, and the cost model prices these.
+struct GemmKernels {
+  GemmShape shapes[2];
+  int count = 1;
+  const GemmShape* begin() const { return shapes; }
+  const GemmShape* end() const { return shapes + count; }
+};
+inline GemmKernels gemm_kernels(const GemmShape& s) {
+  if (!s.backward) return {{s, {}}, 1};
+  return {{{s.m, s.k, s.n, s.weights, false}, {s.k, s.n, s.m, s.weights, false}}, 2};
+}
 
 // One op. Field use by type (unused fields keep their defaults):
 //   all:        device (collective: the group's first rank), stream, label
@@ -114,7 +134,10 @@ class TaskGraph {
   // ---- builders (each returns the new id) ----
   int add_compute(int device, int stream, ComputeKind kind, double flops, double bytes,
                   DType dtype = DType::kBf16, int label = -1);
-  int add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label = -1);
+  // backward: the data and weight gradients of the forward (m, n, k), see
+  // GemmShape (FLOPs and bytes doubled).
+  int add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label = -1,
+               bool backward = false);
   // A weight-only quantized GEMM (see compute above) with the given FLOPs
   // and bytes. REQUIRES: weights non-empty.
   int add_quantized_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, std::string_view weights,

@@ -2,7 +2,9 @@
 //
 // JSON: {"ops": [ {"type": "compute", "device": 0, "stream": 0, "kind": "gemm",
 //   "flops": 1e12, "bytes": 3e8, "dtype": "bf16", "gemm": [M, N, K],
-//   "label": "L0 fwd", "deps": [ids...]}, ... ]}. Transfer: "src"/"dst" =
+//   "label": "L0 fwd", "deps": [ids...]}, ... ]}; beside "gemm",
+// "gemm_backward": true marks the backward of that GEMM (its data and weight
+// gradients, GemmShape::backward) and "weights" a weight storage format. Transfer: "src"/"dst" =
 // {"tier": "device|pinned|pageable|ssd", "location": n}; collective:
 // "collective": "all_reduce|...", "group": [ranks], "algorithm": "auto|ring|
 // tree|hierarchical"; alloc/free: "tier", "location". "id", if present, must
@@ -143,7 +145,10 @@ Json TaskGraph::to_json() const {
         j["flops"] = o.flops;
         j["bytes"] = o.bytes;
         j["dtype"] = dtype_name(o.dtype());
-        if (const GemmShape* s = gemm_shape(o)) j["gemm"] = {s->m, s->n, s->k};
+        if (const GemmShape* s = gemm_shape(o)) {
+          j["gemm"] = {s->m, s->n, s->k};
+          if (s->backward) j["gemm_backward"] = true;
+        }
         if (const std::string* w = weight_format(o)) j["weights"] = *w;
         break;
       case OpType::kTransfer:
@@ -183,7 +188,7 @@ namespace {
 const std::vector<std::string>& op_keys(const std::string& type) {
   static const std::map<std::string, std::vector<std::string>> keys = [] {
     std::map<std::string, std::vector<std::string>> k = {
-        {"compute", {"device", "kind", "dtype", "gemm", "weights", "flops", "bytes"}},
+        {"compute", {"device", "kind", "dtype", "gemm", "gemm_backward", "weights", "flops", "bytes"}},
         {"transfer", {"device", "src", "dst", "bytes"}},
         {"collective", {"collective", "algorithm", "group", "bytes"}},
         {"alloc", {"device", "tier", "location", "bytes"}},
@@ -224,6 +229,9 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
         if (!s.json().is_array() || s.size() != 3) r.fail_field("gemm", "[M, N, K]");
         int64_t mnk[3];
         for (size_t k = 0; k < 3; ++k) mnk[k] = s.at(k).as_integer(1, kMaxGemmDim);
+        bool backward = r.boolean_or("gemm_backward", false);
+        if (backward && r.has("weights"))
+          r.fail_field("gemm_backward", "absent or false: a weight-quantized GEMM has no backward here");
         if (r.has("weights")) {
           std::string w = r.str("weights");
           if (w.empty()) r.fail_field("weights", "a weight format name such as rtn-b4-g128");
@@ -232,7 +240,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
           id = g.add_quantized_gemm(device(), stream, mnk[0], mnk[1], mnk[2], w, 2.0 * m * nn * k,
                                     dtype_bytes(dt) * (m * k + k * nn + m * nn), dt, label);
         } else {
-          id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label);
+          id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label, backward);
         }
         Op& o = g.mutable_op(id);  // explicit flops/bytes override the shape's
         o.flops = r.number_or("flops", o.flops, 0);
@@ -240,6 +248,7 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
         o.sub = static_cast<uint8_t>(kind);
       } else {
         if (r.has("weights")) r.fail_field("weights", "absent: a weight format needs a \"gemm\" shape");
+        if (r.has("gemm_backward")) r.fail_field("gemm_backward", "absent: it needs a \"gemm\" shape");
         id = g.add_compute(device(), stream, kind, r.number_or("flops", 0, 0), r.number_or("bytes", 0, 0), dt, label);
       }
     } else if (type == "transfer") {

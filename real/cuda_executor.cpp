@@ -189,12 +189,15 @@ class CudaRun {
       }
       if (!std::any_of(g_.devices_of(id).begin(), g_.devices_of(id).end(), [&](int d) { return local(d); })) continue;
       if (o.type == OpType::kCompute) {
-        GemmShape s = shape(id);
-        if (s.m == 0) sweep_need[o.device] = std::max(sweep_need[o.device], std::min<double>(o.bytes / 2, kSweepCap));
+        GemmShape shape_of_op = shape(id);
+        if (shape_of_op.m == 0)
+          sweep_need[o.device] = std::max(sweep_need[o.device], std::min<double>(o.bytes / 2, kSweepCap));
         auto& need = gemm_need[o.device];
-        need[0] = std::max<size_t>(need[0], size_t(s.m * s.k * 4));
-        need[1] = std::max<size_t>(need[1], size_t(s.k * s.n * 4));
-        need[2] = std::max<size_t>(need[2], std::max<size_t>(size_t(s.m * s.n * 4), s.m ? 0 : size_t(o.bytes)));
+        for (const GemmShape& s : gemm_kernels(shape_of_op)) {
+          need[0] = std::max<size_t>(need[0], size_t(s.m * s.k * 4));
+          need[1] = std::max<size_t>(need[1], size_t(s.k * s.n * 4));
+          need[2] = std::max<size_t>(need[2], std::max<size_t>(size_t(s.m * s.n * 4), s.m ? 0 : size_t(o.bytes)));
+        }
       }
       if (o.type == OpType::kTransfer) {
         for (Place p : {o.src_place(), o.dst_place()}) {
@@ -545,7 +548,7 @@ class CudaRun {
     switch (o.type) {
       case OpType::kCompute: {
         GemmShape sh = shape(id);
-        if (sh.m > 0 && o.dtype() == DType::kInt4 && ds.qweights.count({sh.n, sh.k})) {
+        if (sh.m > 0 && !sh.backward && o.dtype() == DType::kInt4 && ds.qweights.count({sh.n, sh.k})) {
           const kernels::QuantizedMatrixView& q = ds.qweights.at({sh.n, sh.k})->view();
           const float* x = static_cast<const float*>(ds.a);
           float* y = static_cast<float*>(ds.c);
@@ -558,8 +561,10 @@ class CudaRun {
           cublasComputeType_t ct = compute_type(o.dtype(), &dt);
           float alpha = 1, beta = 0;
           CUBLAS_CHECK(cublasSetStream(ds.blas, s));
-          CUBLAS_CHECK(cublasGemmEx(ds.blas, CUBLAS_OP_N, CUBLAS_OP_N, int(sh.m), int(sh.n), int(sh.k), &alpha, ds.a, dt,
-                                    int(sh.m), ds.b, dt, int(sh.k), &beta, ds.c, dt, int(sh.m), ct, CUBLAS_GEMM_DEFAULT));
+          for (const GemmShape& g : gemm_kernels(sh))  // a backward: its data and weight gradients
+            CUBLAS_CHECK(cublasGemmEx(ds.blas, CUBLAS_OP_N, CUBLAS_OP_N, int(g.m), int(g.n), int(g.k), &alpha, ds.a,
+                                      dt, int(g.m), ds.b, dt, int(g.k), &beta, ds.c, dt, int(g.m), ct,
+                                      CUBLAS_GEMM_DEFAULT));
         } else {
           // Memory sweep of the op's full bytes (half read, half written),
           // looping over the sweep buffers when the op is larger than they are.

@@ -177,11 +177,13 @@ class HostRun {
       for (int id : lane->ops) {
         const Op& o = g_.op(id);
         if (o.type != OpType::kCompute) continue;
-        GemmShape s = compute_shape(id);
-        if (s.m > 0) {
-          amax = std::max<size_t>(amax, s.m * s.k * 4);
-          if (!qop_[id]) bmax = std::max<size_t>(bmax, s.k * s.n * 4);  // quantized: the prepared matrix
-          cmax = std::max<size_t>(cmax, s.m * s.n * 4);
+        GemmShape shape = compute_shape(id);
+        if (shape.m > 0) {
+          for (const GemmShape& s : gemm_kernels(shape)) {
+            amax = std::max<size_t>(amax, s.m * s.k * 4);
+            if (!qop_[id]) bmax = std::max<size_t>(bmax, s.k * s.n * 4);  // quantized: the prepared matrix
+            cmax = std::max<size_t>(cmax, s.m * s.n * 4);
+          }
         } else {
           smax = std::max<size_t>(smax, std::min<size_t>(kArenaCapBytes, size_t(o.bytes / 2) + 64));
         }
@@ -375,7 +377,8 @@ class HostRun {
       return;
     }
     if (s.m > 0) {
-      host_sgemm(s.m, s.n, s.k, lane.a.floats(), lane.b.floats(), lane.c.floats());
+      for (const GemmShape& g : gemm_kernels(s))
+        host_sgemm(g.m, g.n, g.k, lane.a.floats(), lane.b.floats(), lane.c.floats());
       return;
     }
     double left = o.bytes;  // memory sweep: half read, half written

@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "core/catalog.h"
-#include "strategies/training/training_sim.h"
 
 namespace paralab {
 
@@ -38,6 +37,16 @@ TrainingPlan narayanan_plan(const NarayananRow& r, const ModelGraph& m, const Cl
   return megatron_plan(o, m, c);
 }
 
+NarayananSim simulate_narayanan_row(const NarayananRow& r, const ModelGraph& m, const Cluster& c) {
+  NarayananSim s{narayanan_plan(r, m, c), {}, NAN};
+  TrainingSimOptions so;
+  so.detailed = false;
+  s.result = simulate_training(s.plan, m, c, so);
+  if (s.result.status == "ok")
+    s.tflops_per_gpu = s.result.hardware_flops / s.result.iteration_seconds / s.result.gpus / 1e12;
+  return s;
+}
+
 namespace {
 
 ExperimentResult run(ResultsStore& store, const ExperimentOptions& opt) {
@@ -52,11 +61,10 @@ ExperimentResult run(ResultsStore& store, const ExperimentOptions& opt) {
     if (opt.quick && r.gpus > 512) continue;
     ModelGraph m = load_model(r.model);
     Cluster c = load_cluster("dgx-a100-80gb", r.gpus / 8);
-    TrainingPlan plan = narayanan_plan(r, m, c);
-    TrainingSimOptions so;
-    so.detailed = false;
-    TrainingResult res = simulate_training(plan, m, c, so);
-    double tflops = res.status == "ok" ? res.hardware_flops / res.iteration_seconds / res.gpus / 1e12 : NAN;
+    NarayananSim sim = simulate_narayanan_row(r, m, c);
+    const TrainingPlan& plan = sim.plan;
+    const TrainingResult& res = sim.result;
+    double tflops = sim.tflops_per_gpu;
     double err = (tflops - r.tflops_per_gpu) / r.tflops_per_gpu;
     RunRecord rec = training_run_record(res, plan, m, c);
     rec.experiment = "narayanan";

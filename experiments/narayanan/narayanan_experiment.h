@@ -21,6 +21,7 @@
 #include "core/model_graph.h"
 #include "experiments/experiment.h"
 #include "strategies/training/training_plan.h"
+#include "strategies/training/training_sim.h"
 
 namespace paralab {
 
@@ -35,5 +36,15 @@ const std::vector<NarayananRow>& narayanan_rows();
 
 // REQUIRES: `c` is dgx-a100-80gb with gpus/8 nodes.
 TrainingPlan narayanan_plan(const NarayananRow& r, const ModelGraph& m, const Cluster& c);
+
+// One row simulated: its plan on dgx-a100-80gb with gpus/8 nodes, the
+// simulation's result, and the achieved hardware TFLOP/s per GPU as the
+// paper counts it (NaN when the plan does not run).
+struct NarayananSim {
+  TrainingPlan plan;
+  TrainingResult result;
+  double tflops_per_gpu = 0;
+};
+NarayananSim simulate_narayanan_row(const NarayananRow& r, const ModelGraph& m, const Cluster& c);
 
 }  // namespace paralab

@@ -99,7 +99,7 @@ void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd, bool frozen) {
     } else {
       o.flops *= 2;
       o.bytes *= 2;
-      if (o.kind == OpSpec::kGemm) o.kind = OpSpec::kCompute;  // data + weight gradient: no single shape
+      o.backward = o.kind == OpSpec::kGemm;  // data + weight gradient of the forward shape
     }
     b.ops.push_back(o);
   }

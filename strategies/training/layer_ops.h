@@ -12,7 +12,8 @@
 //   tok x f/tp x h (x2 gated), activation, fc2 GEMM tok x h x f/tp, TP
 //   all-reduce (SP: reduce-scatter), dropout-residual.
 //   backward block: the same in reverse; each GEMM twice its forward work
-//   (data and weight gradient), each memory-bound op twice its bytes, the TP
+//   (its data and weight gradients: one op marked `backward`, with the
+//   forward's shape), each memory-bound op twice its bytes, the TP
 //   collectives mirrored (all-reduce stays, all-gather <-> reduce-scatter).
 //   recompute: full = the forward block again; selective = the attention
 //   core (scores, softmax+dropout, values).
@@ -39,6 +40,7 @@ struct OpSpec {
   CollectiveKind collective = CollectiveKind::kAllReduce;
   double flops = 0, bytes = 0;
   int64_t m = 0, n = 0, k = 0;  // kGemm
+  bool backward = false;        // kGemm: the backward of (m, n, k), GemmShape::backward
   const char* name = "";
 };
 

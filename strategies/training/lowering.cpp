@@ -159,9 +159,9 @@ class Lowerer {
         continue;
       }
       for (int k = 0; k < n; ++k) {
-        int id = o.kind == OpSpec::kGemm ? g_.add_gemm(dev(j, k), kComputeStream, o.m, o.n, o.k, dtype_, lab)
-                                         : g_.add_compute(dev(j, k), kComputeStream, o.compute, o.flops, o.bytes,
-                                                          dtype_, lab);
+        int id = o.kind == OpSpec::kGemm
+                     ? g_.add_gemm(dev(j, k), kComputeStream, o.m, o.n, o.k, dtype_, lab, o.backward)
+                     : g_.add_compute(dev(j, k), kComputeStream, o.compute, o.flops, o.bytes, dtype_, lab);
         if (first < 0) first = id;
         last_[k] = id;
       }

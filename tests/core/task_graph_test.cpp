@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "core/error.h"
 
 namespace paralab {
@@ -76,6 +78,31 @@ TEST(TaskGraph, QuantizedGemmKeepsItsFormatThroughJson) {
   EXPECT_DOUBLE_EQ(h.op(0).bytes, 2.7e7);
 }
 
+TEST(TaskGraph, BackwardGemmIsTwoKernelsOfTheForwardShape) {
+  TaskGraph g;
+  // Forward 8 x 4 x 2 in fp32: 2 * 8 * 4 * 2 = 128 FLOPs, 4 * (16 + 8 + 32)
+  // = 224 bytes; its backward twice both.
+  int f = g.add_gemm(0, 0, 8, 4, 2, DType::kFp32);
+  int b = g.add_gemm(0, 0, 8, 4, 2, DType::kFp32, -1, true);
+  EXPECT_DOUBLE_EQ(g.op(f).flops, 128);
+  EXPECT_DOUBLE_EQ(g.op(b).flops, 256);
+  EXPECT_DOUBLE_EQ(g.op(b).bytes, 448);
+  // Data gradient dA (8 x 2) = dC (8 x 4) B^T: (8, 2, 4); weight gradient
+  // dB (2 x 4) = A^T (2 x 8) dC (8 x 4): (2, 4, 8).
+  GemmKernels ks = gemm_kernels(*g.gemm_shape(g.op(b)));
+  ASSERT_EQ(ks.count, 2);
+  EXPECT_EQ((std::array<int64_t, 3>{ks.shapes[0].m, ks.shapes[0].n, ks.shapes[0].k}), (std::array<int64_t, 3>{8, 2, 4}));
+  EXPECT_EQ((std::array<int64_t, 3>{ks.shapes[1].m, ks.shapes[1].n, ks.shapes[1].k}), (std::array<int64_t, 3>{2, 4, 8}));
+  EXPECT_EQ(gemm_kernels(*g.gemm_shape(g.op(f))).count, 1);
+  Json j = g.to_json();
+  EXPECT_FALSE(j["ops"][0].contains("gemm_backward"));
+  EXPECT_EQ(j["ops"][1]["gemm_backward"], true);
+  TaskGraph h = task_graph_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(h.to_json().dump(), j.dump());
+  EXPECT_TRUE(h.gemm_shape(h.op(1))->backward);
+  EXPECT_DOUBLE_EQ(h.op(1).flops, 256);
+}
+
 std::string parse_error(const std::string& text) {
   try {
     Json j = Json::parse(text);
@@ -100,6 +127,14 @@ TEST(TaskGraph, JsonErrorsNameThePath) {
             std::string::npos);
   EXPECT_NE(parse_error(R"({"ops": [{"type": "compute", "device": 0, "gemm": [1, 2, 3], "weights": ""}]})")
                 .find("$.ops[0].weights"),
+            std::string::npos);
+  // A backward needs a shape, and is not a weight-quantized GEMM.
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "compute", "device": 0, "gemm_backward": true}]})")
+                .find("$.ops[0].gemm_backward"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"ops": [{"type": "compute", "device": 0, "gemm": [1, 2, 3], "gemm_backward": true,
+                                     "weights": "rtn-b4-g128"}]})")
+                .find("$.ops[0].gemm_backward"),
             std::string::npos);
 }
 

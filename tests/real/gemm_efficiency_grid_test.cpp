@@ -82,6 +82,13 @@ TEST(GemmEfficiencyGrid, CostModelUsesTheGridForShapedOpsOnly) {
   // curve applies, 40 us as for the shapeless op.
   GemmShape q{100, 1000, 10, 0};
   EXPECT_EQ(cm.compute(0, ComputeKind::kGemm, 2e6, 0, DType::kFp32, &q).work_ns, 40'000);
+  // The backward of forward (m, n, k) = (10000, 1000, 10): 4e8 FLOPs in two
+  // kernels of 2e8, the data gradient (10000, 10, 1000) at grid 1.0 (m =
+  // 10000, k = 1000; the one-point n axis ignores n) and the weight gradient
+  // (10, 1000, 10000) at 0.8 (m clamped to 100, k to 1000):
+  // 2e8 / 1e11 + 2e8 / (1e11 * 0.8) = 2 ms + 2.5 ms.
+  GemmShape back{10000, 1000, 10, -1, true};
+  EXPECT_EQ(cm.compute(0, ComputeKind::kGemm, 4e8, 0, DType::kFp32, &back).work_ns, 4'500'000);
 }
 
 TEST(HostCalibration, GridFromResultsIsMedianRateOverPeak) {

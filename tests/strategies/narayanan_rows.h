@@ -11,20 +11,16 @@
 
 #include "core/catalog.h"
 #include "experiments/narayanan/narayanan_experiment.h"
-#include "strategies/training/training_sim.h"
 
 namespace paralab {
 
 inline double narayanan_error(const NarayananRow& r) {
   ModelGraph m = load_model(r.model);
   Cluster c = load_cluster("dgx-a100-80gb", r.gpus / 8);
-  TrainingPlan p = narayanan_plan(r, m, c);
-  TrainingSimOptions o;
-  o.detailed = false;
-  TrainingResult res = simulate_training(p, m, c, o);
-  EXPECT_EQ(res.status, "ok") << res.message;
-  if (res.status != "ok") return NAN;
-  double tflops = res.hardware_flops / res.iteration_seconds / res.gpus / 1e12;
+  NarayananSim sim = simulate_narayanan_row(r, m, c);
+  EXPECT_EQ(sim.result.status, "ok") << sim.result.message;
+  if (sim.result.status != "ok") return NAN;
+  double tflops = sim.tflops_per_gpu;
   double err = (tflops - r.tflops_per_gpu) / r.tflops_per_gpu;
   std::printf("%s on %d GPUs: simulated %.1f TFLOP/s per GPU, published %.0f, error %+.1f%%\n", r.model, r.gpus,
               tflops, r.tflops_per_gpu, 100 * err);

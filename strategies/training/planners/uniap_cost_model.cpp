@@ -76,10 +76,11 @@ double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStra
       continue;
     }
     if (o.kind == OpSpec::kGemm) {
-      GemmShape sh{o.m, o.n, o.k};
-      double b = dtype_bytes(dt);
-      double flops = 2.0 * double(o.m) * double(o.n) * double(o.k);
-      double bytes = b * (double(o.m) * double(o.k) + double(o.k) * double(o.n) + double(o.m) * double(o.n));
+      GemmShape sh{o.m, o.n, o.k, -1, o.backward};
+      double b = dtype_bytes(dt), passes = o.backward ? 2 : 1;
+      double flops = passes * 2.0 * double(o.m) * double(o.n) * double(o.k);
+      double bytes =
+          passes * b * (double(o.m) * double(o.k) + double(o.k) * double(o.n) + double(o.m) * double(o.n));
       t += x.cost.compute(x.accel[first_device], ComputeKind::kGemm, flops, bytes, dt, &sh).total_ns();
     } else {
       t += x.cost.compute(x.accel[first_device], o.compute, o.flops, o.bytes, dt).total_ns();
