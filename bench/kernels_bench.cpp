@@ -48,10 +48,11 @@ const Case& get_case(const std::string& format, int64_t rows, int64_t cols) {
 }
 
 void set_counters(benchmark::State& st, const QuantizedMatrix& q, int64_t tokens, bool writes_weights) {
-  double bytes = double(layer_bytes(q.format, q.rows, q.cols)) + 4.0 * tokens * (q.cols + q.rows);
-  if (writes_weights) bytes = double(layer_bytes(q.format, q.rows, q.cols)) + 4.0 * q.rows * q.cols;
+  const double rows = double(q.rows), cols = double(q.cols), tok = double(tokens);
+  double bytes = double(layer_bytes(q.format, q.rows, q.cols)) + 4.0 * tok * (cols + rows);
+  if (writes_weights) bytes = double(layer_bytes(q.format, q.rows, q.cols)) + 4.0 * rows * cols;
   st.SetBytesProcessed(static_cast<int64_t>(bytes * double(st.iterations())));
-  st.counters["FLOP/s"] = benchmark::Counter(2.0 * q.rows * q.cols * tokens * double(st.iterations()),
+  st.counters["FLOP/s"] = benchmark::Counter(2.0 * rows * cols * tok * double(st.iterations()),
                                              benchmark::Counter::kIsRate);
   st.SetLabel(q.format.name());
 }

@@ -18,7 +18,7 @@ void BM_Sgemm(benchmark::State& st) {
   int64_t n = st.range(0);
   HostBuffer a(n * n * 4, false), b(n * n * 4, false), c(n * n * 4, false);
   for (auto _ : st) paralab::real::host_sgemm(n, n, n, a.floats(), b.floats(), c.floats());
-  st.counters["FLOP/s"] = benchmark::Counter(2.0 * n * n * n, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["FLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Sgemm)->RangeMultiplier(2)->Range(64, 1024)->Unit(benchmark::kMillisecond);
 

@@ -1,12 +1,12 @@
 #include "continual/matrix.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
+
+#include "kernels/blas.h"
 
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
                        double* work, const int* lwork, int* info);
@@ -29,10 +29,10 @@ void gemm(const Matrix& a, bool trans_a, const Matrix& b, bool trans_b, double a
     for (double& x : c.data) x *= beta;
     return;
   }
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a.data.data(),
-              static_cast<int>(a.cols), b.data.data(), static_cast<int>(b.cols), beta, c.data.data(),
-              static_cast<int>(n));
+  using kernels::blas_dim;
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, blas_dim(m),
+              blas_dim(n), blas_dim(k), alpha, a.data.data(), blas_dim(a.cols), b.data.data(), blas_dim(b.cols), beta,
+              c.data.data(), blas_dim(n));
 }
 
 Matrix matmul(const Matrix& a, bool trans_a, const Matrix& b, bool trans_b) {

@@ -133,7 +133,7 @@ int Cluster::add_vertex(Vertex v) {
   return id;
 }
 
-int Cluster::add_link(int a, int b, std::string kind, double bw, double latency, std::string source) {
+int Cluster::add_link(int a, int b, std::string kind, double bw, double latency, std::string link_source) {
   Link l;
   l.id = static_cast<int>(links_.size());
   l.a = a;
@@ -141,7 +141,7 @@ int Cluster::add_link(int a, int b, std::string kind, double bw, double latency,
   l.kind = std::move(kind);
   l.bandwidth_bytes_per_s = bw;
   l.latency_seconds = latency;
-  l.source = std::move(source);
+  l.source = std::move(link_source);
   links_.push_back(l);
   // Kept sorted by neighbour so route() visits neighbours in ascending order.
   auto insert_sorted = [](auto& v, std::pair<int, int> e) { v.insert(std::upper_bound(v.begin(), v.end(), e), e); };

@@ -186,7 +186,7 @@ class Cluster {
   // Builders used by the loader and by tests that assemble clusters by hand.
   int add_vertex(Vertex v);
   int add_link(int a, int b, std::string kind, double bandwidth_bytes_per_s, double latency_seconds,
-               std::string source = "");
+               std::string link_source = "");
   void add_device(Device d);
   void set_host_memory(int node, HostMemorySpec s);
   void set_disk(int node, DiskSpec s);

@@ -4,11 +4,10 @@
 // straight-through: dE/dlevel[g][u] = sum of dE/dW_hat over the weights of
 // group g with code u; codes are re-assigned to the nearest level after every
 // step. The best iterate (lowest E) is kept.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/blas.h"
 #include "kernels/lcq.h"
 
 namespace paralab::kernels {
@@ -48,8 +47,7 @@ double output_sse(const float* w, const LcqCodebook& cb, const std::vector<float
       d[e] = w[e] - lut[cb.codes[e]];
     }
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, K, 1.0f, d.data(), K, H.data(), K, 0.0f, dh.data(),
-              K);
+  sgemm_row_major(CblasNoTrans, CblasNoTrans, N, K, K, 1.0f, d.data(), K, H.data(), K, 0.0f, dh.data(), K);
   double s = 0;
   for (int64_t e = 0; e < N * K; ++e) s += static_cast<double>(d[e]) * dh[e];
   return s;
@@ -62,7 +60,7 @@ void lcq_refine_output(const float* w, const float* x, int64_t tokens, LcqCodebo
   const int64_t N = cb.rows, K = cb.cols;
   const int L = cb.levels(), k = cb.rank;
   std::vector<float> H(K * K), d(N * K), dh(N * K);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, K, tokens, 1.0f, x, K, x, K, 0.0f, H.data(), K);
+  sgemm_row_major(CblasTrans, CblasNoTrans, K, K, tokens, 1.0f, x, K, x, K, 0.0f, H.data(), K);
   Adam as, ab, av;
   as.init(cb.coef, o.lr_rel);
   ab.init(cb.offset, o.lr_rel);

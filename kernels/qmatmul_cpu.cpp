@@ -1,11 +1,10 @@
 #include "kernels/qmatmul_cpu.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cassert>
 #include <vector>
 
+#include "kernels/blas.h"
 #include "kernels/packing.h"
 
 namespace paralab::kernels {
@@ -78,8 +77,8 @@ void qgemm_cpu(const QuantizedMatrix& q, const float* x, int64_t tokens, float* 
     int64_t r1 = std::min(q.rows, r0 + kPanelRows);
     dequantize_rows(q, r0, r1, panel.data());
     // Y[:, r0:r1] = X [tokens x K] * panel^T [K x (r1 - r0)]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tokens, r1 - r0, q.cols, 1.0f, x, q.cols, panel.data(),
-                q.cols, 0.0f, y + r0, q.rows);
+    sgemm_row_major(CblasNoTrans, CblasTrans, tokens, r1 - r0, q.cols, 1.0f, x, q.cols, panel.data(), q.cols, 0.0f,
+                    y + r0, q.rows);
   }
 }
 

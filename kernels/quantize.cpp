@@ -1,9 +1,8 @@
 #include "kernels/quantize.h"
 
-#include <cblas.h>
-
 #include <cmath>
 
+#include "kernels/blas.h"
 #include "kernels/qmatmul_cpu.h"
 #include "kernels/rtn.h"
 
@@ -64,10 +63,10 @@ QuantError measure_quant_error(const float* w, const QuantizedMatrix& q, const f
   e.weight_relative_error = sw > 0 ? std::sqrt(se / sw) : 0.0;
   if (x && tokens > 0) {
     std::vector<float> yd(tokens * q.rows), yw(tokens * q.rows);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tokens, q.rows, q.cols, 1.0f, x, q.cols, d.data(), q.cols,
-                0.0f, yd.data(), q.rows);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tokens, q.rows, q.cols, 1.0f, x, q.cols, w, q.cols, 0.0f,
-                yw.data(), q.rows);
+    sgemm_row_major(CblasNoTrans, CblasTrans, tokens, q.rows, q.cols, 1.0f, x, q.cols, d.data(), q.cols, 0.0f,
+                    yd.data(), q.rows);
+    sgemm_row_major(CblasNoTrans, CblasTrans, tokens, q.rows, q.cols, 1.0f, x, q.cols, w, q.cols, 0.0f, yw.data(),
+                    q.rows);
     double a = 0, b = 0;
     for (size_t i = 0; i < yd.size(); ++i) {
       a += static_cast<double>(yd[i]) * yd[i];

@@ -53,7 +53,7 @@ BenchResult run_benchmark(const Benchmark& b, const RunnerConfig& cfg) {
   r.seconds_median = median(t);
   r.seconds_min = *std::min_element(t.begin(), t.end());
   r.seconds_max = *std::max_element(t.begin(), t.end());
-  r.seconds_mean = total / t.size();
+  r.seconds_mean = total / double(t.size());
   if (r.seconds_median > 0) {
     r.bytes_per_s = b.bytes / r.seconds_median;
     r.flops_per_s = b.flops / r.seconds_median;

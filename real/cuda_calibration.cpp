@@ -144,7 +144,7 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
       Benchmark bm;
       bm.name = std::string("cublas_gemm_") + dt.name;
       bm.shape = "m=n=k=" + std::to_string(n);
-      bm.size = bm.flops = 2.0 * n * n * n;
+      bm.size = bm.flops = 2.0 * double(n) * double(n) * double(n);
       bm.timed_run = [&] {
         float alpha = 1, beta = 0;
         return event_time(s, [&] {
@@ -267,9 +267,9 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
       p.collectives = nccl_collective_sweep(n, csizes, rc, &all);
       // GPU to GPU: a ring all-reduce moves 2(n-1)/n S over each GPU's link,
       // so the link rate is the busbw; its 2(n-1) steps share the alpha.
-      for (const auto& c : p.collectives)
-        if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
-          p.links.push_back({"nvlink", c.busbw_bytes_per_s, c.alpha_seconds / (2.0 * (n - 1)),
+      for (const auto& fit : p.collectives)
+        if (fit.kind == "all_reduce" && fit.busbw_bytes_per_s > 0)
+          p.links.push_back({"nvlink", fit.busbw_bytes_per_s, fit.alpha_seconds / (2.0 * (n - 1)),
                              "NCCL all-reduce busbw fit over " + std::to_string(n) + " GPUs", {}});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("NCCL collectives not measured: ") + e.what());

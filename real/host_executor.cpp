@@ -207,7 +207,7 @@ class HostRun {
           for (Place p : {o.src_place(), o.dst_place()}) {
             if (p.tier == TierKind::kSsd) continue;
             double& need = arena_need[{int(p.tier), p.location}];
-            need = std::max(need, page_round(o.bytes) * 1.0);
+            need = std::max(need, double(page_round(o.bytes)));
           }
         }
         if (o.type == OpType::kCollective) {
@@ -386,7 +386,7 @@ class HostRun {
     while (left > 0) {
       size_t floats = std::min<size_t>(cap_floats, size_t(left / 8) + 1);
       memory_sweep(lane.sweep_dst.floats(), lane.sweep_src.floats(), floats);
-      left -= 8.0 * floats;
+      left -= 8.0 * double(floats);
     }
   }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/blas.h"
 #include "real/check.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -54,8 +55,7 @@ HostBuffer& HostBuffer::operator=(HostBuffer&& o) noexcept {
 void set_blas_single_thread() { openblas_set_num_threads(1); }
 
 void host_sgemm(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-              1.0f, a, static_cast<int>(k), b, static_cast<int>(n), 0.0f, c, static_cast<int>(n));
+  kernels::sgemm_row_major(CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
 }
 
 void host_sgemm_cpu_reference(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {

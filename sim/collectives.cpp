@@ -183,9 +183,9 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
         auto nodes = ranks_by_node(c, ranks);
         const int n1 = int(nodes[0].size()), n2 = int(nodes.size());
         const double part = bytes / chunks;
-        auto merged = [](const Deps& a, const Deps& b) {
-          Deps m = a;
-          for (size_t i = 0; i < m.size(); ++i) m[i].insert(m[i].end(), b[i].begin(), b[i].end());
+        auto merged = [](const Deps& x, const Deps& y) {
+          Deps m = x;
+          for (size_t i = 0; i < m.size(); ++i) m[i].insert(m[i].end(), y[i].begin(), y[i].end());
           return m;
         };
         std::vector<Deps> rs_done(n2, Deps(n1)), ar_done(n2, Deps(n1)), ag_done(n2, Deps(n1));

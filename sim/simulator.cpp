@@ -462,8 +462,8 @@ void Engine::fill_record(SimResult* r) {
         {"count", st.count},
         {"seconds", st.seconds},
         {"bytes", st.bytes},
-        {"mean_algbw_bytes_per_s", st.count ? st.algbw_sum / st.count : 0.0},
-        {"mean_busbw_bytes_per_s", st.count ? st.busbw_sum / st.count : 0.0}};
+        {"mean_algbw_bytes_per_s", st.count ? st.algbw_sum / double(st.count) : 0.0},
+        {"mean_busbw_bytes_per_s", st.count ? st.busbw_sum / double(st.count) : 0.0}};
   rec.metrics = {{"makespan_ns", now_},
                  {"ops", g_.size()},
                  {"ops_done", done_},

@@ -106,7 +106,7 @@ void print_graph_result(const sim::SimResult& r) {
   double mean = 0;
   for (double u : rec.device_utilization) mean += u;
   if (!rec.device_utilization.empty())
-    fmt::print("device busy fraction: mean {:.1f}% over {} devices\n", 100 * mean / rec.device_utilization.size(),
+    fmt::print("device busy fraction: mean {:.1f}% over {} devices\n", 100 * mean / double(rec.device_utilization.size()),
                rec.device_utilization.size());
   for (const auto& p : rec.peak_memory)
     if (p.peak_bytes > 0) fmt::print("peak memory {} {}: {}\n", p.scope, p.tier, human_bytes(p.peak_bytes));

@@ -236,7 +236,7 @@ class Lowerer {
     const double gbs = double(p_.gpu_batch), hid = c_.hidden_bytes_per_token;
     const int64_t pos = positions(t);
     if (p_.schedule == Schedule::kLlamaCpp && j == p_.gpu_layers && j > 0) {  // GPU -> CPU boundary
-      int x = xfer(kHiddenStore, gpu_, {TierKind::kPageableHost, 0}, hid * pos * gbs, label("hidden to cpu", j), after);
+      int x = xfer(kHiddenStore, gpu_, {TierKind::kPageableHost, 0}, hid * double(pos) * gbs, label("hidden to cpu", j), after);
       after.assign(1, x);
     }
     // Activation traffic: 8 rows of h per token for a whole block, half of
@@ -250,7 +250,7 @@ class Lowerer {
                            : part == kMlpPart ? mlp_flops
                                               : c_.prefill_flops(pos, p_.gpu_batch) - mlp_flops;
       const double bytes = gemm_weight_traffic_bytes(p_, c_, part_fraction(part)) +
-                     (part == kMlpPart ? 0.0 : c_.kv_bytes(pos, p_.gpu_batch)) + act * hid * pos * gbs;
+                     (part == kMlpPart ? 0.0 : c_.kv_bytes(pos, p_.gpu_batch)) + act * hid * double(pos) * gbs;
       last = compute_op(dev, ComputeKind::kGemm, flops, bytes, label(part == kMlpPart ? "prefill mlp" : "prefill", j), after);
     } else if (part == kMlpPart) {
       last = on_cpu ? compute_op(dev, ComputeKind::kGemm, mlp * c_.decode_gemm_flops(p_.gpu_batch),

@@ -149,13 +149,13 @@ std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_d
   } else if (l.kind == LayerKind::kHead && l.shape.vocab > 0) {
     head_forward(fwd, l, tok, s);
   } else {
-    fwd.bgemm("layer", l.forward_flops(seq) * samples / s.tp, fwd.e * (double(l.params) / s.tp + 2 * tok * l.shape.hidden));
+    fwd.bgemm("layer", l.forward_flops(seq) * samples / s.tp, fwd.e * (double(l.params) / s.tp + 2 * tok * double(l.shape.hidden)));
     fwd.ops.back().compute = ComputeKind::kGemm;
   }
   if (frozen && trainable_params > 0) {
     // Low-rank adapters x B^T A^T beside the frozen weights: 2 FLOPs per
     // adapter parameter and token (their backward doubles it as any op's).
-    fwd.bgemm("adapters", 2 * tok * trainable_params / s.tp, fwd.e * (trainable_params / s.tp + 2 * tok * l.shape.hidden));
+    fwd.bgemm("adapters", 2 * tok * trainable_params / s.tp, fwd.e * (trainable_params / s.tp + 2 * tok * double(l.shape.hidden)));
     fwd.ops.back().compute = ComputeKind::kGemm;
   }
   if (phase == Phase::kForward) return fwd.ops;

@@ -102,7 +102,7 @@ TEST(InfLoraMechanism, StepOnAEqualsProjectedStepOnW) {
   net.add_head(b.tasks[0].num_classes);
   net.add_head(b.tasks[1].num_classes);
   // Non-zero head weights (a zero head passes no gradient to the backbone).
-  for (size_t i = 0; i < net.head(1).w.data.size(); ++i) net.head(1).w.data[i] = 0.1 * std::cos(0.7 * i);
+  for (size_t i = 0; i < net.head(1).w.data.size(); ++i) net.head(1).w.data[i] = 0.1 * std::cos(0.7 * double(i));
   // B_t of each layer as InfLoRA designs it for task 1, against a stored
   // subspace from task 0; A_t = 0 as at the start of a task, then also a
   // non-zero A_t (the identity holds at every point of training).
@@ -118,7 +118,7 @@ TEST(InfLoraMechanism, StepOnAEqualsProjectedStepOnW) {
   for (int trial = 0; trial < 2; ++trial) {
     if (trial == 1)
       for (int l = 0; l < net.layers(); ++l)
-        for (size_t i = 0; i < net.layer(l).a.data.size(); ++i) net.layer(l).a.data[i] = 0.01 * std::sin(1.0 + i);
+        for (size_t i = 0; i < net.layer(l).a.data.size(); ++i) net.layer(l).a.data[i] = 0.01 * std::sin(1.0 + double(i));
     net.loss_and_gradients(b.tasks[1].train_x, b.tasks[1].train_y, 1, 2, Trainable::kLoraA);
     net.loss_and_gradients(b.tasks[1].train_x, b.tasks[1].train_y, 1, 2, Trainable::kFull);
     for (int l = 0; l < net.layers(); ++l) {

@@ -174,7 +174,7 @@ double lloyd_sse(const std::vector<float>& w, int64_t rows, int64_t cols, int bi
     const float* wg = w.data() + g * group;
     UniformGroup p = rtn_group_params(wg, group, L);
     std::vector<double> lvl(L);
-    for (int u = 0; u < L; ++u) lvl[u] = p.scale * (u - p.zero);
+    for (int u = 0; u < L; ++u) lvl[u] = p.scale * (float(u) - p.zero);
     std::vector<int> q(group);
     for (int it = 0; it < iterations; ++it) {
       std::vector<double> sum(L, 0.0), cnt(L, 0.0);

@@ -30,7 +30,7 @@ inline void add_memory(std::mt19937_64& rng, PlanInstance& in) {
   int n = in.num_layers(), S = in.num_stages;
   bool gpipe = u01(rng) < 0.5;
   double total = 0;
-  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + in.micro_batches * in.act_bytes[u][0];
+  for (int u = 0; u < n; ++u) total += in.state_bytes[u][0] + double(in.micro_batches) * in.act_bytes[u][0];
   for (int i = 0; i < S; ++i) {
     in.in_flight.push_back(gpipe ? double(in.micro_batches) : double(std::min<int64_t>(S - i, in.micro_batches)));
     double frac = u01(rng) < 0.4 ? 0.5 + 0.7 * u01(rng) : 3.0;

@@ -172,7 +172,7 @@ TEST(ValidationGraphs, FlopCountsMatchTheClosedForm) {
     if (o.type == OpType::kCompute && o.compute_kind() == ComputeKind::kGemm && o.device == 0) {
       const GemmShape* s = g.gemm_shape(o);
       ASSERT_NE(s, nullptr);
-      EXPECT_DOUBLE_EQ(o.flops, 2.0 * s->m * s->n * s->k);
+      EXPECT_DOUBLE_EQ(o.flops, 2.0 * double(s->m) * double(s->n) * double(s->k));
       gemm += o.flops;
     }
   // Forward + backward (2 GEMMs per forward GEMM) = 3x forward, per layer.

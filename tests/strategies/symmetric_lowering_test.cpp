@@ -146,8 +146,8 @@ INSTANTIATE_TEST_SUITE_P(Plans, SymmetricLowering,
                                            Case{4, 2, 2, 8, 64},                                  // DP 8
                                            Case{4, 8, 2, 2, 16},                                  // a replica = a node
                                            Case{4, 2, 4, 4, 32, PipelineSchedule::kInterleaved}),  // 2 chunks
-                         [](const auto& info) {
-                           const Case& k = info.param;
+                         [](const auto& param_info) {
+                           const Case& k = param_info.param;
                            return "tp" + std::to_string(k.tp) + "pp" + std::to_string(k.pp) + "dp" +
                                   std::to_string(k.dp) +
                                   (k.schedule == PipelineSchedule::kInterleaved ? "interleaved" : "");
