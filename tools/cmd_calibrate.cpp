@@ -82,9 +82,13 @@ void register_calibrate(CLI::App& app) {
       if (w.size() < 2) throw InputError("--mpi-worker must run under mpirun with at least 2 ranks");
       real::RunnerConfig rc;
       rc.repetitions = quick ? 3 : 7;
+      // Up to 64 MiB: gradient all-reduces are that large, and past the
+      // last-level cache the rate falls (all-reduce busbw 2.21 GB/s at 1 MiB,
+      // 1.81 at 16 MiB, 0.82 at 32 MiB, 0.86 at 64 MiB over 2 ranks on the
+      // 2-vCPU development VM), which a sweep that stopped at 16 MiB missed.
       std::vector<size_t> sizes = quick ? std::vector<size_t>{1 << 10, 1 << 16, 1 << 20}
                                         : std::vector<size_t>{1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22,
-                                                              1 << 24};
+                                                              1 << 24, 1 << 25, 1 << 26};
       auto cps = real::mpi_collective_sweep(sizes, rc);
       if (w.rank() == 0) {
         HardwareProfile p;
