@@ -110,8 +110,8 @@ def main(d):
 
     v = load(d, "validate.json")
     if v and v.get("median_relative_error") is not None:
-        rows.append(("Simulated vs measured on this host (median / worst error)", "paralab README, quiet machine",
-                     "7-10% / 10-12%",
+        rows.append(("Simulated vs measured on this host (median / worst error)", "paralab README, idle VM",
+                     "8-16% / 16-30%",
                      f"{100 * abs(v['median_relative_error']):.0f}% / {100 * abs(v['max_relative_error']):.0f}%"))
 
     w = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -143,8 +143,9 @@ def explain_validation(d, v):
     if load is not None and load > cores + 0.5:
         print(f"  This host was busy: load average {load:.1f} on {cores} cores while it ran. Other jobs take CPU time")
         print("  from the measured runs (and from the calibration the simulator uses), so measured times stretch and")
-        print("  the error grows with the load; on a quiet machine the same validation gives a median of 7-10%")
-        print("  (README, 'Real execution'). Rerun `build/paralab validate --backend host` when the machine is idle.")
+        print("  the error grows with the load; on an idle machine the same validation gave medians of 8-16% and")
+        print("  worst errors of 16-30% over seven cycles (README, 'Real execution'). Rerun")
+        print("  `build/paralab validate --backend host` when the machine is idle.")
     elif med is not None and abs(med) > 0.10:
         print(f"  The median error is above 10% on a quiet host (load {load if load is not None else '?'} on {cores} "
               "cores): calibration and validation ran back to back, so check real/README.md for what is modelled.")
