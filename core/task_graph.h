@@ -77,7 +77,7 @@ struct Place {
 
 // A GEMM C (m x n) = A (m x k) B (k x n). `backward`: the op is the
 // backward of that forward GEMM, run as the two GEMMs a framework issues,
-// the data gradient dA (m x k) = dC (m x n) B^T (k x n)^T, shape (m, k, n),
+// the data gradient dA (m x k) = dC (m x n) B^T (n x k), shape (m, k, n),
 // and the weight gradient dB (k x n) = A^T (k x m) dC (m x n), shape
 // (k, n, m): twice the forward's FLOPs and bytes.
 struct GemmShape {
