@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/gemm_work.h"
 
 namespace paralab {
 
@@ -65,10 +66,8 @@ int TaskGraph::add_compute(int device, int stream, ComputeKind kind, double flop
 
 int TaskGraph::add_gemm(int device, int stream, int64_t m, int64_t n, int64_t k, DType dtype, int label,
                         bool backward) {
-  double b = dtype_bytes(dtype), passes = backward ? 2 : 1;
-  double flops = passes * 2.0 * double(m) * double(n) * double(k);
-  double bytes = passes * b * (double(m) * double(k) + double(k) * double(n) + double(m) * double(n));
-  int id = add_compute(device, stream, ComputeKind::kGemm, flops, bytes, dtype, label);
+  GemmWork w = gemm_work(m, n, k, dtype, backward);
+  int id = add_compute(device, stream, ComputeKind::kGemm, w.flops, w.bytes, dtype, label);
   shapes_.push_back({m, n, k, -1, backward});
   ops_[id].dst = static_cast<int32_t>(shapes_.size() - 1);
   return id;

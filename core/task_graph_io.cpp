@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/gemm_work.h"
 #include "core/limits.h"
 #include "core/task_graph.h"
 
@@ -236,9 +237,8 @@ TaskGraph task_graph_from_json(const JsonReader& root) {
           std::string w = r.str("weights");
           if (w.empty()) r.fail_field("weights", "a weight format name such as rtn-b4-g128");
           // Defaults as add_gemm's (the JSON's flops/bytes override them).
-          const double m = double(mnk[0]), nn = double(mnk[1]), k = double(mnk[2]);
-          id = g.add_quantized_gemm(device(), stream, mnk[0], mnk[1], mnk[2], w, 2.0 * m * nn * k,
-                                    dtype_bytes(dt) * (m * k + k * nn + m * nn), dt, label);
+          GemmWork work = gemm_work(mnk[0], mnk[1], mnk[2], dt, false);
+          id = g.add_quantized_gemm(device(), stream, mnk[0], mnk[1], mnk[2], w, work.flops, work.bytes, dt, label);
         } else {
           id = g.add_gemm(device(), stream, mnk[0], mnk[1], mnk[2], dt, label, backward);
         }

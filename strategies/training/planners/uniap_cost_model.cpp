@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/cost_model.h"
+#include "core/gemm_work.h"
 #include "sim/collectives.h"
 #include "strategies/training/layer_ops.h"
 #include "strategies/training/memory_model.h"
@@ -77,11 +78,8 @@ double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStra
     }
     if (o.kind == OpSpec::kGemm) {
       GemmShape sh{o.m, o.n, o.k, -1, o.backward};
-      double b = dtype_bytes(dt), passes = o.backward ? 2 : 1;
-      double flops = passes * 2.0 * double(o.m) * double(o.n) * double(o.k);
-      double bytes =
-          passes * b * (double(o.m) * double(o.k) + double(o.k) * double(o.n) + double(o.m) * double(o.n));
-      t += x.cost.compute(x.accel[first_device], ComputeKind::kGemm, flops, bytes, dt, &sh).total_ns();
+      GemmWork w = gemm_work(o.m, o.n, o.k, dt, o.backward);  // as the lowering's add_gemm
+      t += x.cost.compute(x.accel[first_device], ComputeKind::kGemm, w.flops, w.bytes, dt, &sh).total_ns();
     } else {
       t += x.cost.compute(x.accel[first_device], o.compute, o.flops, o.bytes, dt).total_ns();
     }
