@@ -193,17 +193,27 @@ class Lowerer {
   double grad_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
   double weight_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
 
-  // Resharding between layer l-1 and l of one stage when their layouts differ.
+  // Resharding between layer l-1 and l of one stage when their TP degrees
+  // differ. Device index k holds batch shard k / tp whatever the dp x fsdp
+  // split, so equal TP degrees leave every activation in place; otherwise
+  // data moves only inside aligned blocks of lcm(tp_a, tp_b) devices (TP is
+  // innermost), one all-to-all per block (reshard_block).
   void maybe_reshard(int j, int l, bool backward) {
     const PipelineStage& st = plan_.stages[j];
     if (l <= st.first_layer) return;
     const LayerStrategy &a = plan_.layers[l - 1], &b = plan_.layers[l];
-    if (a.dp == b.dp && a.fsdp == b.fsdp && a.tp == b.tp) return;
+    int block = reshard_block(a, b);
+    if (block <= 1) return;
     double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1)) / double(a.tp);
-    int id = g_.add_collective(CollectiveKind::kAllToAll, axis_group(j, l, 0, 's'), kComputeStream, bytes,
-                               CollectiveAlgo::kAuto, label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd")));
-    tag(id, CommClass::kTensor);
-    for (int k = 0; k < active(j); ++k) last_[k] = id;
+    int lab = label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd"));
+    for (int first = 0; first < active(j); first += block) {
+      std::vector<int> idx(static_cast<size_t>(block));
+      std::iota(idx.begin(), idx.end(), first);
+      int id = g_.add_collective(CollectiveKind::kAllToAll, group_of(j, std::move(idx)), kComputeStream, bytes,
+                                 CollectiveAlgo::kAuto, lab);
+      tag(id, CommClass::kTensor);
+      for (int k = first; k < std::min(active(j), first + block); ++k) last_[k] = id;
+    }
   }
 
   void forward_layer(int j, int l) {

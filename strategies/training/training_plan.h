@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,16 @@ struct LayerStrategy {
   int batch_split() const { return dp * fsdp; }
   bool operator==(const LayerStrategy&) const = default;
 };
+
+// Resharding between consecutive layers of one stage (lowering and UniAP's
+// edge costs alike): device k holds batch shard k / tp whatever the
+// dp x fsdp split, so activations move only when the TP degrees differ, and
+// then only inside aligned blocks of lcm(a.tp, b.tp) devices. Returns that
+// block size, or 1 when nothing moves. (A sequence-parallel switch at equal
+// TP degree is not charged.)
+inline int reshard_block(const LayerStrategy& a, const LayerStrategy& b) {
+  return a.tp == b.tp ? 1 : std::lcm(a.tp, b.tp);
+}
 
 // "dp 2 tp 4 fsdp 1 zero-1 sp recompute selective": one layer's strategy, for people.
 std::string strategy_text(const LayerStrategy& s);

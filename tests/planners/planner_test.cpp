@@ -74,6 +74,41 @@ TEST(PlannerCostModel, SingleStageTensorParallelMatchesAnalyticSimulation) {
   EXPECT_GE(checked, 4);
 }
 
+// A TP switch inside a stage reshards only inside aligned blocks of
+// lcm(tp_a, tp_b) devices, one DGX node here: with the data per device held
+// equal (global batch 8 per node), its cost is the same on one node and on
+// two. A dp <-> fsdp switch at equal TP moves nothing and costs nothing.
+TEST(PlannerCostModel, ReshardingStaysInsideTheNode) {
+  ModelGraph m = load_model("megatron-gpt-1.7b");
+  auto reshard = [&](int nodes, LayerStrategy a, LayerStrategy b) {
+    Cluster c = load_cluster("dgx-a100-80gb", nodes);
+    CostedInstance ci = build_instance(m, c, gpt_job(8 * nodes, Precision::kBf16), 1, 1);
+    int g = 8 * nodes;
+    a.dp = g / (a.tp * a.fsdp), b.dp = g / (b.tp * b.fsdp);
+    for (const EdgeCosts& e : ci.instance.edges) {
+      if (m.layer(e.u).kind != LayerKind::kDecoderBlock || m.layer(e.v).kind != LayerKind::kDecoderBlock) continue;
+      const auto &su = ci.strategies[size_t(e.u)], &sv = ci.strategies[size_t(e.v)];
+      // The first strategy of each layout (ZeRO stage, SP and recomputation do not move activations).
+      auto layout = [](const LayerStrategy& want) {
+        return [want](const LayerStrategy& s) { return s.dp == want.dp && s.tp == want.tp && s.fsdp == want.fsdp; };
+      };
+      auto k = std::find_if(su.begin(), su.end(), layout(a)) - su.begin();
+      auto l = std::find_if(sv.begin(), sv.end(), layout(b)) - sv.begin();
+      if (size_t(k) == su.size() || size_t(l) == sv.size()) return -1.0;
+      return e.same_stage[size_t(k) * sv.size() + size_t(l)];
+    }
+    return -1.0;
+  };
+  LayerStrategy tp8, tp4, tp4_fsdp2;
+  tp8.tp = 8;
+  tp4.tp = 4;
+  tp4_fsdp2.tp = 4, tp4_fsdp2.fsdp = 2;
+  double one = reshard(1, tp8, tp4), two = reshard(2, tp8, tp4);
+  ASSERT_GT(one, 0);
+  EXPECT_NEAR(two, one, 1e-12 * one);
+  EXPECT_EQ(reshard(2, tp4, tp4_fsdp2), 0.0);
+}
+
 TEST(PlannerCostModel, StrategyCountsAreTensNotHundredsAfterPruning) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 1);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/catalog.h"
@@ -172,6 +173,54 @@ TEST(TrainingSim, LayersWithDifferentStrategiesReshard) {
     if (lp.graph.op(int(i)).label >= 0 && lp.graph.label(lp.graph.op(int(i)).label).find("reshard") != std::string::npos)
       ++reshards;
   EXPECT_EQ(reshards, 2);  // one layout change: forward and backward of the one micro-batch
+}
+
+// Device k holds batch shard k / tp, so a TP 8 -> TP 4 switch on 16 GPUs
+// (2 DGX nodes) moves activations only inside the two aligned blocks of
+// lcm(8, 4) = 8 devices, one node each; a dp <-> fsdp switch at equal TP
+// moves nothing.
+TEST(TrainingSim, ReshardingStaysInsideTpBlocks) {
+  ModelGraph m = load_model("megatron-gpt-1.7b");
+  Cluster c = load_cluster("dgx-a100-80gb", 2);
+  auto reshard_groups = [&](const TrainingPlan& p) {
+    LoweringOptions all;
+    all.symmetric = false;
+    LoweredPlan lp = lower_plan(p, m, c, all);
+    std::vector<std::vector<int>> groups;
+    for (size_t i = 0; i < lp.graph.size(); ++i) {
+      const Op& op = lp.graph.op(int(i));
+      if (op.label < 0 || lp.graph.label(op.label).find("reshard") == std::string::npos) continue;
+      EXPECT_EQ(op.type, OpType::kCollective);
+      auto r = lp.graph.group(op.group());
+      groups.emplace_back(r.begin(), r.end());
+    }
+    return groups;
+  };
+  TrainingPlan p = plan_for(m, c, 8, 1, 2, 16, 8);  // tp 8 x dp 2, one micro-batch of 2 x 8 samples
+  TrainingPlan tp4 = p;
+  for (size_t l = p.layers.size() / 2; l < p.layers.size(); ++l) {
+    tp4.layers[l].tp = 4;
+    tp4.layers[l].dp = 4;
+    tp4.layers[l].sequence_parallel = false;
+  }
+  ASSERT_EQ(simulate_training(tp4, m, c).status, "ok");
+  auto groups = reshard_groups(tp4);
+  ASSERT_EQ(groups.size(), 4u);  // 2 blocks x (forward, backward)
+  std::set<int> blocks;
+  for (const auto& g : groups) {
+    ASSERT_EQ(g.size(), 8u);
+    for (int d : g) EXPECT_EQ(c.device(d).node, c.device(g[0]).node) << "device " << d;
+    blocks.insert(g[0]);
+  }
+  EXPECT_EQ(blocks.size(), 2u);  // both nodes' blocks
+  TrainingPlan sharded = p;
+  for (size_t l = p.layers.size() / 2; l < p.layers.size(); ++l) {
+    sharded.layers[l].dp = 1;
+    sharded.layers[l].fsdp = 2;
+    sharded.layers[l].zero_stage = 1;
+  }
+  ASSERT_EQ(simulate_training(sharded, m, c).status, "ok");
+  EXPECT_TRUE(reshard_groups(sharded).empty());
 }
 
 TEST(TrainingSim, EncoderDecoderAndLlamaPlansRun) {

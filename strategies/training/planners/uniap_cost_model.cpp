@@ -61,9 +61,17 @@ struct Ctx {
     if (a == 't') for (int x = 0; x < s.tp; ++x) idx.push_back(x);
     if (a == 'f') for (int x = 0; x < s.fsdp; ++x) idx.push_back(x * s.tp);
     if (a == 'd') for (int x = 0; x < s.dp; ++x) idx.push_back(x * s.fsdp * s.tp);
-    if (a == 's') for (int x = 0; x < g; ++x) idx.push_back(x);
     return ranks(0, idx);
   }
+  // The first resharding block of `block` devices (lowering.cpp maybe_reshard).
+  const std::vector<int>& reshard_ranks(int block) const {
+    auto it = blocks.find(block);
+    if (it != blocks.end()) return it->second;
+    std::vector<int> idx(static_cast<size_t>(block));
+    std::iota(idx.begin(), idx.end(), 0);
+    return blocks.emplace(block, ranks(0, idx)).first->second;
+  }
+  mutable std::map<int, std::vector<int>> blocks{};
 };
 
 double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStrategy& s, int first_device,
@@ -192,10 +200,6 @@ std::vector<Costed> prune_dominated(std::vector<Costed> v) {
   return out;
 }
 
-bool same_layout(const LayerStrategy& a, const LayerStrategy& b) {
-  return a.dp == b.dp && a.fsdp == b.fsdp && a.tp == b.tp;
-}
-
 }  // namespace
 
 double layer_step_seconds(const ModelGraph& m, const Cluster& c, int l, int64_t seq, int64_t samples, Precision p,
@@ -310,12 +314,11 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
       const DType act = dtype_of(job.precision);
       double out_u = m.layer(u).output_bytes(job.seq_len, act), out_v = m.layer(v).output_bytes(job.seq_len, act);
       // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
-      std::vector<double> a2a(su.size()), send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
+      std::vector<double> send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
       std::vector<int> pair = pp > 1 ? std::vector<int>{x.accel[0], x.accel[size_t(x.g)]} : std::vector<int>{};
       for (size_t k = 0; k < su.size(); ++k) {
         const LayerStrategy& a = su[k];
         double bytes = out_u * double(x.mb / a.batch_split());
-        a2a[k] = 2 * x.coll(CollectiveKind::kAllToAll, x.axis(a, 's'), bytes / a.tp);
         if (pp > 1) {
           send_u[k] = x.coll(CollectiveKind::kSendRecv, pair, bytes / a.tp);
           if (a.tp > 1 && !a.sequence_parallel) gather_u[k] = x.coll(CollectiveKind::kAllGather, x.axis(a, 't'), bytes);
@@ -329,12 +332,30 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
           if (b.tp > 1 && !b.sequence_parallel) gather_v[l] = x.coll(CollectiveKind::kAllGather, x.axis(b, 't'), bytes);
         }
       }
+      // Same-stage resharding, forward and backward: it depends on u's bytes
+      // and the two TP degrees only, so it is costed per (k, TP degree of v).
+      std::vector<int> tps, tp_index(sv.size());
+      for (size_t l = 0; l < sv.size(); ++l) {
+        auto it = std::find(tps.begin(), tps.end(), sv[l].tp);
+        tp_index[l] = int(it - tps.begin());
+        if (it == tps.end()) tps.push_back(sv[l].tp);
+      }
+      std::vector<double> reshard(su.size() * tps.size());
+      for (size_t k = 0; k < su.size(); ++k)
+        for (size_t t = 0; t < tps.size(); ++t) {
+          LayerStrategy b = su[k];
+          b.tp = tps[t];
+          int block = reshard_block(su[k], b);
+          double bytes = out_u * double(x.mb / su[k].batch_split()) / su[k].tp;
+          reshard[k * tps.size() + t] =
+              block > 1 ? 2 * x.coll(CollectiveKind::kAllToAll, x.reshard_ranks(block), bytes) : 0.0;
+        }
       std::vector<double> same, cross;
       same.reserve(su.size() * sv.size());
       cross.reserve(su.size() * sv.size());
       for (size_t k = 0; k < su.size(); ++k)
         for (size_t l = 0; l < sv.size(); ++l) {
-          same.push_back(same_layout(su[k], sv[l]) ? 0.0 : a2a[k]);
+          same.push_back(reshard[k * tps.size() + size_t(tp_index[l])]);
           cross.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
         }
       e.same_stage = std::move(same);
