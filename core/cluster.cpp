@@ -51,6 +51,18 @@ double DeviceSpec::memory_efficiency_at(double bytes) const {
   return interpolate_log(memory_efficiency_curve, bytes, memory_efficiency);
 }
 
+double DeviceSpec::quantized_seconds_per_weight(const std::string& format, double m) const {
+  auto it = quantized_gemm_seconds_per_weight.find(format);
+  if (it == quantized_gemm_seconds_per_weight.end() || it->second.empty()) return -1;
+  const auto& pts = it->second;
+  if (pts.size() == 1 || m <= pts.front().first) return pts.front().second;
+  size_t i = 1;
+  while (i + 1 < pts.size() && m > pts[i].first) ++i;
+  const auto &a = pts[i - 1], &b = pts[i];
+  double v = a.second + (m - a.first) / (b.first - a.first) * (b.second - a.second);
+  return std::max(v, std::min(a.second, b.second));
+}
+
 const char* tier_kind_name(TierKind k) {
   switch (k) {
     case TierKind::kDevice: return "device";

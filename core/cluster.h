@@ -57,6 +57,13 @@ struct DeviceSpec {
   // Optional calibrated GEMM efficiency by shape (core/gemm_efficiency_grid.h);
   // when present it is used for ops with a GEMM shape instead of the curve.
   GemmEfficiencyGrid gemm_efficiency_grid;
+  // Optional calibrated time of weight-only quantized GEMMs, by weight
+  // format name (`paralab calibrate` times the kernels that run them):
+  // points (rows m, seconds per stored weight), m ascending. When an op's
+  // format has points, its work is weights x this rate instead of the
+  // roofline: a dequantizing kernel is bound by decoding each weight, which
+  // neither the FLOP peak nor the memory bandwidth describes.
+  std::map<std::string, std::vector<std::pair<double, double>>> quantized_gemm_seconds_per_weight;
   std::string source;
 
   double gemm_efficiency_at(double flops) const;
@@ -64,6 +71,11 @@ struct DeviceSpec {
   // when present and m, n, k > 0, else gemm_efficiency_at(flops).
   double gemm_efficiency_for(double m, double n, double k, double flops) const;
   double memory_efficiency_at(double bytes) const;
+  // Seconds per stored weight of `format` at m rows: linear in m between the
+  // points, the first point's below them, the last segment extended above
+  // them (the kernels' cost grows by a fixed amount per row); < 0 when the
+  // format has no points.
+  double quantized_seconds_per_weight(const std::string& format, double m) const;
 
   // Peak for a dtype; falls back fp16 <-> bf16 and tf32 -> fp32; 0 if unknown.
   double peak(const std::string& dtype) const;

@@ -29,8 +29,17 @@ CostModel::CostModel(const Cluster& c, const std::vector<double>& slowdown_overr
 }
 
 ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, double bytes, DType dtype,
-                               const GemmShape* shape) const {
+                               const GemmShape* shape, const std::string* weights) const {
   const Dev& v = devs_[device];
+  ComputeTime t;
+  t.launch_ns = static_cast<TimeNs>(v.launch_s * v.slowdown * 1e9 + 0.5);
+  if (shape && shape->weights >= 0 && weights) {
+    double spw = v.spec->quantized_seconds_per_weight(*weights, double(shape->m));
+    if (spw >= 0) {
+      t.work_ns = static_cast<TimeNs>(double(shape->n) * double(shape->k) * spw * v.slowdown * 1e9 + 0.5);
+      return t;
+    }
+  }
   double ge = v.gemm_eff, me = v.mem_eff;
   if (v.curves) {
     ge = v.spec->gemm_efficiency_at(flops);
@@ -50,9 +59,7 @@ ComputeTime CostModel::compute(int device, ComputeKind kind, double flops, doubl
   double peak = v.peak[static_cast<int>(dtype)];
   double t_flops = (flops > 0 && peak > 0) ? flops / (peak * ge) : 0.0;
   double t_bytes = (bytes > 0 && v.mem_bw > 0) ? bytes / (v.mem_bw * me) : 0.0;
-  ComputeTime t;
   t.work_ns = static_cast<TimeNs>(std::max(t_flops, t_bytes) * v.slowdown * 1e9 + 0.5);
-  t.launch_ns = static_cast<TimeNs>(v.launch_s * v.slowdown * 1e9 + 0.5);
   return t;
 }
 

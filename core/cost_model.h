@@ -8,7 +8,11 @@
 // eff_gemm / eff_mem are DeviceSpec's calibrated curves when present, else
 // its constants; for an op with a GEMM shape and a device with a calibrated
 // shape grid, eff_gemm is the grid's value at (m, n, k), except for a
-// weight-only quantized GEMM (shape.weights >= 0: the grid is SGEMM's). An unknown dtype
+// weight-only quantized GEMM (shape.weights >= 0: the grid is SGEMM's). A
+// weight-only quantized GEMM whose format (`weights`) the device has
+// calibrated points for takes work = n x k stored weights x the device's
+// seconds per weight at m rows (DeviceSpec::quantized_seconds_per_weight)
+// instead of the roofline. An unknown dtype
 // falls back to the device's fp32 peak (then to its largest peak). The two parts are returned separately because the
 // simulator shares a device's throughput among concurrently running streams
 // (work is shared, launch overhead is not).
@@ -39,11 +43,12 @@ class CostModel {
   // factors replacing DeviceSpec::slowdown where > 0.
   explicit CostModel(const Cluster& c, const std::vector<double>& slowdown_override = {});
 
-  // `shape` (may be null): the op's GEMM shape, for the device's shape grid.
+  // `shape` (may be null): the op's GEMM shape, for the device's shape grid;
+  // `weights` (may be null): its weight format name (TaskGraph::weight_format).
   ComputeTime compute(int device, ComputeKind kind, double flops, double bytes, DType dtype,
-                      const GemmShape* shape = nullptr) const;
-  ComputeTime compute(const Op& o, const GemmShape* shape = nullptr) const {
-    return compute(o.device, o.compute_kind(), o.flops, o.bytes, o.dtype(), shape);
+                      const GemmShape* shape = nullptr, const std::string* weights = nullptr) const;
+  ComputeTime compute(const Op& o, const GemmShape* shape = nullptr, const std::string* weights = nullptr) const {
+    return compute(o.device, o.compute_kind(), o.flops, o.bytes, o.dtype(), shape, weights);
   }
   double slowdown(int device) const { return devs_[device].slowdown; }
 

@@ -63,6 +63,41 @@ GemmEfficiencyGrid parse_grid(const JsonReader& d) {
   return g;
 }
 
+Json quantized_json(const std::map<std::string, std::vector<std::pair<double, double>>>& q) {
+  Json o = Json::object();
+  for (const auto& [format, pts] : q) {
+    Json a = Json::array();
+    for (const auto& [m, s] : pts) a.push_back({m, s});
+    o[format] = a;
+  }
+  return o;
+}
+
+std::map<std::string, std::vector<std::pair<double, double>>> parse_quantized(const JsonReader& d) {
+  std::map<std::string, std::vector<std::pair<double, double>>> q;
+  auto r = d.find("quantized_gemm_seconds_per_weight");
+  if (!r) return q;
+  r->require_object();
+  for (const auto& format : r->keys()) {
+    JsonReader a = r->at(format.c_str());
+    a.require_array();
+    if (a.size() == 0) a.fail("expected at least one [rows, seconds per weight] pair");
+    auto& pts = q[format];
+    for (size_t i = 0; i < a.size(); ++i) {
+      JsonReader p = a.at(i);
+      const Json& v = p.json();
+      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+        p.fail("expected a [rows, seconds per weight] pair of numbers, got " + json_brief(v));
+      double m = v[0].get<double>(), sec = v[1].get<double>();
+      if (m < 1) p.fail("expected rows >= 1, got " + json_brief(v[0]));
+      if (sec <= 0) p.fail("expected positive seconds per weight, got " + json_brief(v[1]));
+      if (!pts.empty() && m <= pts.back().first) p.fail("expected rows in ascending order, got " + json_brief(v[0]));
+      pts.emplace_back(m, sec);
+    }
+  }
+  return q;
+}
+
 std::string calibrated(const HardwareProfile& p) { return "calibrated:" + p.name; }
 
 }  // namespace
@@ -79,6 +114,8 @@ Json HardwareProfile::to_json() const {
                     {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
                     {"memory_efficiency_curve", curve_json(d.memory_efficiency_curve)},
                     {"launch_overhead_seconds", d.launch_overhead_seconds}});
+    if (!d.quantized_gemm_seconds_per_weight.empty())
+      devs.back()["quantized_gemm_seconds_per_weight"] = quantized_json(d.quantized_gemm_seconds_per_weight);
   }
   Json ls = Json::array();
   for (const auto& l : links)
@@ -146,7 +183,8 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     for (size_t i = 0; i < ds->size(); ++i) {
       JsonReader d = ds->at(i);
       d.only_keys({"kind", "component", "model", "peak_flops_per_s", "gemm_efficiency_curve", "gemm_efficiency_grid",
-                   "memory_bandwidth_bytes_per_s", "memory_efficiency_curve", "launch_overhead_seconds"});
+                   "memory_bandwidth_bytes_per_s", "memory_efficiency_curve", "launch_overhead_seconds",
+                   "quantized_gemm_seconds_per_weight"});
       DeviceProfile dp;
       dp.kind = d.choice("kind", {"cpu", "gpu"});
       dp.component = d.str_or("component", "");
@@ -170,6 +208,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
       if (!dp.memory_efficiency_curve.empty() && dp.memory_bandwidth_bytes_per_s <= 0)
         d.fail_field("memory_bandwidth_bytes_per_s", "a positive bandwidth a memory_efficiency_curve is relative to");
       dp.launch_overhead_seconds = d.number_or("launch_overhead_seconds", -1);
+      dp.quantized_gemm_seconds_per_weight = parse_quantized(d);
       p.devices.push_back(std::move(dp));
     }
   }
@@ -297,6 +336,8 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
         s.memory_efficiency = dp.memory_efficiency_curve.back().second;
       }
       if (dp.launch_overhead_seconds >= 0) s.launch_overhead_seconds = dp.launch_overhead_seconds;
+      for (const auto& [format, pts] : dp.quantized_gemm_seconds_per_weight)
+        s.quantized_gemm_seconds_per_weight[format] = pts;
       s.source = src + "; catalog: " + s.source;
       ++changed;
     }

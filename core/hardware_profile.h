@@ -3,7 +3,8 @@
 //
 // A profile holds what the micro-benchmarks in real/ measured — per device
 // kind: peak FLOP/s by dtype, GEMM efficiency by FLOPs (curve) and by shape
-// (an (m, n, k) grid, optional), memory efficiency curve; the host's core
+// (an (m, n, k) grid, optional), memory efficiency curve, seconds per weight
+// of weight-only quantized GEMMs by format and rows (optional); the host's core
 // count (shared by its CPU devices, optional); host memory
 // bandwidth and pageable copy rate; per link kind: bandwidth and latency (an
 // alpha-beta fit); disk read rate, latency and queue depth; collective busbw
@@ -46,6 +47,9 @@ struct DeviceProfile {
   double memory_bandwidth_bytes_per_s = 0;
   EfficiencyCurve memory_efficiency_curve;  // size = bytes touched
   double launch_overhead_seconds = -1;      // < 0 = not measured
+  // Weight-only quantized GEMM kernels by format: (rows m, seconds per stored
+  // weight), m ascending (DeviceSpec::quantized_gemm_seconds_per_weight).
+  std::map<std::string, std::vector<std::pair<double, double>>> quantized_gemm_seconds_per_weight;
 };
 
 struct LinkProfile {

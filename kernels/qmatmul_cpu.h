@@ -31,4 +31,9 @@ void qgemv_cpu(const QuantizedMatrix& q, const float* x, int batch, float* y);
 // x: [tokens][q.cols], y: [tokens][q.rows]. REQUIRES: tokens >= 1.
 void qgemm_cpu(const QuantizedMatrix& q, const float* x, int64_t tokens, float* y);
 
+// y = x W_hat^T for `rows` rows of x, as the host backend runs a weight-only
+// quantized GEMM op: qgemv_cpu up to kMaxGemvBatch rows, else qgemm_cpu.
+// x: [rows][q.cols], y: [rows][q.rows]. REQUIRES: rows >= 1.
+void qmatmul_cpu(const QuantizedMatrix& q, const float* x, int64_t rows, float* y);
+
 }  // namespace paralab::kernels

@@ -15,6 +15,9 @@
 
 #include "core/catalog.h"
 #include "core/error.h"
+#include "kernels/qmatmul_cpu.h"
+#include "kernels/quant_format.h"
+#include "kernels/synthetic.h"
 #include "real/executor.h"
 #include "real/fit.h"
 #include "real/host_ops.h"
@@ -48,6 +51,14 @@ int default_busy(int busy) {
   if (busy >= 0) return busy;
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 1 ? int(n - 1) : 0;
+}
+
+// A benchmark check's verdict on one entry: "" when got is want to fp32
+// summation accuracy, else what differs.
+std::string mismatch(const char* what, int64_t i, int64_t j, double got, double want) {
+  if (std::fabs(got - want) <= 1e-3 + 1e-4 * std::fabs(want)) return "";
+  return std::string(what) + "[" + std::to_string(i) + "," + std::to_string(j) + "] = " + std::to_string(got) +
+         ", expected " + std::to_string(want);
 }
 
 std::string now_utc() {
@@ -122,16 +133,56 @@ std::vector<BenchResult> bench_sgemm(const std::vector<GemmShape>& shapes, const
         for (int64_t j : {int64_t(0), s.n - 1}) {
           double want = 0;
           for (int64_t p = 0; p < s.k; ++p) want += double(a.floats()[i * s.k + p]) * b.floats()[p * s.n + j];
-          double got = c.floats()[i * s.n + j];
-          if (std::fabs(got - want) > 1e-3 + 1e-4 * std::fabs(want))
-            return "C[" + std::to_string(i) + "," + std::to_string(j) + "] = " + std::to_string(got) + ", expected " +
-                   std::to_string(want);
+          if (std::string e = mismatch("C", i, j, c.floats()[i * s.n + j], want); !e.empty()) return e;
         }
       return "";
     };
     out.push_back(run_benchmark(bm, cfg));
   }
   return out;
+}
+
+std::vector<BenchResult> bench_quantized_gemm(const std::string& format, const std::vector<int64_t>& rows, int64_t n,
+                                              int64_t k, const RunnerConfig& cfg) {
+  set_blas_single_thread();
+  const kernels::QuantizedMatrix q = kernels::synthetic_quantized_matrix(kernels::parse_quant_format(format), n, k);
+  const int64_t max_m = *std::max_element(rows.begin(), rows.end());
+  std::vector<float> x(size_t(max_m * k)), y(size_t(max_m * n));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 7) - 3) * 0.25f;
+  // Reference rows of W_hat for the check.
+  std::vector<float> w(static_cast<size_t>(k));
+  std::vector<BenchResult> out;
+  for (int64_t m : rows) {
+    Benchmark bm;
+    bm.name = "quantized_gemm";
+    bm.shape = "format=" + format + " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
+    bm.size = double(m);
+    bm.flops = 2.0 * double(m) * double(n) * double(k);
+    bm.bytes = double(q.stored_bytes()) + 4.0 * double(m) * double(n + k);
+    bm.run = [&] { kernels::qmatmul_cpu(q, x.data(), m, y.data()); };
+    bm.check = [&]() -> std::string {
+      for (int64_t r : {int64_t(0), n / 2, n - 1}) {
+        for (int64_t c = 0; c < k; ++c) w[size_t(c)] = kernels::dequantized_at(q, r, c);
+        for (int64_t b : {int64_t(0), m - 1}) {
+          double want = 0;
+          for (int64_t c = 0; c < k; ++c) want += double(w[size_t(c)]) * x[size_t(b * k + c)];
+          if (std::string e = mismatch("y", b, r, y[size_t(b * n + r)], want); !e.empty()) return e;
+        }
+      }
+      return "";
+    };
+    out.push_back(run_benchmark(bm, cfg));
+  }
+  return out;
+}
+
+std::vector<std::pair<double, double>> quantized_points_from_results(const std::vector<int64_t>& rows,
+                                                                     const std::vector<BenchResult>& results,
+                                                                     int64_t n, int64_t k) {
+  std::vector<std::pair<double, double>> pts;
+  for (size_t i = 0; i < rows.size() && i < results.size(); ++i)
+    pts.emplace_back(double(rows[i]), results[i].seconds_median / (double(n) * double(k)));
+  return pts;
 }
 
 std::vector<BenchResult> bench_memory_sweep(const std::vector<size_t>& sizes, const RunnerConfig& cfg, int busy_cores) {
@@ -345,6 +396,23 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
     dev.launch_overhead_seconds = overhead;
   } else {
     p.notes.push_back("launch overhead not measured: the host executor failed on a chain of empty ops");
+  }
+  // Weight-only quantized GEMMs: the kernel the host executor runs for them,
+  // per format, by rows: up to kMaxGemvBatch rows the fused GEMV, above it
+  // dequantized panels into SGEMM (kMaxGemvBatch + 1 is measured too, so the
+  // interpolation does not blur the switch). No core is kept busy: these ops
+  // come from offloaded-inference graphs, whose one device worker computes
+  // while the other workers copy and read, not while a second core runs the
+  // same kernel.
+  {
+    constexpr int64_t kGemv = kernels::kMaxGemvBatch;
+    const std::vector<int64_t> rows = cfg.quick ? std::vector<int64_t>{1, 8}
+                                                : std::vector<int64_t>{1, 4, 16, kGemv, kGemv + 1, 128};
+    const int64_t qn = cfg.quick ? 1024 : 4096, qk = cfg.quick ? 1024 : 2048;
+    for (const std::string& f : cfg.quantized_formats) {
+      auto r = keep(bench_quantized_gemm(f, rows, qn, qk, rc));
+      dev.quantized_gemm_seconds_per_weight[f] = quantized_points_from_results(rows, r, qn, qk);
+    }
   }
   p.devices.push_back(dev);
   // DRAM bandwidth as the simulator's host memory sees it: the large-size sweep rate.

@@ -6,6 +6,9 @@
 //    grid of (m, n, k), optionally with every other core running the same
 //    GEMM (the condition the host executor runs in) -> peak (the highest
 //    median rate), the efficiency curve by FLOPs and the grid by shape;
+//  - the weight-only quantized GEMM kernel per format by rows m, on one
+//    core (how offloaded-inference graphs run it) -> seconds per stored
+//    weight by m;
 //  - memory sweep (read + write) by bytes -> bandwidth and curve;
 //  - memcpy between pinned (mlock) and pageable buffers by size -> alpha-beta;
 //  - O_DIRECT reads of a scratch file by block size and queue depth -> the
@@ -44,6 +47,8 @@ struct HostCalibrationConfig {
   std::string paralab_binary;    // the program to launch under mpirun for collectives
   int busy_cores = -1;           // cores kept busy during GEMM/memory sweeps (-1 = nproc - 1)
   std::string name = "localhost-host";
+  // Weight formats (kernels/ names) whose quantized GEMM kernel is timed.
+  std::vector<std::string> quantized_formats = {"rtn-b4-g128", "rtn-b4-g64"};
 };
 
 std::vector<GemmShape> default_gemm_shapes(bool quick);
@@ -61,6 +66,16 @@ GemmEfficiencyGrid gemm_grid_from_results(const std::vector<int64_t>& axis, cons
 std::vector<BenchResult> median_of_passes(const std::vector<std::vector<BenchResult>>& passes);
 std::vector<BenchResult> bench_sgemm(const std::vector<GemmShape>& shapes, const RunnerConfig& cfg, int busy_cores);
 std::vector<BenchResult> bench_memory_sweep(const std::vector<size_t>& bytes, const RunnerConfig& cfg, int busy_cores);
+// The host backend's weight-only quantized GEMM (kernels::qmatmul_cpu) of
+// an n x k synthetic matrix in `format` at each row count m, on one core,
+// checked against dequantize-then-multiply; shapes "format=F m=M n=N k=K".
+std::vector<BenchResult> bench_quantized_gemm(const std::string& format, const std::vector<int64_t>& rows, int64_t n,
+                                              int64_t k, const RunnerConfig& cfg);
+// Seconds per stored weight at each m (median seconds / (n k)), from
+// bench_quantized_gemm results in the order given. REQUIRES: same n, k.
+std::vector<std::pair<double, double>> quantized_points_from_results(const std::vector<int64_t>& rows,
+                                                                     const std::vector<BenchResult>& results,
+                                                                     int64_t n, int64_t k);
 // Copies between a pinned and a pageable buffer (pinned = both mlock-ed).
 std::vector<BenchResult> bench_memcpy(const std::vector<size_t>& bytes, bool pinned, const RunnerConfig& cfg);
 // Reads of `file_bytes` scratch file at each (block, queue depth): each of

@@ -370,10 +370,7 @@ class HostRun {
     const Op& o = g_.op(id);
     GemmShape s = compute_shape(id);
     if (const kernels::QuantizedMatrix* q = qop_[id]) {
-      if (s.m <= kernels::kMaxGemvBatch)
-        kernels::qgemv_cpu(*q, lane.a.floats(), int(s.m), lane.c.floats());
-      else
-        kernels::qgemm_cpu(*q, lane.a.floats(), s.m, lane.c.floats());
+      kernels::qmatmul_cpu(*q, lane.a.floats(), s.m, lane.c.floats());
       return;
     }
     if (s.m > 0) {

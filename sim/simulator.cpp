@@ -216,7 +216,7 @@ void Engine::start_op(int i) {
   switch (o.type) {
     case OpType::kCompute:
       kernel_begin(o.device);
-      compute_.start(now_, o.device, i, cost_.compute(o, g_.gemm_shape(o)));
+      compute_.start(now_, o.device, i, cost_.compute(o, g_.gemm_shape(o), g_.weight_format(o)));
       break;
     case OpType::kTransfer: {
       int f = net_.start_transfer(now_, o.src_place(), o.dst_place(), o.bytes, FlowOwner{i, -1});

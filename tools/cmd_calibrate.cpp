@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/hardware_profile.h"
+#include "kernels/quant_format.h"
 #include "real/cuda_calibration.h"
 #include "real/host_calibration.h"
 #include "real/mpi_collectives.h"
@@ -49,6 +50,11 @@ void print_profile(const HardwareProfile& p) {
         }
     }
     fmt::print("  memory sweep: {}\n", human_rate(d.memory_bandwidth_bytes_per_s, "B/s"));
+    for (const auto& [f, pts] : d.quantized_gemm_seconds_per_weight) {
+      fmt::print("  quantized GEMM {}:", f);
+      for (const auto& [m, s] : pts) fmt::print(" m={} {:.3g} ns/weight", m, s * 1e9);
+      fmt::print("\n");
+    }
   }
   for (const auto& l : p.links)
     fmt::print("  link {}: {} + {:.3g} us latency ({})\n", l.kind, human_rate(l.bandwidth_bytes_per_s, "B/s"),
@@ -69,12 +75,17 @@ void register_calibrate(CLI::App& app) {
   static std::string backend = "host", out, scratch, mpi_worker, name;
   static bool quick = false;
   static int ranks = 2;
+  static std::vector<std::string> qformats = real::HostCalibrationConfig{}.quantized_formats;
   cmd->add_option("--backend", backend, "host or cuda")->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("-o,--output", out, "Profile file to write");
   cmd->add_flag("--quick", quick, "Small sweeps (seconds; for tests and CI)");
   cmd->add_option("--scratch-dir", scratch, "Directory for the disk benchmark's scratch file (default results/)");
   cmd->add_option("--mpi-ranks", ranks, "Ranks for the MPI collective sweep (0 = skip)");
   cmd->add_option("--name", name, "Profile name (default localhost-<backend>)");
+  cmd->add_option("--quantized-formats", qformats,
+                  "Weight formats whose quantized GEMM kernel the host calibration times (paralab quantize --list)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--mpi-worker", mpi_worker, "(internal) run the collective sweep as an mpirun rank")->group("");
   cmd->callback([&o] {
     if (!mpi_worker.empty()) {
@@ -106,6 +117,14 @@ void register_calibrate(CLI::App& app) {
       cfg.scratch_dir = scratch;
       cfg.mpi_ranks = ranks;
       cfg.paralab_binary = self_binary();
+      for (const std::string& f : qformats) {
+        try {
+          kernels::parse_quant_format(f);
+        } catch (const InputError& e) {
+          throw InputError(std::string("calibrate --quantized-formats: ") + e.what());
+        }
+      }
+      cfg.quantized_formats = qformats;
       if (!name.empty()) cfg.name = name;
       p = real::calibrate_host(cfg, &raw);
     } else {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "core/error.h"
 #include "real/bench_runner.h"
 #include "real/host_calibration.h"
 
@@ -63,6 +64,26 @@ TEST(HostCalibration, SgemmCountsTwoMnkFlopsAndPassesItsCheck) {
   EXPECT_DOUBLE_EQ(r[0].flops, 2.0 * 3 * 5 * 7);
   EXPECT_DOUBLE_EQ(r[1].flops, 2.0 * 16 * 8 * 4);
   for (const auto& x : r) EXPECT_TRUE(x.check_ok) << x.check_message;
+}
+
+// The quantized GEMM the host executor runs, through both kernels (fused
+// GEMV up to 32 rows, dequantized panels into SGEMM above), each checked
+// against dequantize-then-multiply; the profile's rate is median seconds
+// over the n x k stored weights.
+TEST(HostCalibration, QuantizedGemmPassesItsCheckAndGivesSecondsPerWeight) {
+  RunnerConfig cfg;
+  cfg.repetitions = 1;
+  cfg.warmup = 0;
+  auto r = bench_quantized_gemm("rtn-b4-g128", {1, 33}, 256, 384, cfg);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].shape, "format=rtn-b4-g128 m=33 n=256 k=384");
+  EXPECT_DOUBLE_EQ(r[1].flops, 2.0 * 33 * 256 * 384);
+  for (const auto& x : r) EXPECT_TRUE(x.check_ok) << x.check_message;
+  auto pts = quantized_points_from_results({1, 33}, r, 256, 384);
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_EQ(pts[1].first, 33.0);
+  EXPECT_DOUBLE_EQ(pts[1].second, r[1].seconds_median / (256.0 * 384.0));
+  EXPECT_THROW(bench_quantized_gemm("int5-g7", {1}, 256, 384, cfg), InputError);
 }
 
 TEST(HostCalibration, DiskReadsVerifyTheFilePattern) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/catalog.h"
+#include "core/cost_model.h"
 #include "core/error.h"
 #include "core/hardware_profile.h"
 
@@ -206,6 +207,60 @@ TEST(HardwareProfile, PcieFitSkipsLinksTouchingNicsAndDisks) {
   // 4 nodes x (4 gpu-switch + 2 switch-cpu) on the GPU path; 4 x (nic + ssd) kept.
   EXPECT_EQ(gpu_path, 24);
   EXPECT_EQ(kept, 8);
+}
+
+}  // namespace
+}  // namespace paralab
+
+namespace paralab {
+namespace {
+
+// Weight-only quantized GEMM rates: round trip, the error for rows out of
+// order, and what an applied profile does to a quantized op's cost.
+TEST(HardwareProfile, QuantizedGemmRatesRoundTripApplyAndPriceTheOp) {
+  HardwareProfile p = sample();
+  p.devices[0].quantized_gemm_seconds_per_weight["rtn-b4-g128"] = {{1, 2e-9}, {5, 3e-9}};
+  Json j = p.to_json();
+  HardwareProfile q = hardware_profile_from_json(JsonReader(j, "mem"));
+  EXPECT_EQ(q.to_json(), j);
+  EXPECT_EQ(q.devices[0].quantized_gemm_seconds_per_weight, p.devices[0].quantized_gemm_seconds_per_weight);
+
+  Json bad = j;
+  bad["devices"][0]["quantized_gemm_seconds_per_weight"]["rtn-b4-g128"] =
+      Json::array({Json::array({4, 2e-9}), Json::array({2, 3e-9})});
+  try {
+    hardware_profile_from_json(JsonReader(bad, "p.json"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "p.json: $.devices[0].quantized_gemm_seconds_per_weight.rtn-b4-g128[1]: expected rows in ascending "
+              "order, got 2");
+  }
+  bad["devices"][0]["quantized_gemm_seconds_per_weight"]["rtn-b4-g128"] = Json::array({Json::array({1, 0})});
+  EXPECT_THROW(hardware_profile_from_json(JsonReader(bad, "p.json")), InputError);
+
+  Cluster c = load_cluster("localhost-cpu");
+  apply_hardware_profile(q, &c);
+  const DeviceSpec& s = c.device(1).spec;
+  // Linear in m between (1, 2 ns) and (5, 3 ns): 2.5 ns at m = 3; the first
+  // point's below it; the last segment extended above it: 4 ns at m = 9.
+  EXPECT_NEAR(s.quantized_seconds_per_weight("rtn-b4-g128", 3), 2.5e-9, 1e-21);
+  EXPECT_NEAR(s.quantized_seconds_per_weight("rtn-b4-g128", 0.5), 2e-9, 1e-21);
+  EXPECT_NEAR(s.quantized_seconds_per_weight("rtn-b4-g128", 9), 4e-9, 1e-21);
+  EXPECT_LT(s.quantized_seconds_per_weight("rtn-b4-g64", 3), 0);  // not calibrated
+
+  // An op of m = 3 rows over a 1000 x 2000 matrix: 2e6 weights x 2.5 ns =
+  // 5 ms of work (the profile's 3 us launch apart), whatever its FLOPs.
+  CostModel cm(c);
+  GemmShape shape{3, 1000, 2000, 0};
+  const std::string f = "rtn-b4-g128", other = "rtn-b4-g64";
+  ComputeTime t = cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape, &f);
+  EXPECT_EQ(t.work_ns, 5'000'000);
+  EXPECT_EQ(t.launch_ns, 3'000);
+  // A format without points keeps the roofline, as does an op whose format is not named.
+  EXPECT_EQ(cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape, &other).work_ns,
+            cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape).work_ns);
+  EXPECT_NE(cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape).work_ns, 5'000'000);
 }
 
 }  // namespace
