@@ -125,6 +125,7 @@ Json HardwareProfile::to_json() const {
                   {"latency_seconds", l.latency_seconds},
                   {"measured", l.measured}});
     if (!l.except_touching.empty()) ls.back()["except_touching"] = l.except_touching;
+    if (l.collective_rate) ls.back()["collective_rate"] = true;
   }
   Json cs = Json::array();
   for (const auto& c : collectives) {
@@ -221,7 +222,8 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
     ls->require_array();
     for (size_t i = 0; i < ls->size(); ++i) {
       JsonReader l = ls->at(i);
-      l.only_keys({"kind", "bandwidth_bytes_per_s", "latency_seconds", "measured", "except_touching"});
+      l.only_keys({"kind", "bandwidth_bytes_per_s", "latency_seconds", "measured", "except_touching",
+                   "collective_rate"});
       LinkProfile lp;
       lp.kind = l.str("kind");
       lp.bandwidth_bytes_per_s = l.number_or("bandwidth_bytes_per_s", 0, 0);
@@ -235,6 +237,7 @@ HardwareProfile hardware_profile_from_json(const JsonReader& j) {
           lp.except_touching.push_back(v.get<std::string>());
         }
       }
+      lp.collective_rate = l.boolean_or("collective_rate", false);
       p.links.push_back(lp);
     }
   }
@@ -308,16 +311,19 @@ int apply_hardware_profile(const HardwareProfile& p, Cluster* cluster) {
   for (const auto& l : old.links()) {
     double bw = l.bandwidth_bytes_per_s, lat = l.latency_seconds;
     std::string lsrc = l.source;
+    double eff = l.collective_efficiency;
     for (const auto& lp : p.links) {
       if (lp.kind != l.kind) continue;
       auto touches = [&](const std::string& k) { return old.vertices()[l.a].kind == k || old.vertices()[l.b].kind == k; };
       if (std::any_of(lp.except_touching.begin(), lp.except_touching.end(), touches)) continue;
       if (lp.bandwidth_bytes_per_s > 0) bw = lp.bandwidth_bytes_per_s;
       if (lp.latency_seconds >= 0) lat = lp.latency_seconds;
+      if (lp.collective_rate) eff = 1.0;
       lsrc = src + " (" + lp.measured + ")";
       ++changed;
     }
-    c.add_link(l.a, l.b, l.kind, bw, lat, lsrc);
+    int id = c.add_link(l.a, l.b, l.kind, bw, lat, lsrc);
+    c.set_collective_efficiency(id, eff);
   }
   for (Device d : old.devices()) {
     for (const auto& dp : p.devices) {

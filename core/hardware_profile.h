@@ -61,6 +61,10 @@ struct LinkProfile {
   // "disk") keep their catalog figures: a GPU's pinned-copy fit describes the
   // GPU's PCIe path, not a NIC's or an SSD's PCIe link.
   std::vector<std::string> except_touching;
+  // The rate is a collective library's busbw (MPI, NCCL), whose protocol
+  // overhead is inside it: the links it sets get collective_efficiency 1.
+  // Otherwise (a memcpy fit) they keep the catalog's.
+  bool collective_rate = false;
 };
 
 struct HostMemoryProfile {

@@ -270,7 +270,7 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
       for (const auto& fit : p.collectives)
         if (fit.kind == "all_reduce" && fit.busbw_bytes_per_s > 0)
           p.links.push_back({"nvlink", fit.busbw_bytes_per_s, fit.alpha_seconds / (2.0 * (n - 1)),
-                             "NCCL all-reduce busbw fit over " + std::to_string(n) + " GPUs", {}});
+                             "NCCL all-reduce busbw fit over " + std::to_string(n) + " GPUs", {}, true});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("NCCL collectives not measured: ") + e.what());
     }

@@ -461,7 +461,8 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
       for (const auto& c : p.collectives)
         if (c.kind == "all_reduce" && c.busbw_bytes_per_s > 0)
           p.links.push_back(LinkProfile{"shm", c.busbw_bytes_per_s, c.alpha_seconds / 4,
-                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks", {}});
+                                        "MPI all-reduce busbw fit over " + std::to_string(c.ranks) + " ranks", {},
+                                        true});
     } catch (const std::exception& e) {
       p.notes.push_back(std::string("MPI collectives not measured: ") + e.what());
     }

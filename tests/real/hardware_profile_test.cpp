@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/catalog.h"
 #include "core/cost_model.h"
@@ -261,6 +262,28 @@ TEST(HardwareProfile, QuantizedGemmRatesRoundTripApplyAndPriceTheOp) {
   EXPECT_EQ(cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape, &other).work_ns,
             cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape).work_ns);
   EXPECT_NE(cm.compute(1, ComputeKind::kGemm, 1.2e7, 1.1e6, DType::kFp32, &shape).work_ns, 5'000'000);
+}
+
+}  // namespace
+}  // namespace paralab
+
+namespace paralab {
+namespace {
+
+// A memcpy fit (no collective_rate) keeps the catalog's protocol
+// efficiency on the links it sets, and every other link keeps its own.
+TEST(HardwareProfile, ApplyKeepsCatalogCollectiveEfficiencyUnlessTheRateIsACollectives) {
+  Cluster c = load_cluster("dgx-a100-80gb", 2);
+  std::map<std::string, double> before;
+  for (const Link& l : c.links()) before[l.kind] = l.collective_efficiency;
+  HardwareProfile p;
+  p.name = "pcie-only";
+  p.backend = "cuda";
+  p.links.push_back({"pcie", 20e9, 1e-6, "h2d memcpy fit", {"nic", "disk"}});
+  p.links.push_back({"nvlink", 200e9, 1e-6, "NCCL all-reduce busbw fit", {}, true});
+  apply_hardware_profile(p, &c);
+  for (const Link& l : c.links())
+    EXPECT_DOUBLE_EQ(l.collective_efficiency, l.kind == "nvlink" ? 1.0 : before[l.kind]) << l.kind;
 }
 
 }  // namespace
