@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/hardware_profile.h"
 #include "core/nearest_name.h"
 #include "results/store.h"
 
@@ -126,6 +127,14 @@ void add_cluster_set_option(CLI::App* cmd, std::vector<std::string>* sets) {
                   "Cluster override PATH=VALUE, PATH*=FACTOR or PATH+=VALUE (repeatable), e.g. "
                   "'links[kind=nvlink].bandwidth_bytes_per_s*=0.5' or "
                   "'components[kind=gpu].device.memory_bytes=24e9'");
+}
+
+void add_profile_option(CLI::App* cmd, std::string* profile) {
+  cmd->add_option("--profile", *profile, "Hardware profile (paralab calibrate) applied to the cluster");
+}
+
+void apply_profile_option(const std::string& profile, Cluster* cluster) {
+  if (!profile.empty()) apply_hardware_profile(load_hardware_profile(profile), cluster);
 }
 
 std::string db_path(const CommonOptions& o) { return o.db.empty() ? ResultsStore::default_path() : o.db; }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/json_reader.h"
 #include "core/units.h"
 
@@ -56,6 +57,13 @@ void emit(const CommonOptions& o, const Json& j, const std::function<void()>& hu
 // (core/cluster_overrides.h), applied to the cluster file before it is loaded
 // and recorded with the run.
 void add_cluster_set_option(CLI::App* cmd, std::vector<std::string>* sets);
+
+// --profile FILE on a command that takes --cluster: a hardware profile
+// (`paralab calibrate`) whose measured figures replace the cluster's
+// (core/hardware_profile.h). apply_profile_option applies it after the
+// overrides; an empty path leaves the cluster alone.
+void add_profile_option(CLI::App* cmd, std::string* profile);
+void apply_profile_option(const std::string& profile, Cluster* cluster);
 
 // The database path to use for `o`.
 std::string db_path(const CommonOptions& o);

@@ -118,7 +118,7 @@ RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Clus
 void run_infer(const CommonOptions& o, const InferOptions& a) {
   ModelGraph m = load_model(a.model);
   Cluster cl = load_cluster(a.cluster, 0, a.sets);
-  if (!a.profile.empty()) apply_hardware_profile(load_hardware_profile(a.profile), &cl);
+  apply_profile_option(a.profile, &cl);
   InferenceJob job;
   job.model = m.name();
   job.prompt_len = a.prompt_len;
@@ -212,7 +212,7 @@ void register_infer(CLI::App& app) {
       ->check(CLI::Range(0, 1));
   cmd->add_flag("--compress-weight", a.compress_weight,
                 "FlexGen: expand quantized weights and cache to fp16 before each use (its --compress-weight path)");
-  cmd->add_option("--profile", a.profile, "Hardware profile (paralab calibrate) applied to the cluster");
+  add_profile_option(cmd, &a.profile);
   cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")
       ->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--repetitions", a.repetitions, "With --execute: timed runs, the fastest kept")

@@ -70,10 +70,12 @@ void register_plan_train(CLI::App& app) {
   static std::string out, schedule = "gpipe", precision = "fp32";
   static int64_t seq = 0;
   static std::vector<std::string> sets;
+  static std::string profile;
   t->add_option("--model", job.model, "Catalog model or config.json")->required();
   t->add_option("--cluster", job.cluster, "Catalog cluster or file")->required();
   t->add_option("--nodes", job.nodes, "Scale the cluster to N nodes")->check(CLI::PositiveNumber);
   add_cluster_set_option(t, &sets);
+  add_profile_option(t, &profile);
   t->add_option("--global-batch", job.global_batch, "Global batch (samples)")->required()->check(CLI::PositiveNumber);
   t->add_option("--seq", seq, "Sequence length (default: the model's)")->check(CLI::PositiveNumber);
   t->add_option("--planner", opt.planner, "uniap | ddp | zero3 | megatron | galvatron | alpa");
@@ -101,12 +103,14 @@ void register_plan_train(CLI::App& app) {
                                    fmt::join(precision_names(), ", ")));
     ModelGraph m = load_model(job.model);
     Cluster c = load_cluster(job.cluster, job.nodes, sets);
+    apply_profile_option(profile, &c);
     job.seq_len = seq > 0 ? seq : m.default_seq_len;
     planner::PlannerResult r = planner::plan_training(m, c, job, opt);
     Json j = planner::planner_result_json(r);
     RunRecord rec = planner::planner_run_record(r, m, c);
     rec.experiment = "plan train";
     rec.strategy = "planner " + r.planner;
+    if (!profile.empty()) rec.config["profile"] = profile;
     {
       ResultsStore store(db_path(o));
       j["run_id"] = store.insert(rec);

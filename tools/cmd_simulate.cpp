@@ -69,7 +69,9 @@ Cluster load_with_overrides(const std::string& cluster, int nodes, const Simulat
     dev.push_back({{"device", d}, {"slowdown", f}});
   }
   if (!sd.empty()) (*config)["device_overrides"] = dev;
-  return load_cluster(cluster, nodes, ov);
+  Cluster c = load_cluster(cluster, nodes, ov);
+  apply_profile_option(a.profile, &c);
+  return c;
 }
 
 // A trace file written whole or not at all: streamed to FILE.partial and
@@ -145,6 +147,7 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   const std::string cluster = a.cluster.empty() ? p.cluster : a.cluster;
   const int nodes = a.nodes > 0 ? a.nodes : p.nodes;
   Cluster c = load_cluster(cluster, nodes, a.sets);
+  apply_profile_option(a.profile, &c);
   Json overrides = Json::object();
   auto sd = parse_slowdowns(a.slowdowns, c, p.all_devices(), "the plan " + a.plan);
   if (!sd.empty()) c = load_with_overrides(cluster, nodes, a, sd, &overrides);
@@ -168,6 +171,7 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
   rec.config["collectives"] = sim::collective_mode_name(so.collectives);
   rec.config["mirror"] = mirror_name(r.mirror);
   rec.config["max_ring_steps"] = a.max_ring_steps;
+  if (!a.profile.empty()) rec.config["profile"] = a.profile;
   ResultsStore store(db_path(o));
   int64_t id = store.insert(rec);
   Json j = training_result_json(r);
@@ -184,11 +188,13 @@ void simulate_plan(const CommonOptions& o, const SimulateArgs& a) {
 void simulate_graph(const CommonOptions& o, const SimulateArgs& a) {
   if (a.cluster.empty()) throw InputError("simulate --graph: give --cluster NAME|FILE (a task graph names no cluster)");
   Cluster c = load_cluster(a.cluster, a.nodes, a.sets);
+  apply_profile_option(a.profile, &c);
   Json j0 = read_json_file(a.graph);
   TaskGraph g = task_graph_from_json(JsonReader(j0, a.graph));
   g.validate(c, a.graph);
   RunRecord meta;
   meta.config["graph"] = a.graph;
+  if (!a.profile.empty()) meta.config["profile"] = a.profile;
   std::vector<int> all(c.num_devices());
   for (int d = 0; d < c.num_devices(); ++d) all[d] = d;
   auto sd = parse_slowdowns(a.slowdowns, c, all, "the cluster");
@@ -253,6 +259,7 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs* a, bool plan_only) {
                   "Straggler DEVICE:FACTOR (repeatable), e.g. 3:1.5; short for "
                   "--set 'device_overrides+={\"device\":3,\"slowdown\":1.5}'");
   add_cluster_set_option(cmd, &a->sets);
+  add_profile_option(cmd, &a->profile);
   cmd->add_option("--mirror", a->mirror,
                   "Plans: which identical devices are lowered once: one data-parallel replica per stage "
                   "(replicas), also one tensor-parallel rank (ranks: ~tp times fewer ops, but the other ranks' "

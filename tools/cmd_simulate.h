@@ -36,6 +36,7 @@ struct SimulateArgs {
   int max_ring_steps = 1;  // sim/collectives.h: exact for uncontended rings
   std::vector<std::string> slowdowns;  // "device:factor"
   std::vector<std::string> sets;       // cluster overrides (--set)
+  std::string profile;                 // hardware profile (--profile), applied after them
 };
 
 // Adds the options above to `cmd` (`plan_only`: `plan simulate`, whose

@@ -117,6 +117,11 @@ std::vector<Case> cases() {
        {"$.ops[0].bytes", "-5", "non-negative"}},
       {"simulate: unknown device", "simulate" + graph + file("graph_bad_device.json"), 2, {"99"}},
       {"simulate: unknown option", "simulate --grpah x", 2, {"unknown option '--grpah'", "did you mean '--graph'?"}},
+      {"simulate: missing profile", "simulate" + graph + a + " --profile " + file("no_profile.json"), 2,
+       {"no_profile.json", "cannot open file"}},
+      {"plan train: profile of wrong shape",
+       "plan train --model gpt2-xl --cluster dgx-a100-80gb --global-batch 8 --profile " + a, 2,
+       {a, "expected an object"}},
       // simulate --plan / plan show / plan simulate
       {"simulate: missing plan", "simulate --plan " + m, 2, {m, "cannot open file"}},
       {"simulate: plan of wrong shape", "simulate --plan " + a, 2, {a, "expected an object"}},
