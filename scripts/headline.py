@@ -144,7 +144,7 @@ def explain_validation(d, v):
         print(f"  This host was busy: load average {load:.1f} on {cores} cores while it ran. Other jobs take CPU time")
         print("  from the measured runs (and from the calibration the simulator uses), so measured times stretch and")
         print("  the error grows with the load; on an idle machine the same validation gave medians of 8-16% and")
-        print("  worst errors of 16-30% over seven cycles (README, 'Real execution'). Rerun")
+        print("  worst errors of 16-30% over eight cycles (README, 'Real execution'). Rerun")
         print("  `build/paralab validate --backend host` when the machine is idle.")
     elif med is not None and abs(med) > 0.10:
         print(f"  The median error is above 10% on a quiet host (load {load if load is not None else '?'} on {cores} "
