@@ -80,7 +80,7 @@ void BM_Gemv(benchmark::State& st) {
   }
   set_counters(st, c.q, batch, false);
 }
-BENCHMARK(BM_Gemv)->ArgsProduct({{0, 1, 2, 3}, {1, 8, 32}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Gemv)->ArgsProduct({{0, 1, 2, 3}, {1, 4, 8, 16, 32}})->Unit(benchmark::kMillisecond);
 
 void BM_Gemm(benchmark::State& st) {
   const Case& c = get_case(kFormats[st.range(0)], 4096, 4096);
@@ -92,7 +92,7 @@ void BM_Gemm(benchmark::State& st) {
   }
   set_counters(st, c.q, tokens, false);
 }
-BENCHMARK(BM_Gemm)->ArgsProduct({{1, 2}, {128, 512}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Gemm)->ArgsProduct({{1, 2}, {1, 4, 8, 16, 32, 128, 512}})->Unit(benchmark::kMillisecond);
 
 void BM_QuantizeRtn(benchmark::State& st) {
   auto w = synthetic_weights(1024, 4096, 2);

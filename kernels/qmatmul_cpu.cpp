@@ -83,7 +83,7 @@ void qgemm_cpu(const QuantizedMatrix& q, const float* x, int64_t tokens, float* 
 }
 
 void qmatmul_cpu(const QuantizedMatrix& q, const float* x, int64_t rows, float* y) {
-  if (rows <= kMaxGemvBatch)
+  if (rows <= kCpuGemvMaxRows)
     qgemv_cpu(q, x, int(rows), y);
   else
     qgemm_cpu(q, x, rows, y);

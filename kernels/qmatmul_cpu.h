@@ -31,8 +31,15 @@ void qgemv_cpu(const QuantizedMatrix& q, const float* x, int batch, float* y);
 // x: [tokens][q.cols], y: [tokens][q.rows]. REQUIRES: tokens >= 1.
 void qgemm_cpu(const QuantizedMatrix& q, const float* x, int64_t tokens, float* y);
 
+// Rows up to which qmatmul_cpu runs the fused GEMV; above it dequantized
+// panels into SGEMM are faster. Measured (bench/kernels_bench, 4096 x 4096,
+// 2-vCPU Xeon VM, AVX-512, 2026-11-30): rtn-b4-g128 GEMV / panels 33 / 38 ms
+// at 1 row, 39 / 40 ms at 4, 63 / 37 ms at 8, 183 / 51 ms at 32;
+// lcq-r2-b3-g128 61 / 72 ms at 4, 79 / 68 ms at 8.
+constexpr int kCpuGemvMaxRows = 4;
+
 // y = x W_hat^T for `rows` rows of x, as the host backend runs a weight-only
-// quantized GEMM op: qgemv_cpu up to kMaxGemvBatch rows, else qgemm_cpu.
+// quantized GEMM op: qgemv_cpu up to kCpuGemvMaxRows rows, else qgemm_cpu.
 // x: [rows][q.cols], y: [rows][q.rows]. REQUIRES: rows >= 1.
 void qmatmul_cpu(const QuantizedMatrix& q, const float* x, int64_t rows, float* y);
 

@@ -398,16 +398,16 @@ HardwareProfile calibrate_host(const HostCalibrationConfig& cfg, std::vector<Ben
     p.notes.push_back("launch overhead not measured: the host executor failed on a chain of empty ops");
   }
   // Weight-only quantized GEMMs: the kernel the host executor runs for them,
-  // per format, by rows: up to kMaxGemvBatch rows the fused GEMV, above it
-  // dequantized panels into SGEMM (kMaxGemvBatch + 1 is measured too, so the
-  // interpolation does not blur the switch). No core is kept busy: these ops
+  // per format, by rows: up to kCpuGemvMaxRows rows the fused GEMV, above it
+  // dequantized panels into SGEMM (kCpuGemvMaxRows + 1 is measured too, so
+  // the interpolation does not blur the switch). No core is kept busy: these ops
   // come from offloaded-inference graphs, whose one device worker computes
   // while the other workers copy and read, not while a second core runs the
   // same kernel.
   {
-    constexpr int64_t kGemv = kernels::kMaxGemvBatch;
+    constexpr int64_t kGemv = kernels::kCpuGemvMaxRows;
     const std::vector<int64_t> rows = cfg.quick ? std::vector<int64_t>{1, 8}
-                                                : std::vector<int64_t>{1, 4, 16, kGemv, kGemv + 1, 128};
+                                                : std::vector<int64_t>{1, kGemv, kGemv + 1, 16, 32, 128};
     const int64_t qn = cfg.quick ? 1024 : 4096, qk = cfg.quick ? 1024 : 2048;
     for (const std::string& f : cfg.quantized_formats) {
       auto r = keep(bench_quantized_gemm(f, rows, qn, qk, rc));

@@ -2,8 +2,8 @@
 // stream. Compute = OpenBLAS SGEMM of the op's shape (one BLAS thread per
 // worker) or a memory sweep of the op's bytes; a weight-only quantized GEMM
 // (an op naming a weight format) runs the kernels/ CPU kernels on a
-// synthetic matrix of its format and shape (qgemv_cpu for m <= 32 rows,
-// qgemm_cpu above), prepared once per (format, N, K) before timing; transfers = memcpy between
+// synthetic matrix of its format and shape (kernels::qmatmul_cpu: qgemv_cpu
+// for m <= kCpuGemvMaxRows rows, qgemm_cpu above), prepared once per (format, N, K) before timing; transfers = memcpy between
 // per-tier arenas (pinned = mlock-ed); SSD reads/writes = O_DIRECT I/O on a
 // scratch file made for the run; collectives = MPI among ranks, or an
 // in-process ring (reduce-scatter + all-gather) when all members are local.
@@ -280,7 +280,8 @@ class HostRun {
     }
     for (const auto& [w, count] : ops_by_format)
       r->notes.push_back(std::to_string(count) + " weight-quantized GEMMs (" + w +
-                         ") ran the kernels/ CPU kernels (qgemv_cpu for m <= 32, else qgemm_cpu)");
+                         ") ran the kernels/ CPU kernels (qgemv_cpu for m <= " +
+                         std::to_string(kernels::kCpuGemvMaxRows) + ", else qgemm_cpu)");
   }
 
   // The GEMM an op runs: its shape, or for a compute-bound op without one a

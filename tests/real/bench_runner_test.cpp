@@ -67,7 +67,7 @@ TEST(HostCalibration, SgemmCountsTwoMnkFlopsAndPassesItsCheck) {
 }
 
 // The quantized GEMM the host executor runs, through both kernels (fused
-// GEMV up to 32 rows, dequantized panels into SGEMM above), each checked
+// GEMV up to kCpuGemvMaxRows rows, dequantized panels into SGEMM above), each checked
 // against dequantize-then-multiply; the profile's rate is median seconds
 // over the n x k stored weights.
 TEST(HostCalibration, QuantizedGemmPassesItsCheckAndGivesSecondsPerWeight) {
