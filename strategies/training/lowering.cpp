@@ -117,10 +117,8 @@ class Lowerer {
       for (int x = 0; x < tp; ++x) idx.push_back(di * f * tp + fi * tp + x);
     else if (axis == 'f')
       for (int x = 0; x < f; ++x) idx.push_back(di * f * tp + x * tp + ti);
-    else if (axis == 'd')
+    else  // 'd'
       for (int x = 0; x < s.dp; ++x) idx.push_back(x * f * tp + fi * tp + ti);
-    else
-      for (int x = 0; x < int(plan_.stages[j].devices.size()); ++x) idx.push_back(x);
     int gid = group_of(j, idx);
     group_cache_[cache_key] = gid;
     return gid;

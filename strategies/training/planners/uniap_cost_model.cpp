@@ -341,15 +341,16 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
         if (it == tps.end()) tps.push_back(sv[l].tp);
       }
       std::vector<double> reshard(su.size() * tps.size());
-      for (size_t k = 0; k < su.size(); ++k)
+      for (size_t k = 0; k < su.size(); ++k) {
+        const double bytes = out_u * double(x.mb / su[k].batch_split()) / su[k].tp;
+        LayerStrategy b = su[k];
         for (size_t t = 0; t < tps.size(); ++t) {
-          LayerStrategy b = su[k];
           b.tp = tps[t];
           int block = reshard_block(su[k], b);
-          double bytes = out_u * double(x.mb / su[k].batch_split()) / su[k].tp;
           reshard[k * tps.size() + t] =
               block > 1 ? 2 * x.coll(CollectiveKind::kAllToAll, x.reshard_ranks(block), bytes) : 0.0;
         }
+      }
       std::vector<double> same, cross;
       same.reserve(su.size() * sv.size());
       cross.reserve(su.size() * sv.size());
