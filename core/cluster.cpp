@@ -352,6 +352,7 @@ Json Cluster::to_json() const {
                     {"gemm_efficiency", d.spec.gemm_efficiency},
                     {"memory_efficiency", d.spec.memory_efficiency},
                     {"launch_overhead_seconds", d.spec.launch_overhead_seconds},
+                    {"collective_compute_share", d.spec.collective_compute_share},
                     {"slowdown", d.spec.slowdown}});
   }
   j["devices"] = devs;

@@ -38,6 +38,9 @@
 
 namespace paralab {
 
+// Collectives never hold more than this share of a device's compute together.
+inline constexpr double kMaxCollectiveComputeShare = 0.5;
+
 struct DeviceSpec {
   std::string model;  // e.g. "NVIDIA A100-SXM4-80GB"
   std::string kind;   // gpu | cpu
@@ -48,6 +51,12 @@ struct DeviceSpec {
   double memory_efficiency = 0.85;  // achieved / peak for streaming ops
   double launch_overhead_seconds = 5e-6;
   double slowdown = 1.0;  // straggler factor: every op takes this many times longer
+  // Share of the device's compute a running collective occupies (NCCL runs
+  // one thread block per channel, each on an SM: channels / SMs). A compute
+  // op overlapping a collective of this device advances at 1 - this share
+  // (several collectives add up, at most kMaxCollectiveComputeShare). 0 = a
+  // collective takes no compute (copy engines, or not measured).
+  double collective_compute_share = 0;
   // Optional calibrated curves (a hardware profile fills them): points
   // (size, efficiency) sorted by size, interpolated linearly in log(size) and
   // clamped at the ends; empty = use the constant efficiencies above.

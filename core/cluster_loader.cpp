@@ -27,7 +27,7 @@ struct Component {
 
 DeviceSpec parse_device(const JsonReader& j, const std::string& kind) {
   j.only_keys({"model", "peak_flops_per_s", "memory_bytes", "memory_bandwidth_bytes_per_s", "gemm_efficiency",
-               "memory_efficiency", "launch_overhead_seconds", "slowdown", "source"});
+               "memory_efficiency", "launch_overhead_seconds", "collective_compute_share", "slowdown", "source"});
   DeviceSpec d;
   d.kind = kind;
   d.model = j.str("model");
@@ -45,6 +45,9 @@ DeviceSpec parse_device(const JsonReader& j, const std::string& kind) {
   if (d.gemm_efficiency > 1) j.fail_field("gemm_efficiency", "a fraction in (0, 1]");
   if (d.memory_efficiency > 1) j.fail_field("memory_efficiency", "a fraction in (0, 1]");
   d.launch_overhead_seconds = j.number_or("launch_overhead_seconds", d.launch_overhead_seconds, 0.0);
+  d.collective_compute_share = j.number_or("collective_compute_share", 0.0, 0.0);
+  if (d.collective_compute_share > kMaxCollectiveComputeShare)
+    j.fail_field("collective_compute_share", "a fraction in [0, 0.5] (channels / SMs)");
   d.slowdown = j.number_or("slowdown", 1.0, 1e-6);
   d.source = j.str("source");
   return d;

@@ -12,6 +12,13 @@
 // more than one processor). One op alone therefore takes exactly
 // launch_ns + work_ns, and costs a single event.
 //
+// A running collective occupies a share of each member GPU's compute
+// (DeviceSpec::collective_compute_share: NCCL's thread blocks hold SMs):
+// while collectives hold a total share r of a pool (at most
+// kMaxCollectiveComputeShare), its capacity is cores x (1 - r), and each
+// working op advances at min(1, capacity / k). One op alone beside a
+// collective thus takes launch_ns + work_ns + r x (the overlap).
+//
 // Invariants:
 //  1. While two or more ops run in a pool, the set of working ops is constant
 //     between two ticks (a tick is armed at the next launch end or
@@ -21,6 +28,7 @@
 // Thread-safety: none.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +44,13 @@ class ComputeModel {
   ComputeModel(const Cluster& c, EventQueue& q);
 
   void start(TimeNs now, int device, int op, ComputeTime t);
+  // What this model gives one op of time `t` that starts, alone on a device
+  // of collective_compute_share `share`, together with a collective of
+  // `collective_ns`: the wall time until both have ended (to the
+  // nanosecond; planners price Megatron's overlapped backward with it).
+  static TimeNs beside_collective_ns(TimeNs collective_ns, ComputeTime t, double share);
+  // A collective with `device` in its group starts (+1) or ends (-1).
+  void collective(TimeNs now, int device, int delta);
   // Handles a kComputeTick whose target is `pool`; appends finished ops to *done.
   void on_tick(TimeNs now, int pool, uint32_t version, std::vector<int>* done);
 
@@ -47,6 +62,11 @@ class ComputeModel {
   };
   struct Pool {
     int cores = 1;
+    double reserved = 0;  // share held by running collectives
+    // Progress per wall nanosecond of each of k working ops.
+    double rate(int k) const {
+      return std::min(1.0, cores * (1 - std::min(reserved, kMaxCollectiveComputeShare)) / k);
+    }
     std::vector<Running> ops;
     TimeNs last_ns = 0;
     uint32_t version = 0;
@@ -55,6 +75,7 @@ class ComputeModel {
   void arm(Pool& p, int pool, TimeNs now);
 
   std::vector<int> pool_of_;  // by device
+  std::vector<double> share_;  // by device: DeviceSpec::collective_compute_share
   std::vector<Pool> pools_;
   EventQueue& q_;
 };

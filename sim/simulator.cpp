@@ -224,7 +224,10 @@ void Engine::start_op(int i) {
       break;
     }
     case OpType::kCollective:
-      for (int d : g_.group(o.group())) kernel_begin(d);
+      for (int d : g_.group(o.group())) {
+        kernel_begin(d);
+        compute_.collective(now_, d, +1);
+      }
       coll_start_[i] = now_;
       start_collective(i);
       break;
@@ -318,6 +321,7 @@ void Engine::finish_op(int i) {
   if (o.type == OpType::kCompute || o.type == OpType::kCollective)
     for (int d : devs) kernel_end(d);
   if (o.type == OpType::kCollective) {
+    for (int d : devs) compute_.collective(now_, d, -1);
     auto it = coll_start_.find(i);
     double t = ns_to_seconds(now_ - it->second);
     coll_start_.erase(it);

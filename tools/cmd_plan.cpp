@@ -87,6 +87,8 @@ void register_plan_commands(CLI::App& app) {
     mg->add_option("--precision", precision, "fp32 | bf16 | fp16");
     mg->add_flag("!--no-overlap-grad-reduce", opt.overlap_grad_reduce,
                  "Reduce gradients after the whole backward (Megatron-LM before 2023) instead of overlapping it");
+    mg->add_flag("!--no-async-tensor-parallel", opt.async_tensor_parallel,
+                 "Run every TP collective in line (Megatron-LM before late 2021) instead of the backward's beside its GEMMs");
     mg->add_option("-o,--output", out, "Write the plan here")->required();
     mg->callback([&o] {
       if (!parse_schedule(schedule, &opt.schedule))

@@ -34,6 +34,7 @@ TrainingPlan narayanan_plan(const NarayananRow& r, const ModelGraph& m, const Cl
   o.micro_batch = 1;
   o.recompute = Recompute::kFull;
   o.overlap_grad_reduce = false;  // Megatron-LM 2021 reduced gradients after the pipeline's backward
+  o.async_tensor_parallel = false;  // ... and ran the backward's TP all-reduces in line (async came late 2021)
   return megatron_plan(o, m, c);
 }
 

@@ -12,7 +12,9 @@
 // the non-interleaved 1F1B schedule, no sequence parallelism. From the code
 // of the time: the data-parallel all-reduce runs after the whole backward
 // (allreduce_gradients() after the pipeline schedule; overlapping it came to
-// Megatron-LM in 2023), so the plans set overlap_grad_reduce = false.
+// Megatron-LM in 2023), so the plans set overlap_grad_reduce = false; its
+// backward TP all-reduces ran in line (the asynchronous one came in late
+// 2021), so they set async_tensor_parallel = false.
 #pragma once
 
 #include <vector>

@@ -38,15 +38,27 @@ struct Builder {
     o.name = name;
     ops.push_back(o);
   }
-  void coll(const char* name, CollectiveKind k, double bytes) {
+  void coll(const char* name, CollectiveKind k, double bytes, bool async = false) {
     OpSpec o;
     o.kind = OpSpec::kTpCollective;
     o.collective = k;
     o.bytes = bytes;
     o.name = name;
+    o.async = async;
     ops.push_back(o);
   }
 };
+
+// Names of the split backward of a column-parallel GEMM (string literals:
+// the lowering keys its labels by them).
+struct ColumnNames {
+  const char *dgrad, *wgrad, *regather, *grad_sync;
+};
+ColumnNames column_names(std::string_view gemm, bool sp) {
+  if (gemm == "qkv") return {"qkv_dgrad", "qkv_wgrad", "ag_qkv_input", sp ? "rs_qkv_grad" : "ar_qkv_grad"};
+  if (gemm == "fc1") return {"fc1_dgrad", "fc1_wgrad", "ag_fc1_input", sp ? "rs_fc1_grad" : "ar_fc1_grad"};
+  return {"logits_dgrad", "logits_wgrad", "ag_logits_input", sp ? "rs_logits_grad" : "ar_logits_grad"};
+}
 
 // Forward ops of a Transformer block.
 void block_forward(Builder& b, const Layer& l, double tok, double t, double samples, const LayerStrategy& s,
@@ -70,6 +82,7 @@ void block_forward(Builder& b, const Layer& l, double tok, double t, double samp
   b.mem("ln1", 2 * e * tok * h / sp);
   if (tpc && s.sequence_parallel) b.coll("ag_attn", CollectiveKind::kAllGather, e * tok * h);
   b.gemm("qkv", tok, (attn + 2 * kv) / tp, h);
+  b.ops.back().column_parallel = true;
   core();
   b.gemm("proj", tok, h, attn / tp);
   if (tpc) b.coll(s.sequence_parallel ? "rs_attn" : "ar_attn",
@@ -78,6 +91,7 @@ void block_forward(Builder& b, const Layer& l, double tok, double t, double samp
   if (tpc && s.sequence_parallel) b.coll("ag_mlp", CollectiveKind::kAllGather, e * tok * h);
   double f1 = sh.gated_mlp ? 2 * f : f;
   b.gemm("fc1", tok, f1 / tp, h);
+  b.ops.back().column_parallel = true;
   b.mem("activation", (sh.gated_mlp ? 3 : 2) * e * tok * f / tp);
   b.gemm("fc2", tok, h, f / tp);
   if (tpc) b.coll(s.sequence_parallel ? "rs_mlp" : "ar_mlp",
@@ -85,21 +99,73 @@ void block_forward(Builder& b, const Layer& l, double tok, double t, double samp
   b.mem("dropout_add", (3 * e + 1) * tok * h / sp);
 }
 
-// Backward: the forward list reversed, work doubled, collectives mirrored.
-// A frozen layer's weight GEMMs run their data gradient only: the same work
-// as forward, one GEMM dX (m x k) = dY (m x n) W^T (inner dimension n).
+// Backward of a layer without TP collectives: the forward list reversed,
+// work doubled. A frozen layer's weight GEMMs run their data gradient only:
+// the same work as forward, one GEMM dX (m x k) = dY (m x n) W^T (inner
+// dimension n).
 void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd, bool frozen) {
   for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
     OpSpec o = *it;
-    if (o.kind == OpSpec::kTpCollective) {
-      if (o.collective == CollectiveKind::kAllGather) o.collective = CollectiveKind::kReduceScatter;
-      else if (o.collective == CollectiveKind::kReduceScatter) o.collective = CollectiveKind::kAllGather;
-    } else if (frozen && (o.kind == OpSpec::kGemm || std::string_view(o.name) == "layer")) {
+    if (frozen && (o.kind == OpSpec::kGemm || std::string_view(o.name) == "layer")) {
       std::swap(o.n, o.k);
     } else {
       o.flops *= 2;
       o.bytes *= 2;
       o.backward = o.kind == OpSpec::kGemm;  // data + weight gradient of the forward shape
+    }
+    b.ops.push_back(o);
+  }
+}
+
+// Backward of a layer with TP > 1 as Megatron-LM runs it (the header's
+// account): a row-parallel output's all-reduce (blocks, the vocabulary-
+// parallel embedding) has an identity backward, its reduce-scatter (SP) an
+// in-line all-gather, and the cross-entropy's forward all-reduces none; a
+// column-parallel GEMM (qkv, fc1, the logits) sends its input gradient back
+// over the TP group: with SP the input re-gathered beside the data gradient
+// and the gradient reduce-scattered beside the weight gradient; without,
+// all-reduced beside the weight gradient (async_tp) or after the whole
+// backward GEMM, in line. A frozen layer runs data gradients only, so its
+// input-gradient collective has nothing beside it and runs in line.
+void tp_backward(Builder& b, const std::vector<OpSpec>& fwd, bool sp, bool async_tp, bool frozen) {
+  for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
+    OpSpec o = *it;
+    if (o.kind == OpSpec::kTpCollective) {
+      if (o.collective == CollectiveKind::kReduceScatter) {  // row-parallel output (SP)
+        o.collective = CollectiveKind::kAllGather;
+        b.ops.push_back(o);
+      }
+      continue;  // all-reduce: identity backward; all-gather: with its GEMM below
+    }
+    if (o.kind == OpSpec::kGemm && o.column_parallel) {
+      // Forward Y[m x n] = X[m x k] W^T: dX = dY W (m x k, inner n), dW =
+      // dY^T X (n x k, inner m); the input and its gradient are m x k.
+      const ColumnNames nm = column_names(o.name, sp);
+      const double m = double(o.m), n = double(o.n), k = double(o.k), input = b.e * m * k;
+      const CollectiveKind sync = sp ? CollectiveKind::kReduceScatter : CollectiveKind::kAllReduce;
+      if (frozen) {
+        b.gemm(nm.dgrad, m, k, n);
+        b.coll(nm.grad_sync, sync, input);
+      } else if (sp || async_tp) {
+        if (sp) b.coll(nm.regather, CollectiveKind::kAllGather, input, true);
+        b.gemm(nm.dgrad, m, k, n);
+        b.coll(nm.grad_sync, sync, input, true);
+        b.gemm(nm.wgrad, n, k, m);
+      } else {
+        o.flops *= 2;
+        o.bytes *= 2;
+        o.backward = true;
+        b.ops.push_back(o);
+        b.coll(nm.grad_sync, sync, input);
+      }
+      continue;
+    }
+    if (frozen && o.kind == OpSpec::kGemm) {
+      std::swap(o.n, o.k);  // the data gradient only, as mirror_backward
+    } else {
+      o.flops *= 2;
+      o.bytes *= 2;
+      o.backward = o.kind == OpSpec::kGemm;
     }
     b.ops.push_back(o);
   }
@@ -120,6 +186,7 @@ void head_forward(Builder& b, const Layer& l, double tok, const LayerStrategy& s
   b.mem("final_ln", 2 * e * tok * h / sp);
   if (s.tp > 1 && s.sequence_parallel) b.coll("ag_head", CollectiveKind::kAllGather, e * tok * h);
   b.gemm("logits", tok, V / tp, h);
+  b.ops.back().column_parallel = true;
   b.mem("cross_entropy", 3 * 4 * tok * V / tp);
   if (s.tp > 1) b.coll("ar_loss", CollectiveKind::kAllReduce, 3 * 4 * tok);
 }
@@ -127,7 +194,7 @@ void head_forward(Builder& b, const Layer& l, double tok, const LayerStrategy& s
 }  // namespace
 
 std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_device, DType dtype,
-                              const LayerStrategy& s, Phase phase, double trainable_params) {
+                              const LayerStrategy& s, Phase phase, double trainable_params, bool async_tp) {
   const bool frozen = trainable_params >= 0 && trainable_params < double(l.params);
   Builder b;
   b.e = dtype_bytes(dtype);
@@ -159,7 +226,11 @@ std::vector<OpSpec> layer_ops(const Layer& l, int64_t seq, int64_t samples_per_d
     fwd.ops.back().compute = ComputeKind::kGemm;
   }
   if (phase == Phase::kForward) return fwd.ops;
-  mirror_backward(b, fwd.ops, frozen);
+  const bool vocab = (l.kind == LayerKind::kEmbedding || l.kind == LayerKind::kHead) && l.shape.vocab > 0;
+  if ((block || vocab) && s.tp > 1)
+    tp_backward(b, fwd.ops, s.sequence_parallel, async_tp, frozen);
+  else
+    mirror_backward(b, fwd.ops, frozen);
   return b.ops;
 }
 

@@ -29,6 +29,7 @@ namespace {
 constexpr int kComputeStream = 0;
 constexpr int kDataStream = 1;
 constexpr int kEmbeddingStream = 8;  // tied-embedding gradient all-reduce (first <-> last stage)
+constexpr int kTpAsyncStream = 9;    // TP collectives beside backward GEMMs (OpSpec::async)
 
 class Lowerer {
  public:
@@ -148,11 +149,19 @@ class Lowerer {
       if (o.kind == OpSpec::kTpCollective) {
         for (int k = 0; k < n; ++k) {
           if (k % plan_.layers[l].tp != 0 && !single_) continue;  // one op per TP group
-          int id = g_.add_collective(o.collective, axis_group(j, l, k, 't'), kComputeStream, o.bytes,
-                                     CollectiveAlgo::kAuto, lab);
+          int id = g_.add_collective(o.collective, axis_group(j, l, k, 't'), o.async ? kTpAsyncStream : kComputeStream,
+                                     o.bytes, CollectiveAlgo::kAuto, lab);
           tag(id, CommClass::kTensor);
           if (first < 0) first = id;
-          for (int x = k; x < std::min(n, k + plan_.layers[l].tp); ++x) last_[x] = id;
+          if (o.async) add_member_deps(j, id);
+          for (int x = k; x < std::min(n, k + plan_.layers[l].tp); ++x) {
+            if (o.async) {
+              async_[x].push_back({id, 1});
+            } else {
+              wait_async(x, id);
+              last_[x] = id;
+            }
+          }
         }
         continue;
       }
@@ -161,10 +170,33 @@ class Lowerer {
                      ? g_.add_gemm(dev(j, k), kComputeStream, o.m, o.n, o.k, dtype_, lab, o.backward)
                      : g_.add_compute(dev(j, k), kComputeStream, o.compute, o.flops, o.bytes, dtype_, lab);
         if (first < 0) first = id;
+        wait_async(k, id);
         last_[k] = id;
       }
     }
+    for (int k = 0; k < n; ++k)
+      if (!async_[k].empty()) throw std::logic_error("layer_ops: an async TP collective without two compute ops after it");
     return first;
+  }
+
+  // Compute-stream op `id` of active device k: it waits for the async
+  // collectives whose overlapped op has passed, and passes the others' one.
+  void wait_async(int k, int id) {
+    auto& pending = async_[k];
+    size_t w = 0;
+    for (auto& [coll, left] : pending) {
+      if (left == 0) {
+        if (id != dep_op_) dep_op_ = id, dep_added_.clear();  // one op per TP group: add each edge once
+        if (std::find(dep_added_.begin(), dep_added_.end(), coll) == dep_added_.end()) {
+          g_.add_dep(coll, id);
+          dep_added_.push_back(coll);
+        }
+      } else {
+        --left;
+        pending[w++] = {coll, left};
+      }
+    }
+    pending.resize(w);
   }
 
   int emit_mem(int j, bool alloc, double bytes, int lab) {
@@ -185,7 +217,8 @@ class Lowerer {
     auto it = spec_cache_.find(key);
     if (it != spec_cache_.end()) return it->second;
     return spec_cache_[key] = layer_ops(m_.layer(l), plan_.seq_len, samples(l), dtype_, plan_.layers[l], ph,
-                                        plan_.trainable_params.empty() ? -1.0 : layer_trainable_params(plan_, m_, l));
+                                        plan_.trainable_params.empty() ? -1.0 : layer_trainable_params(plan_, m_, l),
+                                        plan_.async_tensor_parallel);
   }
 
   double grad_bytes_per_param() const { return plan_.precision == Precision::kFp32 ? 4.0 : 2.0; }
@@ -195,13 +228,30 @@ class Lowerer {
   // differ. Device index k holds batch shard k / tp whatever the dp x fsdp
   // split, so equal TP degrees leave every activation in place; otherwise
   // data moves only inside aligned blocks of lcm(tp_a, tp_b) devices (TP is
-  // innermost), one all-to-all per block (reshard_block).
+  // innermost), one all-to-all per block (reshard_block). At equal TP, a
+  // switch between sequence parallelism and none gathers the sequence
+  // shards in line: forward into a layer without SP, backward (its input
+  // gradient) out of a layer with SP (sp_switch_gathers).
   void maybe_reshard(int j, int l, bool backward) {
     const PipelineStage& st = plan_.stages[j];
     if (l <= st.first_layer) return;
     const LayerStrategy &a = plan_.layers[l - 1], &b = plan_.layers[l];
     int block = reshard_block(a, b);
-    if (block <= 1) return;
+    if (block <= 1) {
+      if (!sp_switch_gathers(a, b, backward)) return;
+      double full = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1));
+      int lab = label(fmt::format("L{} {} sequence gather", l, backward ? "bwd" : "fwd"));
+      for (int k = 0; k < active(j); k += single_ ? 1 : a.tp) {
+        int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, full,
+                                   CollectiveAlgo::kAuto, lab);
+        tag(id, CommClass::kTensor);
+        for (int x = k; x < std::min(active(j), k + a.tp); ++x) {
+          wait_async(x, id);
+          last_[x] = id;
+        }
+      }
+      return;
+    }
     double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1)) / double(a.tp);
     int lab = label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd"));
     for (int first = 0; first < active(j); first += block) {
@@ -336,6 +386,7 @@ class Lowerer {
   void emit_physical_stage(int i) {
     int n = active(i);
     last_.assign(n, -1);
+    async_.assign(size_t(n), {});
     std::vector<int> init(n, -1);
     // Reserve and model states (all chunks of this device group).
     double states = 0;
@@ -527,6 +578,11 @@ class Lowerer {
   std::vector<int> replica_size_;  // per physical stage: active devices
   DType dtype_ = DType::kBf16;
   std::vector<int> last_;        // last compute-stream op per active device of the current stage
+  // Per active device: async TP collectives still to be waited for, with the
+  // number of compute-stream ops that run beside them before that.
+  std::vector<std::vector<std::pair<int, int>>> async_;
+  int dep_op_ = -1;              // the op wait_async last added edges to, and their sources
+  std::vector<int> dep_added_;
   std::vector<int> sync_ops_;    // gradient collectives of the current physical stage
   std::vector<int> pending_deps_;
   std::vector<int> last_bwd_;

@@ -19,7 +19,10 @@
 // Streams: 0 compute and TP collectives (Megatron runs them in line),
 // 1 data-parallel / ZeRO collectives, 2..7 pipeline send/recv (one stream
 // per link direction, so a stream never mixes two neighbours), 8 the
-// tied-embedding gradient all-reduce between the first and last stage.
+// tied-embedding gradient all-reduce between the first and last stage, 9
+// the TP collectives Megatron runs asynchronously in the backward
+// (layer_ops.h `async`: each waits for the compute op before it, and the
+// second compute op after it waits for it).
 //
 // Symmetry: with `symmetric` set, only the first data-parallel replica of
 // each stage (its first count/g devices, g = gcd of the stage's layers' dp)

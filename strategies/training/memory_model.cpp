@@ -41,11 +41,11 @@ int chunks_of(const TrainingPlan& p) {
 
 double optimizer_step_bytes_per_param(Precision p) {
   switch (p) {
-    case Precision::kFp16: return 52.0;
-    case Precision::kBf16: return 42.0;
-    case Precision::kFp32: return 32.0;
+    case Precision::kFp16: return 56.0;
+    case Precision::kBf16: return 50.0;
+    case Precision::kFp32: return 40.0;
   }
-  return 52.0;
+  return 56.0;
 }
 
 double model_state_bytes(double params, Precision p, const LayerStrategy& s) {

@@ -52,10 +52,14 @@ namespace paralab {
 //   fp16 grads copied to fp32 main grads (r2 w4)   6      -      -
 //   bf16: the fp32 grad buffer zeroed (w4)         -      4      -
 //   unscale + inf/NaN check, fp16 loss scale (r4 w4) 8    -      -
+//   grads scaled by 1 / data-parallel size before
+//     their all-reduce, fp16 or fp32 buffer (r w;
+//     megatron/model/distributed.py
+//     allreduce_gradients: buffer /= dp, any dp)   4      8      8
 //   global gradient norm (r4)                      4      4      4
 //   fused Adam: read p, g, m, v; write p, m, v    28     28     28
 //   fp32 main params copied to 16-bit (r4 w2)      6      6      -
-//   total                                         52     42     32
+//   total                                         56     50     40
 // Memory-bound: its time is these bytes over the device's memory bandwidth.
 double optimizer_step_bytes_per_param(Precision p);
 

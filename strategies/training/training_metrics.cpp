@@ -64,7 +64,7 @@ void TrainingMetrics::op_done(int op, TimeNs start_ns, TimeNs end_ns) {
         dev.optimizer_start = start_ns;
       if (collective) (o.label >= 0 && label_p2p_[o.label] ? dev.inline_pp : dev.inline_tp) += end_ns - start_ns;
     } else if (collective) {
-      (o.stream == 1 || o.stream == 8 ? dev.dp : dev.pp).emplace_back(start_ns, end_ns);
+      (o.stream == 9 ? dev.tp : o.stream == 1 || o.stream == 8 ? dev.dp : dev.pp).emplace_back(start_ns, end_ns);
     }
   }
 }
@@ -79,7 +79,7 @@ TrainingFigures TrainingMetrics::figures() const {
     if (dev.optimizer_start >= 0) t_pipe = std::max(t_pipe, dev.optimizer_start);
     ideal = std::max(ideal, busy);
     std::vector<Interval> main = merged(dev.compute);
-    tp += dev.inline_tp;
+    tp += dev.inline_tp + exposed(dev.tp, main);
     pp += dev.inline_pp + exposed(dev.pp, main);
     dp += exposed(dev.dp, main);
   }

@@ -9,7 +9,9 @@
 //                    stream busy time that ends before that stage's optimizer
 //                    step (Megatron's (p-1)/m for GPipe and 1F1B).
 //   exposed tp       TP (and resharding) collectives run in line on the
-//                    compute stream, so all of their time is exposed.
+//                    compute stream (all of their time is exposed), plus
+//                    the time of the async TP collectives (stream 9) not
+//                    covered by compute-stream activity.
 //   exposed pp       in-line pipeline-boundary gathers, plus the time of
 //                    send/recv on the pipeline streams (2..7) not covered by
 //                    compute-stream activity.
@@ -46,7 +48,7 @@ class TrainingMetrics : public sim::OpObserver {
     TimeNs optimizer_start = -1;  // -1: none seen
     TimeNs inline_tp = 0, inline_pp = 0;
     std::vector<Interval> compute;  // compute-stream intervals
-    std::vector<Interval> pp, dp;   // collectives on the other streams
+    std::vector<Interval> tp, pp, dp;  // collectives on the other streams
   };
   const TaskGraph& g_;
   std::vector<int> slot_;  // per device id: index into devices_, -1 not measured

@@ -107,6 +107,7 @@ Json plan_to_json(const TrainingPlan& p) {
           {"strategies", strategies}};
   if (!p.trainable_params.empty()) out["trainable_params"] = p.trainable_params;
   if (!p.overlap_grad_reduce) out["overlap_grad_reduce"] = false;
+  if (!p.async_tensor_parallel) out["async_tensor_parallel"] = false;
   return out;
 }
 
@@ -127,7 +128,7 @@ std::pair<int, int> read_range(const JsonReader& r) {
 
 TrainingPlan plan_from_json(const JsonReader& j) {
   j.only_keys({"kind", "model", "cluster", "nodes", "seq_len", "global_batch", "micro_batches", "precision",
-               "optimizer", "schedule", "chunks", "reserve_bytes", "overlap_grad_reduce", "source", "trainable_params", "stages",
+               "optimizer", "schedule", "chunks", "reserve_bytes", "overlap_grad_reduce", "async_tensor_parallel", "source", "trainable_params", "stages",
                "strategies"});
   if (j.has("kind")) j.choice("kind", {"training_plan"});
   TrainingPlan p;
@@ -143,6 +144,7 @@ TrainingPlan plan_from_json(const JsonReader& j) {
   p.chunks = j.int_field_or("chunks", 1, 1);
   p.reserve_bytes = j.number_or("reserve_bytes", p.reserve_bytes, 0);
   p.overlap_grad_reduce = j.boolean_or("overlap_grad_reduce", true);
+  p.async_tensor_parallel = j.boolean_or("async_tensor_parallel", true);
   p.source = j.str_or("source", "");
   if (j.json().contains("trainable_params")) {
     JsonReader tr = j.at("trainable_params");
@@ -232,6 +234,7 @@ TrainingPlan megatron_plan(const MegatronOptions& o, const ModelGraph& m, const 
   p.micro_batches = o.global_batch / (o.micro_batch * dp);
   p.precision = o.precision;
   p.overlap_grad_reduce = o.overlap_grad_reduce;
+  p.async_tensor_parallel = o.async_tensor_parallel;
   p.schedule = o.schedule;
   p.chunks = v;
   p.source = "paralab plan megatron";

@@ -74,6 +74,17 @@ inline int reshard_block(const LayerStrategy& a, const LayerStrategy& b) {
   return a.tp == b.tp ? 1 : std::lcm(a.tp, b.tp);
 }
 
+// Whether layers a -> b of one stage at equal TP degree gather the sequence
+// shards between them (one all-gather of a's whole output over the TP
+// group): a layer with sequence parallelism hands on, and takes back as its
+// input gradient, 1/tp of the tokens; one without hands on the whole
+// activation. So forward into b without SP after a with it, and backward
+// (b's input gradient) out of b with SP into a without it.
+inline bool sp_switch_gathers(const LayerStrategy& a, const LayerStrategy& b, bool backward) {
+  if (a.tp != b.tp || a.tp <= 1 || a.sequence_parallel == b.sequence_parallel) return false;
+  return backward ? b.sequence_parallel : a.sequence_parallel;
+}
+
 // "dp 2 tp 4 fsdp 1 zero-1 sp recompute selective": one layer's strategy, for people.
 std::string strategy_text(const LayerStrategy& s);
 
@@ -105,6 +116,12 @@ struct TrainingPlan {
   // did before 2023 (allreduce_gradients() after the pipeline schedule).
   // File key: overlap_grad_reduce (default true).
   bool overlap_grad_reduce = true;
+  // true: the TP collectives of a column-parallel GEMM's backward run beside
+  // its data and weight gradients (Megatron-LM's asynchronous input-gradient
+  // all-reduce, on by default since late 2021; layer_ops.h); false: every
+  // TP collective in line, as Megatron-LM ran before it (Narayanan et al.
+  // 2021). File key: async_tensor_parallel (default true).
+  bool async_tensor_parallel = true;
   // Parameter-efficient fine-tuning (LoRA, InfLoRA): trainable parameters per
   // layer; empty = every parameter trains. A layer with fewer trainable
   // parameters than it holds is frozen except for those (adapters): its
@@ -146,6 +163,7 @@ struct MegatronOptions {
   int zero_stage = 0;
   Precision precision = Precision::kBf16;
   bool overlap_grad_reduce = true;  // TrainingPlan::overlap_grad_reduce
+  bool async_tensor_parallel = true;  // TrainingPlan::async_tensor_parallel
 };
 
 // Uniform Transformer blocks per stage (the embedding joins the first stage,

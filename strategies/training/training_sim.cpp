@@ -62,6 +62,7 @@ std::vector<std::string> stream_names() {
   std::vector<std::string> n = {"compute + TP collectives", "DP / ZeRO collectives"};
   for (int k = 2; k <= 7; ++k) n.push_back(fmt::format("PP send/recv {}", k - 2));
   n.push_back("tied-embedding all-reduce");
+  n.push_back("TP collectives beside the backward GEMMs");
   return n;
 }
 

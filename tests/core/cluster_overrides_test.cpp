@@ -105,6 +105,11 @@ TEST(ClusterOverrides, ErrorsNameTheOverrideThePathAndWhatWasThere) {
   e = error_of({"components[kind=gpu].device.memory_bytes=-1"});
   EXPECT_NE(e.find("(with overrides components[kind=gpu].device.memory_bytes=-1)"), std::string::npos) << e;
   EXPECT_NE(e.find("memory_bytes: expected a positive number, got -1"), std::string::npos) << e;
+
+  // A collective cannot hold most of a GPU: NCCL's channels are a minority of its SMs.
+  e = error_of({"components[kind=gpu].device.collective_compute_share=0.9"});
+  EXPECT_NE(e.find("collective_compute_share"), std::string::npos) << e;
+  EXPECT_NE(e.find("a fraction in [0, 0.5] (channels / SMs)"), std::string::npos) << e;
 }
 
 TEST(ClusterOverrides, ContentHashIsStable) {

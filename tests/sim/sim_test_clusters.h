@@ -27,6 +27,7 @@ struct SwitchClusterSpec {
   double mem_bytes = 80e9;
   double disk_read = 1e9, disk_write = 1e9, disk_lat = 0;
   int queue_depth = 32;
+  double collective_compute_share = 0;  // DeviceSpec::collective_compute_share of every GPU
 };
 
 inline Cluster switch_cluster(const SwitchClusterSpec& s) {
@@ -58,6 +59,7 @@ inline Cluster switch_cluster(const SwitchClusterSpec& s) {
       d.spec.memory_bytes = s.mem_bytes;
       d.spec.memory_bandwidth_bytes_per_s = 1e12;
       d.spec.gemm_efficiency = 1.0;
+      d.spec.collective_compute_share = s.collective_compute_share;
       d.spec.memory_efficiency = 1.0;
       d.spec.launch_overhead_seconds = s.launch_s;
       c.add_device(d);

@@ -10,6 +10,7 @@
 #include "core/cost_model.h"
 #include "core/gemm_work.h"
 #include "sim/collectives.h"
+#include "sim/compute_model.h"
 #include "strategies/training/layer_ops.h"
 #include "strategies/training/memory_model.h"
 
@@ -79,17 +80,28 @@ double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStra
   TimeNs t = 0;
   std::vector<int> tp_ranks;
   for (int k = 0; k < s.tp; ++k) tp_ranks.push_back(x.accel[size_t(first_device) + k]);
-  for (const OpSpec& o : ops) {
-    if (o.kind == OpSpec::kTpCollective) {
-      if (s.tp > 1) t += x.coll_ns(o.collective, tp_ranks, o.bytes);
+  const int device = x.accel[size_t(first_device)];
+  auto compute = [&](const OpSpec& o) {
+    if (o.kind != OpSpec::kGemm) return x.cost.compute(device, o.compute, o.flops, o.bytes, dt);
+    GemmShape sh{o.m, o.n, o.k, -1, o.backward};
+    GemmWork w = gemm_work(o.m, o.n, o.k, dt, o.backward);  // as the lowering's add_gemm
+    return x.cost.compute(device, ComputeKind::kGemm, w.flops, w.bytes, dt, &sh);
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const OpSpec& o = ops[i];
+    if (o.kind != OpSpec::kTpCollective) {
+      t += compute(o).total_ns();
       continue;
     }
-    if (o.kind == OpSpec::kGemm) {
-      GemmShape sh{o.m, o.n, o.k, -1, o.backward};
-      GemmWork w = gemm_work(o.m, o.n, o.k, dt, o.backward);  // as the lowering's add_gemm
-      t += x.cost.compute(x.accel[first_device], ComputeKind::kGemm, w.flops, w.bytes, dt, &sh).total_ns();
+    if (s.tp <= 1) continue;
+    const TimeNs c = x.coll_ns(o.collective, tp_ranks, o.bytes);
+    if (o.async && i + 1 < ops.size() && ops[i + 1].kind != OpSpec::kTpCollective) {
+      // Beside the next op, both starting when the op before ends (the
+      // lowering's stream 9); the op after waits for both.
+      t += sim::ComputeModel::beside_collective_ns(c, compute(ops[i + 1]), x.c.device(device).spec.collective_compute_share);
+      ++i;
     } else {
-      t += x.cost.compute(x.accel[first_device], o.compute, o.flops, o.bytes, dt).total_ns();
+      t += c;
     }
   }
   return ns_to_s(t);
@@ -351,12 +363,19 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
               block > 1 ? 2 * x.coll(CollectiveKind::kAllToAll, x.reshard_ranks(block), bytes) : 0.0;
         }
       }
+      // At equal TP, a switch of sequence parallelism gathers u's output
+      // once (forward or backward: sp_switch_gathers).
+      std::vector<double> sp_gather(su.size(), 0.0);
+      for (size_t k = 0; k < su.size(); ++k)
+        if (su[k].tp > 1)
+          sp_gather[k] = x.coll(CollectiveKind::kAllGather, x.axis(su[k], 't'), out_u * double(x.mb / su[k].batch_split()));
       std::vector<double> same, cross;
       same.reserve(su.size() * sv.size());
       cross.reserve(su.size() * sv.size());
       for (size_t k = 0; k < su.size(); ++k)
         for (size_t l = 0; l < sv.size(); ++l) {
-          same.push_back(reshard[k * tps.size() + size_t(tp_index[l])]);
+          const bool gathers = sp_switch_gathers(su[k], sv[l], false) || sp_switch_gathers(su[k], sv[l], true);
+          same.push_back(reshard[k * tps.size() + size_t(tp_index[l])] + (gathers ? sp_gather[k] : 0.0));
           cross.push_back(pp > 1 ? ((send_u[k] + send_v[l]) + gather_v[l]) + gather_u[k] : 0.0);
         }
       e.same_stage = std::move(same);

@@ -20,9 +20,11 @@
 //           1F1B min(S - i, c) (memory_model.h); capacity = device memory -
 //           reserve - the largest backward transient of any layer under any
 //           strategy (so a plan that fits here fits estimate_memory).
-//   R_uv    two all-to-alls over the stage (forward and backward) of u's
-//           output, as the lowering reshards, when the layouts (dp, tp,
-//           fsdp) differ; 0 otherwise.
+//   R_uv    as the lowering reshards: when the TP degrees differ, two
+//           all-to-alls (forward and backward) of u's output inside blocks
+//           of lcm(tp_u, tp_v) devices (reshard_block); at equal TP, one
+//           all-gather of u's output over the TP group when sequence
+//           parallelism switches (sp_switch_gathers); 0 otherwise.
 //   R'_uv   forward send/recv of u's output / tp_u, backward send/recv of v's
 //           output / tp_v, plus the boundary all-gathers of TP without
 //           sequence parallelism (lowering.cpp boundary_gather).
