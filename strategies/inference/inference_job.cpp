@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "kernels/quant_format.h"
 
@@ -92,6 +94,14 @@ BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job) {
   c.hidden_bytes_per_token = 2.0 * double(s.hidden);
   c.head_bytes = c.head_params * job.weights.bits_per_weight / 8.0;
   return c;
+}
+
+DecodeGemmShape decode_gemm_shape(const InferenceJob& job, const BlockCosts& c, double params, int64_t seqs) {
+  const std::string& w = job.weights.name;
+  const bool kernel_format = w.rfind("rtn-", 0) == 0 || w.rfind("lcq-", 0) == 0;
+  const int64_t h = c.hidden, n = h > 0 ? std::llround(params / double(h)) : 0;
+  if (!kernel_format || n <= 0 || std::fabs(double(n * h) - params) > 0.5) return {};
+  return {seqs, n, h};
 }
 
 }  // namespace paralab

@@ -90,4 +90,17 @@ struct BlockCosts {
 // generate), or a length or the batch is not positive.
 BlockCosts block_costs(const ModelGraph& m, const InferenceJob& job);
 
+// Decode GEMMs (one position per sequence) over `params` weights of a block,
+// as one weight-only quantized GEMM: m = `seqs` rows by the matrices stacked
+// into N = params / h rows of K = h inputs (the same FLOPs and stored bytes
+// as the separate matrices). Only for weights in a kernels/ format (rtn-...,
+// lcq-...) and params a whole number of h-wide rows; else {0, 0, 0}. The
+// offload lowering's decode ops and the planner's estimate both use it, so
+// both take a device's calibrated quantized-GEMM rate alike.
+struct DecodeGemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  bool quantized() const { return n > 0; }
+};
+DecodeGemmShape decode_gemm_shape(const InferenceJob& job, const BlockCosts& c, double params, int64_t seqs);
+
 }  // namespace paralab

@@ -212,13 +212,11 @@ class Lowerer {
   // (the MLP's down projection, K = ffn, is folded into rows). Its cost is
   // the given FLOPs and bytes, as for a shapeless op.
   int decode_gemm(double params, double flops, double bytes, int lbl, std::span<const int> after) {
-    const std::string& w = p_.job.weights.name;
-    const bool quantized = w.rfind("rtn-", 0) == 0 || w.rfind("lcq-", 0) == 0;
-    const int64_t h = c_.hidden, n = h > 0 ? std::llround(params / double(h)) : 0;
-    if (!quantized || n <= 0 || std::fabs(double(n * h) - params) > 0.5)
-      return compute_op(g_, ComputeKind::kGemm, flops, bytes, lbl, after);
+    const DecodeGemmShape q = decode_gemm_shape(p_.job, c_, params, p_.gpu_batch);
+    if (!q.quantized()) return compute_op(g_, ComputeKind::kGemm, flops, bytes, lbl, after);
     const bool gpu = cl_.device(g_).spec.kind == "gpu";
-    int op = g.add_quantized_gemm(g_, kCompute, p_.gpu_batch, n, h, w, flops, bytes, gpu ? DType::kFp16 : DType::kFp32, lbl);
+    int op = g.add_quantized_gemm(g_, kCompute, q.m, q.n, q.k, p_.job.weights.name, flops, bytes,
+                                  gpu ? DType::kFp16 : DType::kFp32, lbl);
     deps(op, after);
     return op;
   }

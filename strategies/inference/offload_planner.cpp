@@ -126,6 +126,15 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
     const DType dt = cl.device(dev).spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
     return ns_to_seconds(cm.compute(dev, k, f, b, dt).total_ns());
   };
+  // A decode step's GEMMs on the GPU device, as the lowering's decode_gemm
+  // op: the device's calibrated quantized-GEMM rate where it has one.
+  auto decode_gemm_secs = [&](double f, double b) {
+    const DecodeGemmShape q = decode_gemm_shape(p.job, c, c.matmul_params, p.gpu_batch);
+    if (!q.quantized()) return secs(gpu, ComputeKind::kGemm, f, b);
+    const DType dt = gd.spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
+    const GemmShape sh{q.m, q.n, q.k, 0, false};
+    return ns_to_seconds(cm.compute(gpu, ComputeKind::kGemm, f, b, dt, &sh, &p.job.weights.name).total_ns());
+  };
   auto visit = [&](bool prefill) {
     double comp = 0;
     const int64_t pos = prefill ? s : 1;
@@ -138,7 +147,7 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
     if (prefill)
       comp = nb * secs(gpu, ComputeKind::kGemm, c.prefill_flops(s, p.gpu_batch), gw);
     else
-      comp = nb * (secs(gpu, ComputeKind::kGemm, c.decode_gemm_flops(p.gpu_batch), gw) +
+      comp = nb * (decode_gemm_secs(c.decode_gemm_flops(p.gpu_batch), gw) +
                    secs(p.cpu_attention ? cpu : gpu, ComputeKind::kAttention,
                         c.decode_attention_flops(mean_ctx, p.gpu_batch), attention_traffic_bytes(p, c, mean_ctx)));
     const double kv_rate = p.pinned_kv ? pcie : pageable, w_rate = p.pinned_weights ? pcie : pageable;
