@@ -91,7 +91,7 @@ ExperimentResult run(ResultsStore& store, const ExperimentOptions& opt) {
   double median = errors.empty() ? NAN : errors[errors.size() / 2];
   table += fmt::format(
       "\nAssumed (not in the table): micro-batch 1, 1F1B without interleaving, full recomputation; gradients "
-      "all-reduced after the backward (Megatron-LM 2021). "
+      "all-reduced after the backward and TP all-reduces in line (Megatron-LM 2021). "
       "Largest |error| {:.1f}%.\n",
       100 * worst);
   out.summary = {{"rows", rows}, {"max_abs_relative_error", worst}, {"median_abs_relative_error", median}};
