@@ -177,6 +177,60 @@ TEST(TrainingSim, BlockBackwardRunsTensorParallelCollectivesAsMegatronDoes) {
   EXPECT_EQ(old.gemms, 4);
 }
 
+// The lowering runs a column-parallel GEMM's backward collectives beside its
+// GEMMs, as the 2022 Megatron-LM code orders them: with SP the input
+// re-gather (stream 9) waits for the op before it and runs beside the data
+// gradient; the weight gradient waits for the re-gather; the input
+// gradient's reduce-scatter (stream 9) waits for the data gradient; the op
+// after the weight gradient (LayerNorm's backward) waits for it.
+TEST(TrainingSim, OverlappedBackwardCollectivesWaitAsMegatronDoes) {
+  ModelGraph m = blocks_only("megatron-gpt-1.7b", 1);
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  MegatronOptions o;
+  o.seq_len = 2048, o.global_batch = 1, o.tp = 2, o.pp = 1, o.dp = 1, o.micro_batch = 1;
+  o.recompute = Recompute::kNone;
+  o.sequence_parallel = true;
+  LoweredPlan lp = lower_plan(megatron_plan(o, m, c), m, c);
+  const TaskGraph& g = lp.graph;
+  g.finalize();
+  auto find = [&](const std::string& label) {
+    for (size_t i = 0; i < g.size(); ++i)
+      if (g.op(int(i)).label >= 0 && g.label(g.op(int(i)).label) == label && g.op(int(i)).device == 0) return int(i);
+    ADD_FAILURE() << "no op " << label;
+    return -1;
+  };
+  auto waits = [&](int before, int after) {
+    for (int s : g.successors(before))
+      if (s == after) return true;
+    return false;
+  };
+  const int ag = find("L0 bwd ag_qkv_input"), dgrad = find("L0 bwd qkv_dgrad"), rs = find("L0 bwd rs_qkv_grad"),
+            wgrad = find("L0 bwd qkv_wgrad"), ln = find("L0 bwd ln1");
+  ASSERT_TRUE(ag >= 0 && dgrad >= 0 && rs >= 0 && wgrad >= 0 && ln >= 0);
+  EXPECT_EQ(g.op(ag).stream, 9);
+  EXPECT_EQ(g.op(rs).stream, 9);
+  EXPECT_EQ(g.op(dgrad).stream, 0);
+  EXPECT_EQ(g.op(wgrad).stream, 0);
+  EXPECT_TRUE(ag < dgrad && dgrad < rs && rs < wgrad && wgrad < ln);  // issue order
+  EXPECT_FALSE(waits(ag, dgrad));  // beside it
+  EXPECT_TRUE(waits(ag, wgrad));
+  EXPECT_TRUE(waits(dgrad, rs));
+  EXPECT_FALSE(waits(rs, wgrad));  // beside it
+  EXPECT_TRUE(waits(rs, ln));
+  // The GEMM shapes: forward qkv (2048 x 3456 x 2304) backward as the data
+  // gradient (2048 x 2304, inner 3456) and the weight gradient (3456 x 2304,
+  // inner 2048).
+  const GemmShape* d = g.gemm_shape(g.op(dgrad));
+  const GemmShape* w = g.gemm_shape(g.op(wgrad));
+  ASSERT_TRUE(d && w);
+  EXPECT_EQ(d->m, 2048);
+  EXPECT_EQ(d->n, 2304);
+  EXPECT_EQ(d->k, 3456);
+  EXPECT_EQ(w->m, 3456);
+  EXPECT_EQ(w->n, 2304);
+  EXPECT_EQ(w->k, 2048);
+}
+
 TEST(TrainingSim, AnalyticPeakMatchesSimulatedPeak) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
