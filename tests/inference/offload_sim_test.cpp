@@ -36,6 +36,12 @@ struct Box {
   OffloadPlan plan(Schedule sch, const InferenceJob& j) {
     return schedule_plan(sch, j, j.batch, 1, block_costs(m, j), cl);
   }
+  // Prompt 4, 3 tokens, `batch` sequences in int4-g128 (one GPU batch).
+  InferenceJob int4_job(int64_t batch) {
+    InferenceJob j = job(4, 3, batch);
+    j.weights = parse_weight_format("int4-g128");
+    return j;
+  }
 };
 
 TEST(OffloadSim, BlockCostsByHand) {
@@ -56,8 +62,7 @@ TEST(OffloadSim, Int4DecodeGemmsCarryTheirFormatAndStackedShape) {
   // 2 * 12,582,912 * 2 sequences = 50,331,648. The LM head (vocab 1024 x h)
   // is N = 1024 rows of K = 1024.
   Box b;
-  InferenceJob j = b.job(4, 3, 2);
-  j.weights = parse_weight_format("int4-g128");
+  InferenceJob j = b.int4_job(2);
   BlockCosts c = block_costs(b.m, j);
   OffloadPlan p = schedule_plan(Schedule::kPipo, j, 2, 1, c, b.cl);
   TaskGraph g = lower_offload_plan(p, c, b.cl);
@@ -103,8 +108,7 @@ TEST(OffloadSim, CalibratedQuantizedRateReachesThePlannersEstimateAsTheSimulatio
   // 1e15 FLOP/s test GPU says 25 ns. 2 decode tokens x 2 blocks = 50.33 ms;
   // the prefill, attention and head stay on the roofline (microseconds).
   Box b;
-  InferenceJob j = b.job(4, 3, 1);
-  j.weights = parse_weight_format("int4-g128");
+  InferenceJob j = b.int4_job(1);
   BlockCosts c = block_costs(b.m, j);
   OffloadPlan p = schedule_plan(Schedule::kPipo, j, 1, 1, c, b.cl);
   EXPECT_LT(analytic_estimate(p, c, b.cl), 1e-3);

@@ -101,6 +101,14 @@ TEST(TrainingSim, PureDataParallelIsComputePlusExposedAllReduce) {
   EXPECT_EQ(dp.exposed_pp_seconds, 0.0);
 }
 
+// TP 2 on one DGX-A100, sequence 2048, micro-batches of 1, no recomputation.
+MegatronOptions tp2_one_node(int64_t global_batch) {
+  MegatronOptions o;
+  o.seq_len = 2048, o.global_batch = global_batch, o.tp = 2, o.pp = 1, o.dp = 1, o.micro_batch = 1;
+  o.recompute = Recompute::kNone;
+  return o;
+}
+
 TEST(TrainingSim, ExposedTensorParallelTimeIsEveryInlineAllReduce) {
   // 4 blocks of GPT 1.7B (h 2304), TP 2 on one DGX-A100, 2 micro-batches of
   // 1 x 2048 tokens, no sequence parallelism, no recomputation, analytic
@@ -110,9 +118,7 @@ TEST(TrainingSim, ExposedTensorParallelTimeIsEveryInlineAllReduce) {
   // all-reduce on n = 2: 2(n-1) alpha + 2(n-1)/n S/B = 4 us + S/210e9.
   ModelGraph m = blocks_only("megatron-gpt-1.7b", 4);
   Cluster c = load_cluster("dgx-a100-80gb", 1);
-  MegatronOptions o;
-  o.seq_len = 2048, o.global_batch = 2, o.tp = 2, o.pp = 1, o.dp = 1, o.micro_batch = 1;
-  o.recompute = Recompute::kNone;
+  MegatronOptions o = tp2_one_node(2);
   TrainingSimOptions so;
   so.collectives = sim::CollectiveMode::kAnalytic;
   const double each = 4e-6 + 2048.0 * 2304 * 2 / 210e9;  // 49 us
@@ -186,9 +192,7 @@ TEST(TrainingSim, BlockBackwardRunsTensorParallelCollectivesAsMegatronDoes) {
 TEST(TrainingSim, OverlappedBackwardCollectivesWaitAsMegatronDoes) {
   ModelGraph m = blocks_only("megatron-gpt-1.7b", 1);
   Cluster c = load_cluster("dgx-a100-80gb", 1);
-  MegatronOptions o;
-  o.seq_len = 2048, o.global_batch = 1, o.tp = 2, o.pp = 1, o.dp = 1, o.micro_batch = 1;
-  o.recompute = Recompute::kNone;
+  MegatronOptions o = tp2_one_node(1);
   o.sequence_parallel = true;
   LoweredPlan lp = lower_plan(megatron_plan(o, m, c), m, c);
   const TaskGraph& g = lp.graph;
