@@ -31,7 +31,7 @@ void ComputeModel::advance(Pool& p, TimeNs now) {
   if (p.ops.size() == 1) {  // alone: works from its launch end on
     Running& r = p.ops[0];
     TimeNs from = std::max(p.last_ns, r.launch_end_ns);
-    if (now > from) r.remaining_ns -= p.reserved > 0 ? double(now - from) * p.rate(1) : double(now - from);
+    if (now > from) r.remaining_ns -= double(now - from) * p.rate(1);  // rate(1) is exactly 1 when nothing is held
   } else if (now > p.last_ns && !p.ops.empty()) {
     int k = 0;
     for (const Running& r : p.ops) k += r.launch_end_ns <= p.last_ns;

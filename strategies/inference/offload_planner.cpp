@@ -122,18 +122,16 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
   const double disk_bw = disk ? disk->read_bytes_per_s : 1.0;
   const double wb = c.weight_bytes, gw = gemm_weight_traffic_bytes(p, c), nb = double(p.num_gpu_batches);
   const int64_t s = p.job.prompt_len, n = p.job.gen_len, mean_ctx = s + n / 2;
-  auto secs = [&](int dev, ComputeKind k, double f, double b) {
+  auto secs = [&](int dev, ComputeKind k, double f, double b, const GemmShape* sh = nullptr) {
     const DType dt = cl.device(dev).spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
-    return ns_to_seconds(cm.compute(dev, k, f, b, dt).total_ns());
+    return ns_to_seconds(cm.compute(dev, k, f, b, dt, sh, sh ? &p.job.weights.name : nullptr).total_ns());
   };
   // A decode step's GEMMs on the GPU device, as the lowering's decode_gemm
   // op: the device's calibrated quantized-GEMM rate where it has one.
   auto decode_gemm_secs = [&](double f, double b) {
     const DecodeGemmShape q = decode_gemm_shape(p.job, c, c.matmul_params, p.gpu_batch);
-    if (!q.quantized()) return secs(gpu, ComputeKind::kGemm, f, b);
-    const DType dt = gd.spec.kind == "gpu" ? DType::kFp16 : DType::kFp32;
     const GemmShape sh{q.m, q.n, q.k, 0, false};
-    return ns_to_seconds(cm.compute(gpu, ComputeKind::kGemm, f, b, dt, &sh, &p.job.weights.name).total_ns());
+    return secs(gpu, ComputeKind::kGemm, f, b, q.quantized() ? &sh : nullptr);
   };
   auto visit = [&](bool prefill) {
     double comp = 0;

@@ -99,22 +99,24 @@ void block_forward(Builder& b, const Layer& l, double tok, double t, double samp
   b.mem("dropout_add", (3 * e + 1) * tok * h / sp);
 }
 
-// Backward of a layer without TP collectives: the forward list reversed,
-// work doubled. A frozen layer's weight GEMMs run their data gradient only:
-// the same work as forward, one GEMM dX (m x k) = dY (m x n) W^T (inner
-// dimension n).
-void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd, bool frozen) {
-  for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) {
-    OpSpec o = *it;
-    if (frozen && (o.kind == OpSpec::kGemm || std::string_view(o.name) == "layer")) {
-      std::swap(o.n, o.k);
-    } else {
-      o.flops *= 2;
-      o.bytes *= 2;
-      o.backward = o.kind == OpSpec::kGemm;  // data + weight gradient of the forward shape
-    }
-    b.ops.push_back(o);
+// The backward of one compute op: its work doubled (a GEMM's data and weight
+// gradients, marked `backward` with the forward's shape). A frozen layer's
+// weight GEMMs run their data gradient only: the same work as forward, one
+// GEMM dX (m x k) = dY (m x n) W^T (inner dimension n).
+OpSpec backward_of(OpSpec o, bool frozen) {
+  if (frozen && (o.kind == OpSpec::kGemm || std::string_view(o.name) == "layer")) {
+    std::swap(o.n, o.k);
+  } else {
+    o.flops *= 2;
+    o.bytes *= 2;
+    o.backward = o.kind == OpSpec::kGemm;
   }
+  return o;
+}
+
+// Backward of a layer without TP collectives: the forward list reversed.
+void mirror_backward(Builder& b, const std::vector<OpSpec>& fwd, bool frozen) {
+  for (auto it = fwd.rbegin(); it != fwd.rend(); ++it) b.ops.push_back(backward_of(*it, frozen));
 }
 
 // Backward of a layer with TP > 1 as Megatron-LM runs it (the header's
@@ -152,22 +154,12 @@ void tp_backward(Builder& b, const std::vector<OpSpec>& fwd, bool sp, bool async
         b.coll(nm.grad_sync, sync, input, true);
         b.gemm(nm.wgrad, n, k, m);
       } else {
-        o.flops *= 2;
-        o.bytes *= 2;
-        o.backward = true;
-        b.ops.push_back(o);
+        b.ops.push_back(backward_of(o, false));
         b.coll(nm.grad_sync, sync, input);
       }
       continue;
     }
-    if (frozen && o.kind == OpSpec::kGemm) {
-      std::swap(o.n, o.k);  // the data gradient only, as mirror_backward
-    } else {
-      o.flops *= 2;
-      o.bytes *= 2;
-      o.backward = o.kind == OpSpec::kGemm;
-    }
-    b.ops.push_back(o);
+    b.ops.push_back(backward_of(o, frozen));
   }
 }
 

@@ -147,22 +147,8 @@ class Lowerer {
       const OpSpec& o = specs[oi];
       int lab = labels[oi];
       if (o.kind == OpSpec::kTpCollective) {
-        for (int k = 0; k < n; ++k) {
-          if (k % plan_.layers[l].tp != 0 && !single_) continue;  // one op per TP group
-          int id = g_.add_collective(o.collective, axis_group(j, l, k, 't'), o.async ? kTpAsyncStream : kComputeStream,
-                                     o.bytes, CollectiveAlgo::kAuto, lab);
-          tag(id, CommClass::kTensor);
-          if (first < 0) first = id;
-          if (o.async) add_member_deps(j, id);
-          for (int x = k; x < std::min(n, k + plan_.layers[l].tp); ++x) {
-            if (o.async) {
-              async_[x].push_back({id, 1});
-            } else {
-              wait_async(x, id);
-              last_[x] = id;
-            }
-          }
-        }
+        int id = emit_tp_collective(j, l, o.collective, o.bytes, lab, CommClass::kTensor, o.async);
+        if (first < 0) first = id;
         continue;
       }
       for (int k = 0; k < n; ++k) {
@@ -170,7 +156,7 @@ class Lowerer {
                      ? g_.add_gemm(dev(j, k), kComputeStream, o.m, o.n, o.k, dtype_, lab, o.backward)
                      : g_.add_compute(dev(j, k), kComputeStream, o.compute, o.flops, o.bytes, dtype_, lab);
         if (first < 0) first = id;
-        wait_async(k, id);
+        wait_async(k, id, true);
         last_[k] = id;
       }
     }
@@ -179,18 +165,39 @@ class Lowerer {
     return first;
   }
 
+  // One collective per TP group of layer l's layout on stage j: in line on
+  // the compute stream, or `async` (stream 9: after each member's last op,
+  // beside its next compute op). Returns the first op id.
+  int emit_tp_collective(int j, int l, CollectiveKind kind, double bytes, int lab, CommClass cls, bool async = false) {
+    const int n = active(j), tp = plan_.layers[l].tp;
+    int first = -1;
+    for (int k = 0; k < n; k += single_ ? 1 : tp) {
+      int id = g_.add_collective(kind, axis_group(j, l, k, 't'), async ? kTpAsyncStream : kComputeStream, bytes,
+                                 CollectiveAlgo::kAuto, lab);
+      tag(id, cls);
+      if (first < 0) first = id;
+      if (async) add_member_deps(j, id);
+      for (int x = k; x < std::min(n, k + tp); ++x) {
+        if (async) {
+          async_[x].push_back({id, 1});
+        } else {
+          wait_async(x, id, x == k);  // the members' pending lists are alike: one edge each
+          last_[x] = id;
+        }
+      }
+    }
+    return first;
+  }
+
   // Compute-stream op `id` of active device k: it waits for the async
-  // collectives whose overlapped op has passed, and passes the others' one.
-  void wait_async(int k, int id) {
+  // collectives whose overlapped op has passed (adding the edges when
+  // `add_edges`), and passes the others' one.
+  void wait_async(int k, int id, bool add_edges) {
     auto& pending = async_[k];
     size_t w = 0;
     for (auto& [coll, left] : pending) {
       if (left == 0) {
-        if (id != dep_op_) dep_op_ = id, dep_added_.clear();  // one op per TP group: add each edge once
-        if (std::find(dep_added_.begin(), dep_added_.end(), coll) == dep_added_.end()) {
-          g_.add_dep(coll, id);
-          dep_added_.push_back(coll);
-        }
+        if (add_edges) g_.add_dep(coll, id);
       } else {
         --left;
         pending[w++] = {coll, left};
@@ -240,16 +247,8 @@ class Lowerer {
     if (block <= 1) {
       if (!sp_switch_gathers(a, b, backward)) return;
       double full = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1));
-      int lab = label(fmt::format("L{} {} sequence gather", l, backward ? "bwd" : "fwd"));
-      for (int k = 0; k < active(j); k += single_ ? 1 : a.tp) {
-        int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, full,
-                                   CollectiveAlgo::kAuto, lab);
-        tag(id, CommClass::kTensor);
-        for (int x = k; x < std::min(active(j), k + a.tp); ++x) {
-          wait_async(x, id);
-          last_[x] = id;
-        }
-      }
+      emit_tp_collective(j, l, CollectiveKind::kAllGather, full,
+                         label(fmt::format("L{} {} sequence gather", l, backward ? "bwd" : "fwd")), CommClass::kTensor);
       return;
     }
     double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1)) / double(a.tp);
@@ -375,12 +374,8 @@ class Lowerer {
     const LayerStrategy& s = plan_.layers[l];
     if (s.tp <= 1 || s.sequence_parallel) return;
     double bytes = m_.layer(l).output_bytes(plan_.seq_len, dtype_) * double(samples(l));
-    for (int k = 0; k < active(j); k += single_ ? 1 : s.tp) {
-      int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 't'), kComputeStream, bytes,
-                                 CollectiveAlgo::kAuto, label(backward ? "p2p bwd gather" : "p2p fwd gather"));
-      tag(id, CommClass::kPipeline);
-      for (int x = k; x < std::min(active(j), k + s.tp); ++x) last_[x] = id;
-    }
+    emit_tp_collective(j, l, CollectiveKind::kAllGather, bytes, label(backward ? "p2p bwd gather" : "p2p fwd gather"),
+                       CommClass::kPipeline);
   }
 
   void emit_physical_stage(int i) {
@@ -581,8 +576,6 @@ class Lowerer {
   // Per active device: async TP collectives still to be waited for, with the
   // number of compute-stream ops that run beside them before that.
   std::vector<std::vector<std::pair<int, int>>> async_;
-  int dep_op_ = -1;              // the op wait_async last added edges to, and their sources
-  std::vector<int> dep_added_;
   std::vector<int> sync_ops_;    // gradient collectives of the current physical stage
   std::vector<int> pending_deps_;
   std::vector<int> last_bwd_;
