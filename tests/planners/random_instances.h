@@ -58,13 +58,24 @@ inline PlanInstance random_instance(std::mt19937_64& rng, bool dag) {
       in.act_bytes[u].push_back(mem(rng) / 4);
     }
   }
+  // Half the edges have matrices by strategy class (as the cost model's,
+  // which depend on the TP degree and SP only): u's strategies fall into
+  // two row classes, v's into two column classes, so the MILP's
+  // class-pair variables stand for several strategy pairs.
   auto edge = [&](int u, int v) {
     EdgeCosts e;
     e.u = u, e.v = v;
+    bool classed = u01(rng) < 0.5;
+    std::vector<int> cu(K[u]), cv(K[v]);
+    for (int& c : cu) c = classed ? int(u01(rng) < 0.5) : 0;
+    for (int& c : cv) c = classed ? int(u01(rng) < 0.5) : 0;
+    double r[2][2], x[2][2];
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) r[a][b] = u01(rng) < 0.3 ? 0.0 : t(rng) / 4, x[a][b] = t(rng) / 3;
     for (int k = 0; k < K[u]; ++k)
       for (int l = 0; l < K[v]; ++l) {
-        e.same_stage.push_back(u01(rng) < 0.3 ? 0.0 : t(rng) / 4);
-        e.cross_stage.push_back(t(rng) / 3);
+        e.same_stage.push_back(classed ? r[cu[k]][cv[l]] : u01(rng) < 0.3 ? 0.0 : t(rng) / 4);
+        e.cross_stage.push_back(classed ? x[cu[k]][cv[l]] : t(rng) / 3);
       }
     in.edges.push_back(e);
   };

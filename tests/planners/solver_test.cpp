@@ -128,6 +128,28 @@ TEST(PlannerSolvers, IdenticalLayersShareWalks) {
   EXPECT_NEAR(solve_dp(in).objective_seconds, brute_force(in).objective_seconds, 1e-12);
 }
 
+// Strategy pairs by class. Two layers, one stage, c = 1, four strategies
+// each; switching between an even and an odd strategy costs 2 (R), crossing
+// costs 0.5 (R'), so u's rows and v's columns fall into two classes each.
+// By hand: A0 = {3, 1, 2.5, 1.5}, A1 = {1, 3, 1.5, 2}; the cheapest pairs
+// are (1, 3) = 1 + 2 = 3 (both odd), (2, 0) = 3.5, (3, 3) = 3.5, and (1, 0)
+// = 1 + 1 + 2 = 4 across classes: the optimum is 3 at (1, 3). Columns: P 2,
+// S 8, x 8, T 1, w 1, e 2 x 2 = 4 (16 with one per strategy pair), r 1 = 25.
+TEST(PlannerSolvers, MilpCarriesAnEdgeByStrategyClasses) {
+  PlanInstance in = uniform(2, 1, 4, 1);
+  in.time_seconds = {{3, 1, 2.5, 1.5}, {1, 3, 1.5, 2}};
+  std::vector<double> same;
+  for (int k = 0; k < 4; ++k)
+    for (int l = 0; l < 4; ++l) same.push_back(k % 2 == l % 2 ? 0.0 : 2.0);
+  in.edges[0].same_stage = same;
+  in.edges[0].cross_stage.assign(16, 0.5);
+  SolveResult r = solve_milp(in);
+  ASSERT_EQ(r.status, "optimal") << r.message;
+  EXPECT_NEAR(r.objective_seconds, 3.0, 1e-12);
+  EXPECT_EQ(r.assignment.strategy, (std::vector<int>{1, 3}));
+  EXPECT_EQ(r.columns, 25);
+}
+
 TEST(PlannerSolvers, RandomChainsAgreeQuick) { testing::check_random_chains(11, 25, 1, 5); }
 TEST(PlannerSolvers, RandomDagsAgreeQuick) { testing::check_random_dags(12, 8); }
 

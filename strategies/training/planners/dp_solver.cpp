@@ -19,39 +19,6 @@ struct Label {
 using Frontier = std::vector<Label>;  // a staircase: m strictly ascending, t strictly descending
 using Frontiers = std::vector<Frontier>;  // per group of the current layer
 
-// Groups equal vectors: class id per item, a representative item per class.
-struct Classes {
-  std::vector<int> of, rep;
-  int count() const { return int(rep.size()); }
-};
-Classes classify(const std::vector<std::vector<double>>& keys) {
-  Classes c;
-  std::map<std::vector<double>, int> seen;
-  for (int k = 0; k < int(keys.size()); ++k) {
-    auto [it, fresh] = seen.try_emplace(keys[k], c.count());
-    if (fresh) c.rep.push_back(k);
-    c.of.push_back(it->second);
-  }
-  return c;
-}
-Classes rows_of(const std::vector<double>& x, int k1, int k2) {
-  std::vector<std::vector<double>> r(k1);
-  for (int k = 0; k < k1; ++k) r[k].assign(x.begin() + size_t(k) * k2, x.begin() + size_t(k + 1) * k2);
-  return classify(r);
-}
-Classes cols_of(const std::vector<double>& x, int k1, int k2) {
-  std::vector<std::vector<double>> c(k2);
-  for (int l = 0; l < k2; ++l)
-    for (int k = 0; k < k1; ++k) c[l].push_back(x[size_t(k) * k2 + l]);
-  return classify(c);
-}
-Classes one_class(int k) {
-  Classes c;
-  c.of.assign(k, 0);
-  c.rep = {0};
-  return c;
-}
-
 // A contiguous part [p, p + n) of a frontier shifted by (dt, dm): one input
 // of a union. Output labels take strategy l when l >= 0, and predecessor
 // (pg, base + index) when pg >= 0; otherwise they keep the input's.

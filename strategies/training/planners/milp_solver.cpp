@@ -151,21 +151,45 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
       md.row(c, std::vector<double>(c.size(), 1.0), 'E', 1);
     }
     if (Ur <= 0 && Ux <= 0) continue;
-    std::vector<int> ev(size_t(ku) * kv);
+    // Strategy pairs by class: u's strategies whose rows of R and R' are
+    // equal cost the same against every strategy of v, and likewise v's
+    // columns, so one e per (row class, column class) carries the edge. Its
+    // row sums are the class's S_uk summed (column sums likewise): for
+    // integral S exactly the chosen pair, and the LP relaxation is the
+    // projection of the one with an e per strategy pair (split a class
+    // entry proportionally to get that one back), so bounds are as tight.
+    // The cost model's R and R' depend on the TP degree and sequence
+    // parallelism only, so tens of strategies fall into a few classes.
+    std::vector<double> both_rows, both_cols = e.same_stage.values();  // [R | R'] and [R ; R']
+    both_cols.insert(both_cols.end(), e.cross_stage.begin(), e.cross_stage.end());
+    for (int k = 0; k < ku; ++k)
+      for (const CostMatrix* m : {&e.same_stage, &e.cross_stage})
+        for (int l = 0; l < kv; ++l) both_rows.push_back((*m)[size_t(k) * kv + l]);
+    Classes rc = rows_of(both_rows, ku, 2 * kv), cc = cols_of(both_cols, 2 * ku, kv);
+    int nr = rc.count(), nc = cc.count();
+    std::vector<int> ev(size_t(nr) * nc);
     for (auto& id : ev) id = md.col(0, 1, 0, false);
-    for (int k = 0; k < ku; ++k) {  // row sums
-      std::vector<int> c(ev.begin() + size_t(k) * kv, ev.begin() + size_t(k + 1) * kv);
+    for (int a = 0; a < nr; ++a) {  // row sums
+      std::vector<int> c(ev.begin() + ptrdiff_t(a) * nc, ev.begin() + ptrdiff_t(a + 1) * nc);
       std::vector<double> v(c.size(), 1.0);
-      c.push_back(Sv[e.u][k]), v.push_back(-1);
+      for (int k = 0; k < ku; ++k)
+        if (rc.of[k] == a) c.push_back(Sv[e.u][k]), v.push_back(-1);
       md.row(c, v, 'E', 0);
     }
-    for (int l = 0; l < kv; ++l) {  // column sums
+    for (int b = 0; b < nc; ++b) {  // column sums
       std::vector<int> c;
-      for (int k = 0; k < ku; ++k) c.push_back(ev[size_t(k) * kv + l]);
+      for (int a = 0; a < nr; ++a) c.push_back(ev[size_t(a) * nc + b]);
       std::vector<double> v(c.size(), 1.0);
-      c.push_back(Sv[e.v][l]), v.push_back(-1);
+      for (int l = 0; l < kv; ++l)
+        if (cc.of[l] == b) c.push_back(Sv[e.v][l]), v.push_back(-1);
       md.row(c, v, 'E', 0);
     }
+    auto class_matrix = [&](const CostMatrix& R) {
+      std::vector<double> x;
+      for (int a = 0; a < nr; ++a)
+        for (int b = 0; b < nc; ++b) x.push_back(R[size_t(rc.rep[a]) * kv + cc.rep[b]]);
+      return x;
+    };
     auto linked = [&](const std::vector<double>& R, double U, int ind, std::vector<int>& cols,
                       std::vector<double>& coefs) {
       int rv = md.col(0, 1e30, 1.0, false);  // r or q: objective coefficient 1
@@ -177,10 +201,14 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
       cols.push_back(rv);
       coefs.push_back(-1.0);
     };
-    if (Ur > 0)
-      for (int i = 0; i < S; ++i) linked(e.same_stage.values(), Ur, w[i], p_cols[i], p_coef[i]);
-    if (Ux > 0)
-      for (int j = 0; j + 1 < S; ++j) linked(e.cross_stage.values(), Ux, z[j], o_cols[j], o_coef[j]);
+    if (Ur > 0) {
+      std::vector<double> Rc = class_matrix(e.same_stage);
+      for (int i = 0; i < S; ++i) linked(Rc, Ur, w[i], p_cols[i], p_coef[i]);
+    }
+    if (Ux > 0) {
+      std::vector<double> Xc = class_matrix(e.cross_stage);
+      for (int j = 0; j + 1 < S; ++j) linked(Xc, Ux, z[j], o_cols[j], o_coef[j]);
+    }
   }
   // Epigraph rows.
   for (int i = 0; i < S; ++i) {
@@ -200,6 +228,7 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
   Cbc_setMaximumSeconds(m, o.time_limit_seconds);
   Cbc_setAllowableGap(m, 1e-10);
   Cbc_setAllowableFractionGap(m, 1e-12);
+  r.columns = Cbc_getNumCols(m);
   Cbc_solve(m);
   r.iterations = 0;
   bool have = Cbc_numberSavedSolutions(m) > 0 || Cbc_isProvenOptimal(m);

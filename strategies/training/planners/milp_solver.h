@@ -5,7 +5,10 @@
 // Variables (binary unless noted): P_ui (layer u in stage i), S_uk (layer u
 // on strategy k); continuous in [0,1]: x_uik = P_ui S_uk (row/column sums
 // sum_k x = P_ui, sum_i x = S_uk, exact once P and S are integral),
-// e_kl = S_uk S_vl per edge (Alpa's row/column sums), w_i = P_ui P_vi and
+// e_ab = (sum_{k in a} S_uk)(sum_{l in b} S_vl) per edge and pair of
+// strategy classes (Alpa's row/column sums over classes: strategies of u
+// with equal rows of R and R', of v with equal columns; the cost model's
+// matrices have a few classes where a layer has tens of strategies), w_i = P_ui P_vi and
 // z_j = P_uj P_v,j+1 per edge (McCormick bounds); continuous >= 0: the
 // per-stage resharding r_i >= sum R e - U (1 - w_i) and crossing q_j >=
 // sum R' e - U' (1 - z_j) (big-M = the matrix's largest entry), the epigraph

@@ -115,6 +115,22 @@ Evaluation evaluate(const PlanInstance& in, const Assignment& a);
 // Without a memory cap this is the compute-only bound sum_u min_k A_u[k] (...).
 double objective_lower_bound(const PlanInstance& in);
 
+// Groups equal vectors: class id per item (`of`), a representative item per
+// class (`rep`, the first of its class), classes numbered by first
+// appearance. The solvers use it on cost matrices: strategies whose rows (or
+// columns) are equal cost the same against every neighbour strategy, so one
+// variable or one frontier serves the whole class.
+struct Classes {
+  std::vector<int> of, rep;
+  int count() const { return int(rep.size()); }
+};
+Classes classify(const std::vector<std::vector<double>>& keys);
+// Classes of the rows / columns of a row-major k1 x k2 matrix.
+Classes rows_of(const std::vector<double>& x, int k1, int k2);
+Classes cols_of(const std::vector<double>& x, int k1, int k2);
+// k items in one class.
+Classes one_class(int k);
+
 // Checks the instance's shape; "" when consistent, else what is wrong.
 std::string check_instance(const PlanInstance& in);
 

@@ -25,6 +25,7 @@ struct SolveResult {
   double gap = 0;            // (objective - bound) / objective
   double solve_seconds = 0;  // wall clock
   int iterations = 0;        // DP: bottleneck bounds tried; MILP: nodes
+  int columns = 0;           // MILP: columns (variables) of the model CBC solved
   bool ok() const { return status == "optimal" || status == "time_limit"; }
 };
 
