@@ -150,6 +150,35 @@ TEST(PlannerSolvers, MilpCarriesAnEdgeByStrategyClasses) {
   EXPECT_EQ(r.columns, 25);
 }
 
+// A DAG's chain relaxation (skip edges dropped) bounds it from below and
+// gives CBC its first plan. Three layers on one stage, c = 1, A0 = A1 =
+// {1, 1}, A2 = {1, 1.5}, chain edges free, skip edge (0, 2) costing R0.
+// The relaxation's optimum is 3, at strategy 0 for layer 2.
+//  - R0 charges 3 whenever layer 2 takes strategy 0: that plan costs 6 on
+//    the DAG, and the optimum is strategy 1 for layer 2: 1 + 1 + 1.5 = 3.5
+//    (CBC has to find it).
+//  - R0 charges 3 whenever layer 2 takes strategy 1: the relaxation's plan
+//    costs 3 on the DAG too, equal to the bound, so it is optimal without
+//    CBC (no model built: 0 columns).
+TEST(PlannerSolvers, MilpStartsADagFromItsChainRelaxation) {
+  for (bool costly_start : {true, false}) {
+    PlanInstance in = uniform(3, 1, 2, 1);
+    in.time_seconds[2] = {1, 1.5};
+    EdgeCosts skip;
+    skip.u = 0, skip.v = 2;
+    skip.same_stage = costly_start ? std::vector<double>{3, 0, 3, 0} : std::vector<double>{0, 3, 0, 3};
+    skip.cross_stage.assign(4, 0.0);
+    in.edges.push_back(skip);
+    SolveResult r = solve_milp(in);
+    ASSERT_EQ(r.status, "optimal") << r.message;
+    EXPECT_NEAR(r.objective_seconds, costly_start ? 3.5 : 3.0, 1e-12);
+    EXPECT_EQ(r.assignment.strategy[2], costly_start ? 1 : 0);
+    EXPECT_NEAR(r.objective_seconds, brute_force(in).objective_seconds, 1e-12);
+    if (costly_start) EXPECT_GT(r.columns, 0);
+    else EXPECT_EQ(r.columns, 0);
+  }
+}
+
 TEST(PlannerSolvers, RandomChainsAgreeQuick) { testing::check_random_chains(11, 25, 1, 5); }
 TEST(PlannerSolvers, RandomDagsAgreeQuick) { testing::check_random_dags(12, 8); }
 

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <memory>
 
+#include "strategies/training/planners/dp_solver.h"
+
 namespace paralab::planner {
 
 namespace {
@@ -33,6 +35,32 @@ class Model {
   int ncols_ = 0;
 };
 
+// The chain relaxation of a DAG instance: its edges (u, u+1) kept (zero
+// matrices where it has none), the others dropped. R, R' >= 0, so no
+// assignment costs more on it, and feasibility does not depend on edges:
+// its DP optimum bounds the DAG's from below, and the DP's assignment is a
+// feasible plan of the DAG.
+PlanInstance chain_relaxation(const PlanInstance& in) {
+  PlanInstance c = in;
+  c.edges.clear();
+  int n = in.num_layers();
+  std::vector<const EdgeCosts*> next(size_t(n), nullptr);
+  for (const EdgeCosts& e : in.edges)
+    if (e.v == e.u + 1) next[size_t(e.u)] = &e;
+  for (int u = 0; u + 1 < n; ++u) {
+    if (next[size_t(u)]) {
+      c.edges.push_back(*next[size_t(u)]);
+      continue;
+    }
+    EdgeCosts e;
+    e.u = u, e.v = u + 1;
+    e.same_stage.assign(size_t(in.num_strategies(u)) * size_t(in.num_strategies(u + 1)), 0.0);
+    e.cross_stage = e.same_stage;
+    c.edges.push_back(e);
+  }
+  return c;
+}
+
 }  // namespace
 
 SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
@@ -42,6 +70,33 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
     r.status = "error";
     r.message = e;
     return r;
+  }
+  // A DAG starts from its chain relaxation, solved exactly by the DP: a
+  // lower bound and a first plan (CBC's MIP start). When the plan costs no
+  // more on the DAG than on the chain, it is optimal and CBC is not needed.
+  // A chain goes to CBC alone, so the two solvers stay independent there.
+  double lower = 0, start_objective = kInf;
+  Assignment start;
+  if (!in.is_chain()) {
+    SolveResult relaxed = solve_dp(chain_relaxation(in));
+    if (relaxed.status == "infeasible") {
+      r.status = "infeasible";
+      r.message = "no stage split and strategy choice fits the memory caps";
+      r.solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return r;
+    }
+    if (relaxed.status == "optimal") {
+      lower = relaxed.objective_seconds;
+      Evaluation ev = evaluate(in, relaxed.assignment);
+      if (ev.feasible) start = relaxed.assignment, start_objective = ev.objective_seconds;
+      if (start_objective <= lower * (1 + 1e-12)) {
+        r.status = "optimal";
+        r.assignment = start;
+        r.objective_seconds = r.bound_seconds = start_objective;
+        r.solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+      }
+    }
   }
   int n = in.num_layers(), S = in.num_stages;
   // Time scale: the largest A entry (so costs are O(1) for CBC's tolerances).
@@ -185,10 +240,10 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
       md.row(c, v, 'E', 0);
     }
     auto class_matrix = [&](const CostMatrix& R) {
-      std::vector<double> x;
+      std::vector<double> by_class;
       for (int a = 0; a < nr; ++a)
-        for (int b = 0; b < nc; ++b) x.push_back(R[size_t(rc.rep[a]) * kv + cc.rep[b]]);
-      return x;
+        for (int b = 0; b < nc; ++b) by_class.push_back(R[size_t(rc.rep[a]) * kv + cc.rep[b]]);
+      return by_class;
     };
     auto linked = [&](const std::vector<double>& R, double U, int ind, std::vector<int>& cols,
                       std::vector<double>& coefs) {
@@ -226,6 +281,12 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
   Cbc_Model* m = md.get();
   Cbc_setLogLevel(m, 0);
   Cbc_setMaximumSeconds(m, o.time_limit_seconds);
+  if (start_objective < kInf) {
+    std::vector<int> idx;
+    for (int u = 0; u < n; ++u) idx.push_back(P[u][start.stage[u]]), idx.push_back(Sv[u][start.strategy[u]]);
+    std::vector<double> ones(idx.size(), 1.0);
+    Cbc_setMIPStartI(m, int(idx.size()), idx.data(), ones.data());
+  }
   Cbc_setAllowableGap(m, 1e-10);
   Cbc_setAllowableFractionGap(m, 1e-12);
   r.columns = Cbc_getNumCols(m);
@@ -249,11 +310,12 @@ SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {
       r.objective_seconds = ev.objective_seconds;
     }
   }
-  double bound = Cbc_getBestPossibleObjValue(m) * scale;
+  if (start_objective < r.objective_seconds) r.assignment = start, r.objective_seconds = start_objective;
+  double bound = std::max(Cbc_getBestPossibleObjValue(m) * scale, lower);
   if (Cbc_isProvenInfeasible(m) && r.objective_seconds == kInf) {
     r.status = "infeasible";
     r.message = "no stage split and strategy choice fits the memory caps";
-  } else if (Cbc_isProvenOptimal(m) && r.objective_seconds < kInf) {
+  } else if (r.objective_seconds < kInf && (Cbc_isProvenOptimal(m) || r.objective_seconds <= bound * (1 + 1e-12))) {
     r.status = "optimal";
     r.bound_seconds = r.objective_seconds;
   } else if (r.objective_seconds < kInf) {
