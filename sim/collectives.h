@@ -47,7 +47,9 @@
 //  tree AR   2⌈log2 n⌉α + 2·S/B (an interior rank moves 2S each way)
 //  hier AR   2(n1-1)α1 + 2(n2-1)α2 + max(Wn, Wx) + min(Wn, Wx)/chunks,
 //            Wn = 2(n1-1)/n1·S/B1 (both node phases share the NVLinks),
-//            Wx = 2(n2-1)/n2·(S/n1)/B2 (the pipelined phases: the slower
+//            Wx = 2(n2-1)/n2·(S/n1)·m/B2, m = the node's ranks behind one
+//            NIC (1 with a NIC per GPU; n1 on a one-NIC node, whose n1
+//            cross-node rings split it) (the pipelined phases: the slower
 //            resource runs throughout, the other shows one chunk's worth)
 //  broadcast (n-1)α + S/B (pipelined chain)      send/recv α + S/B
 // Thread-safety: pure functions.

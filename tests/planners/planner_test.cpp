@@ -2,6 +2,8 @@
 // catalog jobs.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/catalog.h"
 #include "strategies/training/planners/training_planner.h"
 #include "strategies/training/planners/uniap_cost_model.h"
@@ -193,33 +195,71 @@ TEST(Planners, DpSolverOnADagNamesMilp) {
 namespace paralab::planner {
 namespace {
 
-// ZeRO-3 on one stage (fsdp 8, no data parallelism): the cost model counts
-// the weight all-gathers and gradient reduce-scatters in line; the
-// simulator runs them on the data stream, where they may overlap compute. So
-// the model is an upper bound here, equal when nothing overlaps.
-TEST(PlannerCostModel, SingleStageZero3IsAnUpperBoundOfTheAnalyticSimulation) {
+// Single-stage data parallelism (plain dp, ZeRO-3): the model hides each
+// layer's gradient reduction behind a backward as long as the layer's own,
+// as the lowering runs it beside the next layers' backward. What is left
+// between the two: the first layer's reduction (nothing follows it; the
+// model under-charges it by at most that layer's backward) and the ZeRO-3
+// weight gathers (in line in the model, beside compute in the simulation).
+// Both are small against an iteration: within 1% of the analytic simulation.
+TEST(PlannerCostModel, SingleStageDataParallelMatchesTheAnalyticSimulation) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
   PlannerJob job = gpt_job(8, Precision::kBf16);
   CostedInstance ci = build_instance(m, c, job, 1, 1);
-  for (Recompute rc : {Recompute::kNone, Recompute::kFull}) {
+  for (int zero : {0, 3})
+    for (Recompute rc : {Recompute::kNone, Recompute::kFull}) {
+      LayerStrategy s;
+      if (zero) s.fsdp = 8, s.zero_stage = 3;
+      else s.dp = 8;
+      s.recompute = rc;
+      Assignment a = uniform(ci, m, s);
+      ASSERT_EQ(std::count(a.strategy.begin(), a.strategy.end(), -1), 0);
+      Evaluation ev = evaluate(ci.instance, a);
+      TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
+      TrainingSimOptions so;
+      so.collectives = sim::CollectiveMode::kAnalytic;
+      so.detailed = false;
+      TrainingResult r = simulate_training(p, m, c, so);
+      ASSERT_EQ(r.status, "ok") << r.message;
+      double err = (ev.objective_seconds - r.iteration_seconds) / r.iteration_seconds;
+      std::printf("%s recompute %s: predicted %.9f s, simulated %.9f s (%+.2f%%)\n", zero ? "zero-3" : "dp 8",
+                  recompute_name(rc), ev.objective_seconds, r.iteration_seconds, 100 * err);
+      EXPECT_LT(std::fabs(err), 0.01) << (zero ? "zero-3" : "dp 8") << " " << recompute_name(rc);
+    }
+}
+
+// Data parallelism across two commodity nodes (one 10 Gb/s NIC each): with
+// tp 4 inside a node the 4 data-parallel groups ({0,4}, {1,5}, ...) reduce
+// their gradients at once through the same NIC, and with dp 8 one group's 4
+// cross-node rings do. The flow simulation (links shared flow by flow) is
+// the reference; priced as if each group or ring had the NIC alone, the
+// reductions would cost a quarter of what they do. Within 5% of it.
+TEST(PlannerCostModel, GroupsSharingANicSplitIt) {
+  Cluster c = load_cluster("commodity-2x4-10gbe");
+  // BERT-Huge at dp 2 x tp 4; BERT-Large (whose dp 8 states fit 12 GB) at dp 8.
+  for (auto [model, tp] : {std::pair<const char*, int>{"bert-huge", 4}, {"bert-large", 1}}) {
+    ModelGraph m = load_model(model);
+    PlannerJob job;
+    job.global_batch = 16;
+    job.seq_len = 512;
+    CostedInstance ci = build_instance(m, c, job, 1, 1);
     LayerStrategy s;
-    s.fsdp = 8;
-    s.zero_stage = 3;
-    s.recompute = rc;
+    s.tp = tp;
+    s.dp = 8 / tp;
+    s.recompute = Recompute::kFull;
     Assignment a = uniform(ci, m, s);
-    ASSERT_EQ(std::count(a.strategy.begin(), a.strategy.end(), -1), 0);
+    ASSERT_EQ(std::count(a.strategy.begin(), a.strategy.end(), -1), 0) << model;
     Evaluation ev = evaluate(ci.instance, a);
     TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
     TrainingSimOptions so;
-    so.collectives = sim::CollectiveMode::kAnalytic;
     so.detailed = false;
     TrainingResult r = simulate_training(p, m, c, so);
     ASSERT_EQ(r.status, "ok") << r.message;
-    EXPECT_GE(ev.objective_seconds, r.iteration_seconds * (1 - 1e-9));
-    std::printf("zero-3 recompute %s: predicted %.9f s, simulated %.9f s (%.2f%%)\n", recompute_name(rc),
-                ev.objective_seconds, r.iteration_seconds,
-                100 * (ev.objective_seconds - r.iteration_seconds) / r.iteration_seconds);
+    double err = (ev.objective_seconds - r.iteration_seconds) / r.iteration_seconds;
+    std::printf("%s dp %d tp %d on 2 x 4 GPUs: predicted %.6f s, flow-simulated %.6f s (%+.2f%%)\n", model, s.dp, tp,
+                ev.objective_seconds, r.iteration_seconds, 100 * err);
+    EXPECT_LT(std::fabs(err), 0.05) << model;
   }
 }
 

@@ -64,6 +64,29 @@ struct Ctx {
     if (a == 'd') for (int x = 0; x < s.dp; ++x) idx.push_back(x * s.fsdp * s.tp);
     return ranks(0, idx);
   }
+  // A gradient reduction or ZeRO weight gather over a dp / fsdp axis runs in
+  // every group of that axis at once (the lowering emits one per group, at
+  // the same point of the layer). Where a group leaves its node through a NIC that the stage's
+  // other groups share (one NIC per node on commodity clusters; DGX gives
+  // each GPU its own), they split it: the group's collective is priced as
+  // moving `shared` times its bytes, `shared` = the stage's devices behind
+  // that NIC / the group's own. Exact for a ring with one member per node;
+  // an upper bound where intra-node phases (not shared) are scaled too.
+  double shared_nic(const std::vector<int>& group) const {
+    if (group.size() < 2) return 1;
+    const std::vector<int>& nic = c.home_nics();
+    int home = nic[size_t(c.device(group[0]).vertex)];
+    bool spans = false;
+    for (int d : group) spans |= c.device(d).node != c.device(group[0]).node;
+    if (!spans || home < 0) return 1;
+    int mine = 0, all = 0;
+    for (int d : group) mine += nic[size_t(c.device(d).vertex)] == home;
+    for (int k = 0; k < g; ++k) all += nic[size_t(c.device(accel[size_t(k)]).vertex)] == home;
+    return mine > 0 ? std::max(1.0, double(all) / mine) : 1.0;
+  }
+  double axis_coll(CollectiveKind kind, const std::vector<int>& group, double bytes) const {
+    return coll(kind, group, bytes * shared_nic(group));
+  }
   // The first resharding block of `block` devices (lowering.cpp maybe_reshard).
   const std::vector<int>& reshard_ranks(int block) const {
     auto it = blocks.find(block);
@@ -107,13 +130,17 @@ double ops_seconds(const Ctx& x, const std::vector<OpSpec>& ops, const LayerStra
   return ns_to_s(t);
 }
 
-double step_seconds(const Ctx& x, int l, int64_t samples, const LayerStrategy& s, int first_device) {
+double phase_seconds(const Ctx& x, int l, int64_t samples, const LayerStrategy& s, int first_device,
+                     std::initializer_list<Phase> phases) {
   DType dt = dtype_of(x.job.precision);
   const Layer& layer = x.m.layer(l);
   double t = 0;
-  for (Phase ph : {Phase::kForward, Phase::kRecompute, Phase::kBackward})
-    t += ops_seconds(x, layer_ops(layer, x.job.seq_len, samples, dt, s, ph), s, first_device, dt);
+  for (Phase ph : phases) t += ops_seconds(x, layer_ops(layer, x.job.seq_len, samples, dt, s, ph), s, first_device, dt);
   return t;
+}
+
+double step_seconds(const Ctx& x, int l, int64_t samples, const LayerStrategy& s, int first_device) {
+  return phase_seconds(x, l, samples, s, first_device, {Phase::kForward, Phase::kRecompute, Phase::kBackward});
 }
 
 struct Costed {
@@ -128,19 +155,34 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   int64_t samples = x.mb / s.batch_split();
   double c = double(x.micro_batches);
   double t = step_seconds(x, l, samples, s, 0);
+  // Gradient reductions run on the lowering's data stream beside the
+  // backward that follows them (the layers before l, recomputation
+  // included; UniAP's plans keep overlap_grad_reduce on): each is charged
+  // what it adds to a backward as long as l's own
+  // (sim::ComputeModel::beside_collective_ns), exact where the next layer's
+  // backward is like this one's. A stage's first layer, whose reductions
+  // nothing follows, is under-charged by at most its backward.
+  double behind = phase_seconds(x, l, samples, s, 0, {Phase::kRecompute, Phase::kBackward});
+  double share = x.c.device(x.accel[0]).spec.collective_compute_share;
+  auto exposed = [&](double comm) {
+    if (comm <= 0) return 0.0;
+    ComputeTime b{seconds_to_ns(behind), 0};
+    return ns_to_s(sim::ComputeModel::beside_collective_ns(seconds_to_ns(comm), b, share)) - ns_to_s(b.work_ns);
+  };
   double local = state_params / s.tp;
   double grad = local * weight_bytes(x.job.precision);
   if (s.zero_stage == 3 && s.fsdp > 1) {
     double full = double(layer.params) / s.tp * weight_bytes(x.job.precision);
-    t += 2 * x.coll(CollectiveKind::kAllGather, x.axis(s, 'f'), full);
+    t += 2 * x.axis_coll(CollectiveKind::kAllGather, x.axis(s, 'f'), full);
   }
-  double per_iter = 0;
+  double per_iter = 0, sync_iter = 0;
   if (s.fsdp > 1) {
-    double rs = x.coll(CollectiveKind::kReduceScatter, x.axis(s, 'f'), grad);
-    if (s.zero_stage >= 2) t += rs;
-    else per_iter += rs;
+    double rs = x.axis_coll(CollectiveKind::kReduceScatter, x.axis(s, 'f'), grad);
+    if (s.zero_stage >= 2) t += exposed(rs);  // every micro-batch
+    else sync_iter += rs;
   }
-  if (s.dp > 1) per_iter += x.coll(CollectiveKind::kAllReduce, x.axis(s, 'd'), s.fsdp > 1 ? grad / s.fsdp : grad);
+  if (s.dp > 1) sync_iter += x.axis_coll(CollectiveKind::kAllReduce, x.axis(s, 'd'), s.fsdp > 1 ? grad / s.fsdp : grad);
+  per_iter += exposed(sync_iter);  // at the last micro-batch
   double shard = s.zero_stage >= 1 ? local / s.fsdp : local;
   // The optimizer step is one op per stage (lowering.cpp): its work is
   // shared out per layer, its launch overhead charged to the model's first
@@ -149,7 +191,7 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
                                     optimizer_step_bytes_per_param(x.job.precision) * shard, dtype_of(x.job.precision));
   per_iter += ns_to_s(opt.work_ns + (l == 0 ? opt.launch_ns : 0));
   if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
-    per_iter += x.coll(CollectiveKind::kAllGather, x.axis(s, 'f'), local * weight_bytes(x.job.precision));
+    per_iter += x.axis_coll(CollectiveKind::kAllGather, x.axis(s, 'f'), local * weight_bytes(x.job.precision));
   r.time = t + per_iter / c;
   r.state = model_state_bytes(state_params, x.job.precision, s);
   r.act = layer_activation_bytes(layer, x.job.seq_len, x.mb, x.job.precision, s);
