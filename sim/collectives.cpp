@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace paralab::sim {
@@ -286,6 +287,31 @@ TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<c
     case CollectiveKind::kSendRecv: t = ab.alpha_s + bytes / ab.bw; break;
   }
   return seconds_to_ns(t);
+}
+
+double concurrent_ring_slowdown(const Cluster& c, const std::vector<std::vector<int>>& groups) {
+  if (groups.empty() || groups[0].size() < 2) return 1;
+  std::map<int, int> load_all, load_own;  // directed link -> ring flows on it
+  std::vector<std::vector<Hop>> own;      // the first group's ring hops
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const std::vector<int>& r = groups[gi];
+    for (size_t i = 0; r.size() > 1 && i < r.size(); ++i) {
+      std::vector<Hop> hops = c.route(c.device(r[i]).vertex, c.device(r[(i + 1) % r.size()]).vertex);
+      for (const Hop& h : hops) {
+        load_all[h.directed()]++;
+        if (gi == 0) load_own[h.directed()]++;
+      }
+      if (gi == 0) own.push_back(std::move(hops));
+    }
+  }
+  double alone = std::numeric_limits<double>::infinity(), shared = alone;
+  for (const auto& hops : own)
+    for (const Hop& h : hops) {
+      double bw = c.links()[size_t(h.link)].bandwidth_bytes_per_s;
+      alone = std::min(alone, bw / load_own[h.directed()]);
+      shared = std::min(shared, bw / load_all[h.directed()]);
+    }
+  return std::isfinite(alone) && shared > 0 ? std::max(1.0, alone / shared) : 1.0;
 }
 
 double busbw_factor(CollectiveKind kind, int n) {

@@ -90,6 +90,15 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
 TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
                               CollectiveAlgo algo, int chunks = 4);
 
+// How much longer the ring collectives of `groups` take when all run at once
+// than each alone (>= 1), for the first group: each group's ring sends from
+// every rank to the next; a directed link carried by k such flows gives each
+// 1/k of its bandwidth; the factor is the first group's slowest ring hop
+// alone over its slowest with all groups' flows on the links. (Groups
+// inside one node on a PCIe tree share switch uplinks; NVSwitch gives each
+// GPU its own links, factor 1.) Planners scale a collective's bytes by it.
+double concurrent_ring_slowdown(const Cluster& c, const std::vector<std::vector<int>>& groups);
+
 // nccl-tests busbw / algbw: all-reduce 2(n-1)/n; all-gather, reduce-scatter,
 // all-to-all (n-1)/n; broadcast, send/recv 1.
 double busbw_factor(CollectiveKind kind, int n);

@@ -108,3 +108,23 @@ TEST(NcclFidelity, RingsAcrossNodesSplitASharedNic) {
 
 }  // namespace
 }  // namespace paralab::sim
+
+namespace paralab::sim {
+namespace {
+
+// Rings that run at once share links. On a commodity node (two GPUs per
+// PCIe switch, 15.75 GB/s per direction on every link), rings {0,2} and
+// {1,3} both climb switch A's uplink (0->2 and 1->3) and both descend
+// switch B's: 2 flows per directed uplink, so each runs at half its alone
+// rate (factor 2). Rings {0,1} and {2,3} stay under their own switches
+// (factor 1), and on NVSwitch every GPU has its own link (factor 1).
+TEST(NcclFidelity, ConcurrentRingsSplitTheLinksTheyShare) {
+  Cluster pcie = load_cluster("commodity-2x4-10gbe");
+  EXPECT_DOUBLE_EQ(concurrent_ring_slowdown(pcie, {{0, 2}, {1, 3}}), 2.0);
+  EXPECT_DOUBLE_EQ(concurrent_ring_slowdown(pcie, {{0, 1}, {2, 3}}), 1.0);
+  Cluster dgx = load_cluster("dgx-a100-80gb");
+  EXPECT_DOUBLE_EQ(concurrent_ring_slowdown(dgx, {{0, 2, 4, 6}, {1, 3, 5, 7}}), 1.0);
+}
+
+}  // namespace
+}  // namespace paralab::sim

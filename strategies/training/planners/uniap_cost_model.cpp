@@ -84,8 +84,35 @@ struct Ctx {
     for (int k = 0; k < g; ++k) all += nic[size_t(c.device(accel[size_t(k)]).vertex)] == home;
     return mine > 0 ? std::max(1.0, double(all) / mine) : 1.0;
   }
-  double axis_coll(CollectiveKind kind, const std::vector<int>& group, double bytes) const {
-    return coll(kind, group, bytes * shared_nic(group));
+  // Every group of layout axis a (the first is axis(s, a)).
+  std::vector<std::vector<int>> axis_groups(const LayerStrategy& s, char a) const {
+    std::map<std::pair<int, int>, std::vector<int>> by;
+    for (int k = 0; k < s.dp * s.fsdp * s.tp; ++k) {
+      int d = k / (s.fsdp * s.tp), f = (k / s.tp) % s.fsdp, t = k % s.tp;
+      std::pair<int, int> key = a == 'd' ? std::pair{f, t} : a == 'f' ? std::pair{d, t} : std::pair{d, f};
+      by[key].push_back(accel[size_t(k)]);
+    }
+    std::vector<std::vector<int>> out;
+    for (auto& [key, r] : by) out.push_back(std::move(r));
+    return out;
+  }
+  // Inside a node, the same axis's other groups run their rings at once
+  // over the node's links (a PCIe tree's switch uplinks):
+  // sim::concurrent_ring_slowdown; across nodes, shared_nic.
+  double shared_links(const LayerStrategy& s, char a) const {
+    auto key = std::make_tuple(a, s.dp, s.fsdp, s.tp);
+    auto it = slowdowns.find(key);
+    if (it != slowdowns.end()) return it->second;
+    std::vector<std::vector<int>> groups = axis_groups(s, a);
+    const std::vector<int>& first = groups[0];
+    bool spans = false;
+    for (int d : first) spans |= c.device(d).node != c.device(first[0]).node;
+    double f = spans ? shared_nic(first) : sim::concurrent_ring_slowdown(c, groups);
+    return slowdowns.emplace(key, f).first->second;
+  }
+  mutable std::map<std::tuple<char, int, int, int>, double> slowdowns{};
+  double axis_coll(CollectiveKind kind, const LayerStrategy& s, char a, double bytes) const {
+    return coll(kind, axis(s, a), bytes * shared_links(s, a));
   }
   // The first resharding block of `block` devices (lowering.cpp maybe_reshard).
   const std::vector<int>& reshard_ranks(int block) const {
@@ -173,15 +200,15 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   double grad = local * weight_bytes(x.job.precision);
   if (s.zero_stage == 3 && s.fsdp > 1) {
     double full = double(layer.params) / s.tp * weight_bytes(x.job.precision);
-    t += 2 * x.axis_coll(CollectiveKind::kAllGather, x.axis(s, 'f'), full);
+    t += 2 * x.axis_coll(CollectiveKind::kAllGather, s, 'f', full);
   }
   double per_iter = 0, sync_iter = 0;
   if (s.fsdp > 1) {
-    double rs = x.axis_coll(CollectiveKind::kReduceScatter, x.axis(s, 'f'), grad);
+    double rs = x.axis_coll(CollectiveKind::kReduceScatter, s, 'f', grad);
     if (s.zero_stage >= 2) t += exposed(rs);  // every micro-batch
     else sync_iter += rs;
   }
-  if (s.dp > 1) sync_iter += x.axis_coll(CollectiveKind::kAllReduce, x.axis(s, 'd'), s.fsdp > 1 ? grad / s.fsdp : grad);
+  if (s.dp > 1) sync_iter += x.axis_coll(CollectiveKind::kAllReduce, s, 'd', s.fsdp > 1 ? grad / s.fsdp : grad);
   per_iter += exposed(sync_iter);  // at the last micro-batch
   double shard = s.zero_stage >= 1 ? local / s.fsdp : local;
   // The optimizer step is one op per stage (lowering.cpp): its work is
@@ -191,7 +218,7 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
                                     optimizer_step_bytes_per_param(x.job.precision) * shard, dtype_of(x.job.precision));
   per_iter += ns_to_s(opt.work_ns + (l == 0 ? opt.launch_ns : 0));
   if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
-    per_iter += x.axis_coll(CollectiveKind::kAllGather, x.axis(s, 'f'), local * weight_bytes(x.job.precision));
+    per_iter += x.axis_coll(CollectiveKind::kAllGather, s, 'f', local * weight_bytes(x.job.precision));
   r.time = t + per_iter / c;
   r.state = model_state_bytes(state_params, x.job.precision, s);
   r.act = layer_activation_bytes(layer, x.job.seq_len, x.mb, x.job.precision, s);
