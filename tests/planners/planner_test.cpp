@@ -40,6 +40,32 @@ Assignment uniform(const CostedInstance& ci, const ModelGraph& m, LayerStrategy 
   return a;
 }
 
+// The cost model's objective for `want` on every layer, and the simulated
+// iteration of the plan it lowers to; candidate false when the cost model
+// dropped the strategy somewhere (dominated or unfitting).
+struct Compared {
+  bool candidate = false;
+  double predicted = 0, simulated = 0;
+};
+Compared predict_and_simulate(const ModelGraph& m, const Cluster& c, const PlannerJob& job, const CostedInstance& ci,
+                              LayerStrategy want, sim::CollectiveMode mode) {
+  Compared out;
+  Assignment a = uniform(ci, m, want);
+  if (std::count(a.strategy.begin(), a.strategy.end(), -1) > 0) return out;
+  Evaluation ev = evaluate(ci.instance, a);
+  EXPECT_TRUE(ev.feasible) << ev.why;
+  TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
+  TrainingSimOptions so;
+  so.collectives = mode;
+  so.detailed = false;
+  TrainingResult r = simulate_training(p, m, c, so);
+  EXPECT_EQ(r.status, "ok") << r.message;
+  out.candidate = true;
+  out.predicted = ev.objective_seconds;
+  out.simulated = r.iteration_seconds;
+  return out;
+}
+
 // On one stage with no data parallelism every op runs in line on the
 // compute stream, so the analytic simulation's iteration is the sum the
 // cost model forms: c micro-batches x (forward + recomputation + backward,
@@ -56,20 +82,12 @@ TEST(PlannerCostModel, SingleStageTensorParallelMatchesAnalyticSimulation) {
       s.tp = 8;
       s.sequence_parallel = sp;
       s.recompute = rc;
-      Assignment a = uniform(ci, m, s);
-      if (std::count(a.strategy.begin(), a.strategy.end(), -1) > 0) continue;  // dominated: not a candidate
-      Evaluation ev = evaluate(ci.instance, a);
-      ASSERT_TRUE(ev.feasible) << ev.why;
-      TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
-      TrainingSimOptions so;
-      so.collectives = sim::CollectiveMode::kAnalytic;
-      so.detailed = false;
-      TrainingResult r = simulate_training(p, m, c, so);
-      ASSERT_EQ(r.status, "ok") << r.message;
+      Compared x = predict_and_simulate(m, c, job, ci, s, sim::CollectiveMode::kAnalytic);
+      if (!x.candidate) continue;  // dominated: not a candidate
       // 1e-9 relative, plus the simulator's rounding of the one optimizer
       // step op to whole nanoseconds against the per-layer shares here
       // (at most 0.5 ns per layer).
-      EXPECT_NEAR(ev.objective_seconds, r.iteration_seconds, 1e-9 * r.iteration_seconds + 0.5e-9 * m.num_layers())
+      EXPECT_NEAR(x.predicted, x.simulated, 1e-9 * x.simulated + 0.5e-9 * m.num_layers())
           << "sp " << sp << " recompute " << recompute_name(rc);
       checked++;
     }
@@ -213,18 +231,11 @@ TEST(PlannerCostModel, SingleStageDataParallelMatchesTheAnalyticSimulation) {
       if (zero) s.fsdp = 8, s.zero_stage = 3;
       else s.dp = 8;
       s.recompute = rc;
-      Assignment a = uniform(ci, m, s);
-      ASSERT_EQ(std::count(a.strategy.begin(), a.strategy.end(), -1), 0);
-      Evaluation ev = evaluate(ci.instance, a);
-      TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
-      TrainingSimOptions so;
-      so.collectives = sim::CollectiveMode::kAnalytic;
-      so.detailed = false;
-      TrainingResult r = simulate_training(p, m, c, so);
-      ASSERT_EQ(r.status, "ok") << r.message;
-      double err = (ev.objective_seconds - r.iteration_seconds) / r.iteration_seconds;
+      Compared x = predict_and_simulate(m, c, job, ci, s, sim::CollectiveMode::kAnalytic);
+      ASSERT_TRUE(x.candidate);
+      double err = (x.predicted - x.simulated) / x.simulated;
       std::printf("%s recompute %s: predicted %.9f s, simulated %.9f s (%+.2f%%)\n", zero ? "zero-3" : "dp 8",
-                  recompute_name(rc), ev.objective_seconds, r.iteration_seconds, 100 * err);
+                  recompute_name(rc), x.predicted, x.simulated, 100 * err);
       EXPECT_LT(std::fabs(err), 0.01) << (zero ? "zero-3" : "dp 8") << " " << recompute_name(rc);
     }
 }
@@ -256,17 +267,11 @@ TEST(PlannerCostModel, GroupsSharingLinksSplitThem) {
     s.tp = k.tp;
     s.dp = 8 / k.tp;
     s.recompute = Recompute::kFull;
-    Assignment a = uniform(ci, m, s);
-    ASSERT_EQ(std::count(a.strategy.begin(), a.strategy.end(), -1), 0) << k.model;
-    Evaluation ev = evaluate(ci.instance, a);
-    TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
-    TrainingSimOptions so;
-    so.detailed = false;
-    TrainingResult r = simulate_training(p, m, c, so);
-    ASSERT_EQ(r.status, "ok") << r.message;
-    double err = (ev.objective_seconds - r.iteration_seconds) / r.iteration_seconds;
+    Compared x = predict_and_simulate(m, c, job, ci, s, sim::CollectiveMode::kFlow);
+    ASSERT_TRUE(x.candidate) << k.model;
+    double err = (x.predicted - x.simulated) / x.simulated;
     std::printf("%s dp %d tp %d on %s: predicted %.6f s, flow-simulated %.6f s (%+.2f%%)\n", k.model, s.dp, k.tp,
-                k.cluster, ev.objective_seconds, r.iteration_seconds, 100 * err);
+                k.cluster, x.predicted, x.simulated, 100 * err);
     EXPECT_LT(std::fabs(err), 0.05) << k.model << " on " << k.cluster;
   }
 }
