@@ -74,12 +74,6 @@ TEST(NcclFidelity, CollectiveEfficiencyAppliesToCollectivesOnly) {
   EXPECT_LT(ns_to_seconds(rh.makespan_ns), 1e9 / 31e9);
 }
 
-}  // namespace
-}  // namespace paralab::sim
-
-namespace paralab::sim {
-namespace {
-
 // A hierarchical all-reduce over two commodity nodes (4 GPUs on PCIe 3.0 at
 // 15.75 GB/s each, one 10 Gb/s NIC per node, 1.25 GB/s): the 4 rings across
 // nodes, one per local index, all leave through the node's one NIC and split
@@ -105,12 +99,6 @@ TEST(NcclFidelity, RingsAcrossNodesSplitASharedNic) {
               analytic * 1e3, flow * 1e3);
   EXPECT_NEAR(flow, expected, 0.05 * expected);
 }
-
-}  // namespace
-}  // namespace paralab::sim
-
-namespace paralab::sim {
-namespace {
 
 // Rings that run at once share links. On a commodity node (two GPUs per
 // PCIe switch, 15.75 GB/s per direction on every link), rings {0,2} and
