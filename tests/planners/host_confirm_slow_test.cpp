@@ -2,13 +2,13 @@
 // megatron plans of a small GPT (experiments/uniap/host-gpt.json: 29 M
 // parameters, sequence 32, global batch 2, 1F1B, FP32) on `localhost-cpu`
 // are planned, simulated and run for real (`paralab run --plan`, two ranks
-// under mpirun, one per core, each plan's fastest of 5 runs after a
-// warm-up). The simulated speedup of UniAP over ddp must be at least 1.3x
-// (the job choice: a batch this small next to the model leaves
+// under mpirun, one per core, 20 repetitions after a warm-up, three rounds
+// with the plans interleaved, each plan's fastest round kept). The
+// simulated speedup of UniAP over ddp must be at least 1.3x (the issue's
+// job choice: a batch this small next to the model leaves
 // ddp's full gradient all-reduce and optimizer step exposed, which tensor
-// parallelism halves), and UniAP's plan must be faster than ddp's for real;
-// the measured speedups are printed beside the simulated ones (the issue's
-// 15% tolerance is not met yet: see the test body). A hand-set plan
+// parallelism halves), UniAP's plan must be faster than ddp's for real, and
+// each measured speedup within 15% of the simulated one. A hand-set plan
 // (Megatron-style, TP 1, PP 2, 1F1B, micro-batch 1) under a device-memory cap
 // between its two stages' peaks (2,419,867,648 and 2,421,686,272 bytes as
 // the analytic memory model gives them, read off `simulate --json`) is
@@ -19,10 +19,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/json_reader.h"
 #include "tests/tools/run_cli.h"
@@ -43,31 +45,40 @@ struct Fixture {
 TEST(UniapOnTheHost, MeasuredSpeedupsMatchTheSimulatedOnes) {
   Fixture f;
   std::map<std::string, double> sim, real;
-  for (const char* p : {"uniap", "ddp", "megatron"}) {
-    std::string plan = f.dir + "/" + p + ".json";
+  const std::vector<std::string> plans = {"uniap", "ddp", "megatron"};
+  for (const std::string& p : plans) {
     auto r = run_paralab("plan train --model " + f.model + " --cluster localhost-cpu --global-batch 2 --seq 32 " +
-                         "--schedule 1f1b --planner " + p + " --json --db " + f.db + " -o " + plan);
+                         "--schedule 1f1b --planner " + p + " --json --db " + f.db + " -o " + f.dir + "/" + p + ".json");
     ASSERT_EQ(r.exit_code, 0) << p << ": " << r.err;
     sim[p] = Json::parse(r.out)["simulated_iteration_seconds"].get<double>();
-    auto x = run_paralab("run --backend host --plan " + plan + " --ranks 2 --warmup 2 --repetitions 20 --json --db " +
-                         f.db);
-    ASSERT_EQ(x.exit_code, 0) << p << ": " << x.err;
-    Json j = Json::parse(x.out);
-    ASSERT_EQ(j["status"], "ok") << j["message"];
-    real[p] = j["step_seconds"].get<double>();
-    std::printf("%-9s simulated %.4f s, measured %.4f s\n", p, sim[p], real[p]);
   }
+  // Three rounds, the plans interleaved inside each, and each plan's fastest
+  // round kept: a drift of the shared host's speed between one plan's runs
+  // and the next's (up to 17% between two plans that simulate within 0.004%,
+  // README) then falls on every plan alike.
+  for (int round = 0; round < 3; ++round)
+    for (const std::string& p : plans) {
+      auto x = run_paralab("run --backend host --plan " + f.dir + "/" + p + ".json" +
+                           " --ranks 2 --warmup 2 --repetitions 20 --json --db " + f.db);
+      ASSERT_EQ(x.exit_code, 0) << p << ": " << x.err;
+      Json j = Json::parse(x.out);
+      ASSERT_EQ(j["status"], "ok") << j["message"];
+      double t = j["step_seconds"].get<double>();
+      real[p] = round == 0 ? t : std::min(real[p], t);
+      std::printf("%-9s round %d: measured %.4f s\n", p.c_str(), round, t);
+    }
+  for (const std::string& p : plans)
+    std::printf("%-9s simulated %.4f s, measured %.4f s (fastest round)\n", p.c_str(), sim[p], real[p]);
   EXPECT_GE(sim["ddp"] / sim["uniap"], 1.3);
+  // The claim: each measured speedup within 15% of the simulated
+  // one (README: +2.6% to +6.3% over ddp, -13.4% to -6.0% over megatron in
+  // three interleaved sets on the idle VM; megatron's plan differs from
+  // UniAP's in the head alone and simulates within 0.004% of it).
   for (const char* b : {"ddp", "megatron"}) {
     double s = sim[b] / sim["uniap"], m = real[b] / real["uniap"];
     std::printf("UniAP over %s: simulated %.3fx, measured %.3fx (%+.1f%%)\n", b, s, m, 100 * (m / s - 1));
+    EXPECT_NEAR(m / s, 1.0, 0.15) << "UniAP over " << b;
   }
-  // What holds in every measured set so far (README: 1.26-2.23x under load
-  // 3-5.5): UniAP's plan is faster than ddp's for real too. The issue's
-  // tighter claim, each measured speedup within 15% of the simulated one,
-  // does not hold yet (megatron's ranks spend 3x UniAP's time in
-  // collectives for real where the uncalibrated simulation sees both at
-  // 1.4 ms), so it is reported above and in the README, not asserted.
   EXPECT_GT(real["ddp"] / real["uniap"], 1.0);
 }
 
