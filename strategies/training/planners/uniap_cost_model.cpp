@@ -105,8 +105,11 @@ struct Ctx {
     if (it != slowdowns.end()) return it->second;
     std::vector<std::vector<int>> groups = axis_groups(s, a);
     const std::vector<int>& first = groups[0];
+    const int node = c.device(first[0]).node;
     bool spans = false;
-    for (int d : first) spans |= c.device(d).node != c.device(first[0]).node;
+    for (int d : first) spans |= c.device(d).node != node;
+    // A group inside one node shares links only with the groups of that node.
+    std::erase_if(groups, [&](const std::vector<int>& grp) { return c.device(grp[0]).node != node; });
     double f = spans ? shared_nic(first) : sim::concurrent_ring_slowdown(c, groups);
     return slowdowns.emplace(key, f).first->second;
   }
