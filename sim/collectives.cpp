@@ -263,9 +263,9 @@ TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<c
     // a node's ranks that leave through one NIC split it (a commodity node's
     // single NIC; DGX gives each GPU its own, shared = 1).
     const std::vector<int>& nic = c.home_nics();
+    const int home = nic[size_t(c.device(nodes[0][0]).vertex)];
     double shared = 0;
-    for (int r : nodes[0])
-      shared += nic[size_t(c.device(r).vertex)] == nic[size_t(c.device(nodes[0][0]).vertex)];
+    for (int r : nodes[0]) shared += home >= 0 && nic[size_t(c.device(r).vertex)] == home;
     const double w_net = 2 * (n2 - 1) / n2 * (bytes / n1) * std::max(shared, 1.0) / inter.bw;  // across nodes
     const double k = std::max(chunks, 1);
     t = 2 * (n1 - 1) * intra.alpha_s + 2 * (n2 - 1) * inter.alpha_s + std::max(w_node, w_net) +

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "strategies/training/planners/dp_solver.h"
 
@@ -21,8 +22,10 @@ struct CbcDeleter {
 class Model {
  public:
   Model() : m_(Cbc_newModel()) {}
+  // Columns get distinct names: CBC matches a MIP start by name.
   int col(double lb, double ub, double obj, bool integer) {
-    Cbc_addCol(m_.get(), "", lb, ub, obj, integer ? 1 : 0, 0, nullptr, nullptr);
+    std::string name = "c" + std::to_string(ncols_);
+    Cbc_addCol(m_.get(), name.c_str(), lb, ub, obj, integer ? 1 : 0, 0, nullptr, nullptr);
     return ncols_++;
   }
   void row(const std::vector<int>& cols, const std::vector<double>& coefs, char sense, double rhs) {

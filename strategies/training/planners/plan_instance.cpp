@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace paralab::planner {
@@ -58,6 +59,8 @@ std::string check_instance(const PlanInstance& in) {
     if (k < 1) return fmt::format("layer {} has no strategy", u);
     if (int(in.state_bytes[u].size()) != k || int(in.act_bytes[u].size()) != k)
       return fmt::format("layer {}: memory vectors have the wrong length", u);
+    for (double t : in.time_seconds[u])
+      if (!std::isfinite(t) || t < 0) return fmt::format("layer {}: time {} is not a finite value >= 0", u, t);
   }
   if (int(in.in_flight.size()) != in.num_stages || int(in.capacity_bytes.size()) != in.num_stages)
     return "in_flight / capacity_bytes need one entry per stage";
@@ -67,6 +70,12 @@ std::string check_instance(const PlanInstance& in) {
     if (e.same_stage.size() != kk || e.cross_stage.size() != kk)
       return fmt::format("edge ({}, {}): cost matrices are not {} x {}", e.u, e.v, in.num_strategies(e.u),
                          in.num_strategies(e.v));
+    // Every solver relies on R, R' >= 0 (the chain relaxation's bound, the
+    // DP's pruning), and classify() on values that compare.
+    for (const CostMatrix* m : {&e.same_stage, &e.cross_stage})
+      for (double x : *m)
+        if (!std::isfinite(x) || x < 0)
+          return fmt::format("edge ({}, {}): cost {} is not a finite value >= 0", e.u, e.v, x);
   }
   return "";
 }
