@@ -179,6 +179,26 @@ TEST(PlannerSolvers, MilpStartsADagFromItsChainRelaxation) {
   }
 }
 
+// A DAG without the edge (0, 1) (two inputs feeding layer 2): its chain
+// relaxation adds (0, 1) with zero costs. Two stages, c = 2, two strategies;
+// the MILP (with that relaxation's start and bound) agrees with brute force.
+TEST(PlannerSolvers, MilpOnADagMissingAChainEdge) {
+  PlanInstance in = uniform(3, 2, 2, 2);
+  in.edges.clear();
+  in.time_seconds = {{1, 2}, {2, 1}, {1.5, 1}};
+  for (auto [u, v] : {std::pair{0, 2}, std::pair{1, 2}}) {
+    EdgeCosts e;
+    e.u = u, e.v = v;
+    e.same_stage = std::vector<double>{0, 0.7, 0.4, 0};
+    e.cross_stage = std::vector<double>{0.3, 0.5, 0.2, 0.6};
+    in.edges.push_back(e);
+  }
+  ASSERT_FALSE(in.is_chain());
+  SolveResult r = solve_milp(in);
+  ASSERT_EQ(r.status, "optimal") << r.message;
+  EXPECT_NEAR(r.objective_seconds, brute_force(in).objective_seconds, 1e-12);
+}
+
 TEST(PlannerSolvers, RandomChainsAgreeQuick) { testing::check_random_chains(11, 25, 1, 5); }
 TEST(PlannerSolvers, RandomDagsAgreeQuick) { testing::check_random_dags(12, 8); }
 
