@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/error.h"
@@ -308,21 +309,60 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   }
   // Confirmation with the simulator: the best `confirm` candidates that
   // simulate ok (a candidate that fails there, a cost-model miss, is replaced
-  // by the next), simulated in parallel; the fastest is chosen.
+  // by the next), simulated in parallel; the fastest is chosen. UniAP also
+  // solves each of those pairs with the gradient reductions priced in line
+  // (ReductionPricing::kInLine, an upper bound where the default prices them
+  // beside the backward) and confirms that plan too where it differs: the
+  // simulator, not one pricing, decides between them.
   std::string source = fmt::format("paralab plan train --planner {}", o.planner);
   int want = std::max(1, o.confirm);
-  int best_idx = -1;
-  for (size_t next = 0; next < cand.size() && int(r.confirmed.size()) < want;) {
-    size_t batch = std::min(cand.size() - next, size_t(want) - r.confirmed.size());
-    std::vector<Candidate> ks(batch);
-    std::vector<TrainingResult> trs(batch);
-    run_parallel(o.confirm == 0 ? 1 : threads, batch, [&](size_t b) {
-      size_t i = cand[next + b];
+  struct Proto {
+    size_t pair;
+    const CostedInstance* ci;
+    SolveResult solve;
+    bool hedge;
+  };
+  std::vector<CostedInstance> hedge_inst(cand.size());
+  auto hedge = [&](size_t ci_index) -> std::optional<Proto> {
+    size_t i = cand[ci_index];
+    CostedInstance& h = hedge_inst[ci_index];
+    h = cost_layers(m, c, job, pairs[i].first, pairs[i].second, space, ReductionPricing::kInLine);
+    add_edges(m, c, job, &h);
+    SolveResult s = solve_pair(m, h, o, kInf);
+    h.instance.edges.clear();
+    if (!s.ok()) return std::nullopt;
+    // The same plan (strategy indices differ: dominance pruning follows the pricing).
+    TrainingPlan a = plan_from_assignment(m, job, h, s.assignment, source),
+                 b = plan_from_assignment(m, job, inst[i], sol[i].assignment, source);
+    auto starts = [](const TrainingPlan& p) {
+      std::vector<int> v;
+      for (const PipelineStage& st : p.stages) v.push_back(st.first_layer);
+      return v;
+    };
+    if (a.layers == b.layers && starts(a) == starts(b)) return std::nullopt;
+    return Proto{i, &h, s, true};
+  };
+  int best_idx = -1, regular = 0;
+  for (size_t next = 0; next < cand.size() && regular < want;) {
+    size_t batch = std::min(cand.size() - next, size_t(want - regular));
+    std::vector<Proto> protos;
+    for (size_t b = 0; b < batch; ++b) protos.push_back({cand[next + b], &inst[cand[next + b]], sol[cand[next + b]], false});
+    if (o.planner == "uniap" && o.confirm > 0) {
+      std::vector<std::optional<Proto>> hs(batch);
+      run_parallel(threads, batch, [&](size_t b) { hs[b] = hedge(next + b); });
+      for (auto& h : hs)
+        if (h) protos.push_back(*h);
+    }
+    std::vector<Candidate> ks(protos.size());
+    std::vector<TrainingResult> trs(protos.size());
+    run_parallel(o.confirm == 0 ? 1 : threads, protos.size(), [&](size_t b) {
+      const Proto& pr = protos[b];
       Candidate& k = ks[b];
-      k.pp = pairs[i].first;
-      k.micro_batches = pairs[i].second;
-      k.solve = sol[i];
-      k.plan = plan_from_assignment(m, job, inst[i], sol[i].assignment, source);
+      k.pp = pairs[pr.pair].first;
+      k.micro_batches = pairs[pr.pair].second;
+      k.solve = pr.solve;
+      k.reductions_in_line = pr.hedge;
+      k.plan = plan_from_assignment(m, job, *pr.ci, pr.solve.assignment, source);
       if (o.confirm == 0) return;
       TrainingSimOptions so;
       so.detailed = false;
@@ -337,8 +377,9 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
       best_idx = 0;
       break;
     }
-    for (size_t b = 0; b < batch; ++b) {
+    for (size_t b = 0; b < protos.size(); ++b) {
       if (trs[b].status != "ok") continue;  // a cost-model miss (oom): try the next candidate
+      regular += !protos[b].hedge;
       r.confirmed.push_back(std::move(ks[b]));
       if (best_idx < 0 || trs[b].iteration_seconds < r.simulation.iteration_seconds) {
         best_idx = int(r.confirmed.size()) - 1;
@@ -420,6 +461,7 @@ Json planner_result_json(const PlannerResult& r) {
     x["predicted_iteration_seconds"] = k.solve.objective_seconds;
     x["simulated_iteration_seconds"] = k.simulated_iteration_seconds;
     x["solver_status"] = k.solve.status;
+    if (k.reductions_in_line) x["reductions_priced_in_line"] = true;
     cands.push_back(x);
   }
   j["candidates"] = cands;

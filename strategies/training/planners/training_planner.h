@@ -71,6 +71,7 @@ struct Candidate {
   int pp = 1;
   int64_t micro_batches = 1;
   SolveResult solve;
+  bool reductions_in_line = false;  // solved with ReductionPricing::kInLine (UniAP's second candidate of a pair)
   TrainingPlan plan;
   std::string sim_status;  // "" when not simulated
   double simulated_iteration_seconds = 0;

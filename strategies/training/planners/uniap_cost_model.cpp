@@ -37,6 +37,7 @@ struct Ctx {
   int g = 1, pp = 1;
   int64_t mb = 1;  // samples per micro-batch
   int64_t micro_batches = 1;
+  ReductionPricing pricing = ReductionPricing::kBesideBackward;
   // Ranks of stage `stage`'s devices at local indices idx.
   std::vector<int> ranks(int stage, const std::vector<int>& idx) const {
     std::vector<int> r;
@@ -196,6 +197,7 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   double share = x.c.device(x.accel[0]).spec.collective_compute_share;
   auto exposed = [&](double comm) {
     if (comm <= 0) return 0.0;
+    if (x.pricing == ReductionPricing::kInLine) return comm;
     ComputeTime b{seconds_to_ns(behind), 0};
     return ns_to_s(sim::ComputeModel::beside_collective_ns(seconds_to_ns(comm), b, share)) - ns_to_s(b.work_ns);
   };
@@ -322,9 +324,11 @@ std::string layer_key(const ModelGraph& m, int l, int pp) {
 }  // namespace
 
 CostedInstance cost_layers(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
-                           const StrategySpace& space) {
+                           const StrategySpace& space, ReductionPricing pricing) {
   Ctx x = make_ctx(m, c, job, pp, micro_batches);
+  x.pricing = pricing;
   CostedInstance ci;
+  ci.pricing = pricing;
   ci.pipeline_degree = pp;
   ci.devices_per_stage = x.g;
   PlanInstance& in = ci.instance;

@@ -74,8 +74,15 @@ struct StrategySpace {
   bool full_sharding_only = false;       // fsdp = g, ZeRO-3 only
 };
 
+// How the gradient reductions are priced: beside the backward that follows
+// them, as the lowering runs them (the default), or in line after it, an
+// upper bound that the planner also solves for its best pairs, so that an
+// error of the first cannot hide a plan the second finds.
+enum class ReductionPricing { kBesideBackward, kInLine };
+
 struct CostedInstance {
   PlanInstance instance;
+  ReductionPricing pricing = ReductionPricing::kBesideBackward;
   std::vector<std::vector<LayerStrategy>> strategies;  // per layer, parallel to instance costs
   int pipeline_degree = 1;
   int devices_per_stage = 1;
@@ -91,7 +98,8 @@ struct CostedInstance {
 // planner costs layers first to bound every pair and adds edges only to the
 // pairs it solves.
 CostedInstance cost_layers(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
-                           const StrategySpace& space = {});
+                           const StrategySpace& space = {},
+                           ReductionPricing pricing = ReductionPricing::kBesideBackward);
 void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, CostedInstance* ci);
 CostedInstance build_instance(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int pp, int64_t micro_batches,
                               const StrategySpace& space = {});
