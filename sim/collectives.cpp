@@ -262,11 +262,8 @@ TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<c
     // The n1 rings across nodes (one per local index) run at once; those of
     // a node's ranks that leave through one NIC split it (a commodity node's
     // single NIC; DGX gives each GPU its own, shared = 1).
-    const std::vector<int>& nic = c.home_nics();
-    const int home = nic[size_t(c.device(nodes[0][0]).vertex)];
-    double shared = 0;
-    for (int r : nodes[0]) shared += home >= 0 && nic[size_t(c.device(r).vertex)] == home;
-    const double w_net = 2 * (n2 - 1) / n2 * (bytes / n1) * std::max(shared, 1.0) / inter.bw;  // across nodes
+    const double shared = std::max(behind_nic_of(c, nodes[0], nodes[0][0]), 1);
+    const double w_net = 2 * (n2 - 1) / n2 * (bytes / n1) * shared / inter.bw;  // across nodes
     const double k = std::max(chunks, 1);
     t = 2 * (n1 - 1) * intra.alpha_s + 2 * (n2 - 1) * inter.alpha_s + std::max(w_node, w_net) +
         std::min(w_node, w_net) / k;
@@ -287,6 +284,15 @@ TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<c
     case CollectiveKind::kSendRecv: t = ab.alpha_s + bytes / ab.bw; break;
   }
   return seconds_to_ns(t);
+}
+
+int behind_nic_of(const Cluster& c, std::span<const int> devices, int device) {
+  const std::vector<int>& nic = c.home_nics();
+  const int home = nic[size_t(c.device(device).vertex)];
+  if (home < 0) return 0;
+  int n = 0;
+  for (int d : devices) n += nic[size_t(c.device(d).vertex)] == home;
+  return n;
 }
 
 double concurrent_ring_slowdown(const Cluster& c, const std::vector<std::vector<int>>& groups) {

@@ -90,6 +90,10 @@ CollectiveProgram build_collective(const Cluster& c, CollectiveKind kind, std::s
 TimeNs analytic_collective_ns(const Cluster& c, CollectiveKind kind, std::span<const int> ranks, double bytes,
                               CollectiveAlgo algo, int chunks = 4);
 
+// How many of `devices` leave their node through `device`'s NIC (0 when
+// `device` has none): the cross-node flows that split that NIC.
+int behind_nic_of(const Cluster& c, std::span<const int> devices, int device);
+
 // How much longer the ring collectives of `groups` take when all run at once
 // than each alone (>= 1), for the first group: each group's ring sends from
 // every rank to the next; a directed link carried by k such flows gives each

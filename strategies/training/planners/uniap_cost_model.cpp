@@ -67,23 +67,17 @@ struct Ctx {
   }
   // A gradient reduction or ZeRO weight gather over a dp / fsdp axis runs in
   // every group of that axis at once (the lowering emits one per group, at
-  // the same point of the layer). Where a group leaves its node through a NIC that the stage's
+  // the same point of the layer). Where a group spanning nodes leaves its
+  // node through a NIC that the stage's
   // other groups share (one NIC per node on commodity clusters; DGX gives
   // each GPU its own), they split it: the group's collective is priced as
   // moving `shared` times its bytes, `shared` = the stage's devices behind
   // that NIC / the group's own. Exact for a ring with one member per node;
   // an upper bound where intra-node phases (not shared) are scaled too.
   double shared_nic(const std::vector<int>& group) const {
-    if (group.size() < 2) return 1;
-    const std::vector<int>& nic = c.home_nics();
-    int home = nic[size_t(c.device(group[0]).vertex)];
-    bool spans = false;
-    for (int d : group) spans |= c.device(d).node != c.device(group[0]).node;
-    if (!spans || home < 0) return 1;
-    int mine = 0, all = 0;
-    for (int d : group) mine += nic[size_t(c.device(d).vertex)] == home;
-    for (int k = 0; k < g; ++k) all += nic[size_t(c.device(accel[size_t(k)]).vertex)] == home;
-    return mine > 0 ? std::max(1.0, double(all) / mine) : 1.0;
+    std::vector<int> stage(accel.begin(), accel.begin() + g);
+    int mine = sim::behind_nic_of(c, group, group[0]);
+    return mine > 0 ? std::max(1.0, double(sim::behind_nic_of(c, stage, group[0])) / mine) : 1.0;
   }
   // Every group of layout axis a (the first is axis(s, a)).
   std::vector<std::vector<int>> axis_groups(const LayerStrategy& s, char a) const {
@@ -185,7 +179,6 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   const Layer& layer = x.m.layer(l);
   int64_t samples = x.mb / s.batch_split();
   double c = double(x.micro_batches);
-  double t = step_seconds(x, l, samples, s, 0);
   // Gradient reductions run on the lowering's data stream beside the
   // backward that follows them (the layers before l, recomputation
   // included; UniAP's plans keep overlap_grad_reduce on): each is charged
@@ -194,6 +187,7 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   // backward is like this one's. A stage's first layer, whose reductions
   // nothing follows, is under-charged by at most its backward.
   double behind = phase_seconds(x, l, samples, s, 0, {Phase::kRecompute, Phase::kBackward});
+  double t = phase_seconds(x, l, samples, s, 0, {Phase::kForward}) + behind;
   double share = x.c.device(x.accel[0]).spec.collective_compute_share;
   auto exposed = [&](double comm) {
     if (comm <= 0) return 0.0;
