@@ -32,6 +32,7 @@ struct InferOptions {
   std::vector<std::string> sets;  // cluster overrides (--set)
   int pin_weight = 1;
   bool compress_weight = false;
+  FixedKnobs fixed;
 };
 
 void print_result(const InferenceResult& r, const PlanSearch* s) {
@@ -47,6 +48,7 @@ void print_result(const InferenceResult& r, const PlanSearch* s) {
   if (p.schedule == Schedule::kPipo)
     fmt::print("  prefetch {} blocks, {} I/O threads, {} SSD requests per block\n", p.prefetch_layers, p.io_threads,
                p.chunks_per_layer);
+  if (p.schedule == Schedule::kZeroInference) fmt::print("  prefetch {} blocks\n", p.prefetch_layers);
   if (s) fmt::print("  search: {} candidates, {} feasible, {} simulated ({:.2f} s)\n", s->candidates, s->feasible, s->simulated, s->seconds);
   fmt::print("status: {}{}\n", r.status, r.message.empty() ? "" : " — " + r.message);
   const TierBytes& m = r.analytic_memory;
@@ -143,7 +145,7 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
     if (b.percent.empty()) b.percent = {0, 100, 0, 100, 0, 100};
     r = simulate_offload(flexgen_user_plan(b, job, c, cl), m, cl, a.trace.empty() ? nullptr : &trace);
   } else {
-    search = search_plan(s, job, m, cl, a.batch);
+    search = search_plan(s, job, m, cl, a.batch, 3, a.fixed);
     r = search.best;
     if (!a.trace.empty() && r.status == "ok") r = simulate_offload(r.plan, m, cl, &trace);
   }
@@ -212,6 +214,12 @@ void register_infer(CLI::App& app) {
       ->check(CLI::Range(0, 1));
   cmd->add_flag("--compress-weight", a.compress_weight,
                 "FlexGen: expand quantized weights and cache to fp16 before each use (its --compress-weight path)");
+  cmd->add_option("--offload-to", a.fixed.offload_to,
+                  "accelerate, zero-inference: every block's weights on one tier, gpu | cpu | disk (Accelerate's "
+                  "device_map, ZeRO-3's offload_param device); default: the largest share that fits on each tier");
+  cmd->add_option("--prefetch-layers", a.fixed.prefetch_layers,
+                  "zero-inference: blocks fetched ahead (default 1; 0 = stage3_prefetch_bucket_size 0)")
+      ->check(CLI::NonNegativeNumber);
   add_profile_option(cmd, &a.profile);
   cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")
       ->check(CLI::IsMember({"host", "cuda"}));

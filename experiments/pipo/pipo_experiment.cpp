@@ -16,13 +16,20 @@ namespace {
 constexpr Schedule kAll[] = {Schedule::kAccelerate, Schedule::kZeroInference, Schedule::kLlamaCpp,
                              Schedule::kFlexGen, Schedule::kPipo};
 
-// One row of FlexGen's T4 table: how that system ran and what it measured.
+// One row of FlexGen's T4 table (benchmark/batch_size_table.md): how that
+// system ran and what it measured. The throughputs are printed to two
+// decimals, so 0.01 stands for anything in [0.005, 0.015).
 struct PublishedRow {
   const char* system;
   const char* model;
   Schedule schedule;
   int64_t batch;
   double tokens_per_second;
+  // Accelerate and ZeRO-Inference rows: the table's bracket, "the lowest
+  // level of memory hierarchy that the system needs for offloading". Its
+  // bench (hf_opt.py) puts every decoder layer there (Accelerate's
+  // device_map "cpu" / "disk"; ZeRO-3's offload_param device cpu / nvme).
+  const char* tier = "";
   // FlexGen rows: its bench-suite policy (--percent, gbs x nb, --pin-weight).
   std::vector<double> percent = {};
   int64_t gbs = 0, nb = 0;
@@ -31,15 +38,15 @@ struct PublishedRow {
 
 std::vector<PublishedRow> flexgen_table() {
   return {
-      {"Accelerate", "opt-6.7b", Schedule::kAccelerate, 2, 25.12},
-      {"Accelerate", "opt-30b", Schedule::kAccelerate, 8, 0.62},
-      {"Accelerate", "opt-175b", Schedule::kAccelerate, 2, 0.01},
-      {"ZeRO-Inference", "opt-6.7b", Schedule::kZeroInference, 16, 9.28},
-      {"ZeRO-Inference", "opt-30b", Schedule::kZeroInference, 4, 0.60},
-      {"ZeRO-Inference", "opt-175b", Schedule::kZeroInference, 1, 0.01},
-      {"FlexGen", "opt-6.7b", Schedule::kFlexGen, 2, 25.26, {100, 0, 100, 0, 100, 0}, 2, 1},
-      {"FlexGen", "opt-30b", Schedule::kFlexGen, 144, 7.32, {20, 80, 0, 100, 0, 100}, 48, 3},
-      {"FlexGen", "opt-175b", Schedule::kFlexGen, 256, 0.69, {0, 50, 0, 0, 0, 100}, 32, 8, false},
+      {"Accelerate", "opt-6.7b", Schedule::kAccelerate, 2, 25.12, "gpu"},
+      {"Accelerate", "opt-30b", Schedule::kAccelerate, 8, 0.62, "cpu"},
+      {"Accelerate", "opt-175b", Schedule::kAccelerate, 2, 0.01, "disk"},
+      {"ZeRO-Inference", "opt-6.7b", Schedule::kZeroInference, 16, 9.28, "cpu"},
+      {"ZeRO-Inference", "opt-30b", Schedule::kZeroInference, 4, 0.60, "cpu"},
+      {"ZeRO-Inference", "opt-175b", Schedule::kZeroInference, 1, 0.01, "disk"},
+      {"FlexGen", "opt-6.7b", Schedule::kFlexGen, 2, 25.26, "", {100, 0, 100, 0, 100, 0}, 2, 1},
+      {"FlexGen", "opt-30b", Schedule::kFlexGen, 144, 7.32, "", {20, 80, 0, 100, 0, 100}, 48, 3},
+      {"FlexGen", "opt-175b", Schedule::kFlexGen, 256, 0.69, "", {0, 50, 0, 0, 0, 100}, 32, 8, false},
   };
 }
 
@@ -83,7 +90,8 @@ Json result_row(const InferenceResult& r) {
 void t4_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
   Cluster cl = load_cluster("flexgen-t4");
   out->table += "### FlexGen's T4 table (s = 512, n = 32) against simulation on flexgen-t4\n\n";
-  out->table += "| system | model | batch | published tok/s | simulated tok/s | error |\n|---|---|---|---|---|---|\n";
+  out->table += "| system | model | batch | published tok/s | simulated tok/s | error | beyond the rounding |\n"
+                "|---|---|---|---|---|---|---|\n";
   for (const PublishedRow& r : flexgen_table()) {
     ModelGraph m = load_model(r.model);
     InferenceJob job = make_job(m.name(), 512, 32, "fp16");
@@ -92,18 +100,25 @@ void t4_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
     InferenceResult res;
     if (r.schedule == Schedule::kFlexGen)
       res = simulate_offload(flexgen_policy_plan(r, job, c, cl), m, cl);
-    else
-      res = search_plan(r.schedule, job, m, cl, r.batch).best;
+    else {
+      // hf_opt.py's ZeRO-3 config sets stage3_prefetch_bucket_size 0.
+      FixedKnobs bench{r.tier, r.schedule == Schedule::kZeroInference ? 0 : -1};
+      res = search_plan(r.schedule, job, m, cl, r.batch, 3, bench).best;
+    }
     out->run_ids.push_back(store.insert(inference_run_record(res, "pipo")));
     double err = res.tokens_per_second / r.tokens_per_second - 1;
-    out->table += fmt::format("| {} | {} | {} | {} | {:.3g} | {:+.0f}% |\n", r.system, r.model, r.batch,
-                              r.tokens_per_second, res.tokens_per_second, 100 * err);
+    // The error left once the published figure's rounding (half a unit of
+    // its second decimal) is allowed for.
+    double gap = std::max(0.0, std::fabs(res.tokens_per_second - r.tokens_per_second) - 0.005) / r.tokens_per_second;
+    out->table += fmt::format("| {} | {} | {} | {} | {:.3g} | {:+.0f}% | {:.0f}% |\n", r.system, r.model, r.batch,
+                              r.tokens_per_second, res.tokens_per_second, 100 * err, 100 * gap);
     rows->push_back({{"system", r.system},
                      {"model", r.model},
                      {"batch_size", r.batch},
                      {"published_tokens_per_second", r.tokens_per_second},
                      {"simulated_tokens_per_second", res.tokens_per_second},
                      {"relative_error", err},
+                     {"relative_error_beyond_rounding", gap},
                      {"status", res.status}});
   }
   FlexGenPolicy p;
@@ -116,7 +131,7 @@ void t4_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
   // FlexGen's policy search (its LP) for OPT-30B, then simulated.
   FlexGenPolicy lp = flexgen_policy_search({48, 7168, 28672, 56}, 512, 32, flexgen_t4_constants());
   double lp_est = flexgen_estimate({48, 7168, 28672, 56}, 512, 32, lp, flexgen_t4_constants(), 0.8 + 1e-9).tokens_per_second;
-  PublishedRow row{"FlexGen (LP policy)", "opt-30b", Schedule::kFlexGen, lp.gbs * lp.nb, 7.32,
+  PublishedRow row{"FlexGen (LP policy)", "opt-30b", Schedule::kFlexGen, lp.gbs * lp.nb, 7.32, "",
                    {100 * lp.wg, 100 * lp.wc, 100 * lp.cg, 100 * lp.cc, 100 * lp.hg, 100 * lp.hc}, lp.gbs, lp.nb};
   ModelGraph m = load_model("opt-30b");
   InferenceJob job = make_job(m.name(), 512, 32, "fp16");

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "core/cost_model.h"
+#include "core/error.h"
 
 namespace paralab {
 
@@ -73,7 +76,7 @@ void place_llamacpp(OffloadPlan& p, const BlockCosts& c, const Cluster& cl) {
 }  // namespace
 
 // Fills the placement fractions of `p` (see the header's placement rule).
-void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl) {
+void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl, const std::string& offload_to = "") {
   if (p.schedule == Schedule::kLlamaCpp) return place_llamacpp(p, c, cl);
   const double cap = kGpuFill * cl.device(gpu_device(cl)).spec.memory_bytes;
   auto gpu_at = [&](double wg) {
@@ -97,12 +100,31 @@ void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl) {
   double wc = c.all_block_bytes() > 0 ? std::min(rest, host_free / c.all_block_bytes()) : rest;
   wc = std::floor(wc * 100.0) / 100.0;
   if (rest - wc < 0.01) wc = rest;
+  // ZeRO-3 offloads parameters to one device, CPU or NVMe (its
+  // `offload_param.device`): a model that does not fit in host memory goes
+  // to NVMe whole.
+  if (p.schedule == Schedule::kZeroInference && wc < rest) wc = 0;
   p.w_cpu = wc, p.w_disk = std::max(0.0, rest - wc);
+  if (!offload_to.empty())
+    p.w_gpu = offload_to == "gpu", p.w_cpu = offload_to == "cpu", p.w_disk = offload_to == "disk";
   if (p.pinned_weights) {  // pin what the pinned pool can hold, else stay pageable
     TierBytes t = plan_memory(p, c, cl);
     if (t.pinned > hm.pinned_capacity_bytes) p.pinned_weights = false;
   }
   if (p.kv_cpu > 0 && p.pinned_kv && plan_memory(p, c, cl).pinned > hm.pinned_capacity_bytes) p.pinned_kv = false;
+}
+
+void check_fixed_knobs(Schedule s, const FixedKnobs& k) {
+  if (!k.offload_to.empty()) {
+    if (k.offload_to != "gpu" && k.offload_to != "cpu" && k.offload_to != "disk")
+      throw InputError(fmt::format("--offload-to: '{}' is not a tier (expected gpu, cpu or disk)", k.offload_to));
+    if (s != Schedule::kAccelerate && s != Schedule::kZeroInference)
+      throw InputError(fmt::format("--offload-to applies to accelerate and zero-inference, not {} (FlexGen takes "
+                                   "--percent; llamacpp and pipo place weights themselves)",
+                                   schedule_name(s)));
+  }
+  if (k.prefetch_layers >= 0 && s != Schedule::kZeroInference)
+    throw InputError(fmt::format("--prefetch-layers applies to zero-inference, not {}", schedule_name(s)));
 }
 
 OffloadPlan schedule_plan(Schedule s, const InferenceJob& job, int64_t gbs, int64_t nb, const BlockCosts& c,
@@ -153,7 +175,7 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
     double h2d = p.w_cpu * wb / w_rate + p.w_disk * wb / pcie + kv_in / kv_rate;
     double ssd = (p.w_disk * wb + nb * p.kv_disk * (prefill ? 0 : c.kv_bytes(mean_ctx, p.gpu_batch))) / disk_bw;
     double d2h = nb * (1 - p.kv_gpu) * c.kv_bytes(pos, p.gpu_batch) / kv_rate;
-    if (p.schedule == Schedule::kAccelerate || p.merged_copies == false)  // synchronous or per-step barrier
+    if (p.schedule == Schedule::kAccelerate || p.merged_copies == false || p.prefetch_layers == 0)  // synchronous or per-step barrier
       return p.step_barrier ? std::max({comp, h2d + ssd, d2h}) : comp + h2d + ssd;
     return std::max({comp, h2d, ssd, d2h});
   };
@@ -161,7 +183,8 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
 }
 
 PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m, const Cluster& cl,
-                       int64_t fixed_batch, int confirm) {
+                       int64_t fixed_batch, int confirm, const FixedKnobs& fixed) {
+  check_fixed_knobs(s, fixed);
   auto t0 = std::chrono::steady_clock::now();
   PlanSearch out;
   BlockCosts c = block_costs(m, job);
@@ -179,6 +202,7 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
   for (auto [gbs, nb] : splits) {
     std::vector<OffloadPlan> variants;
     OffloadPlan b = base_plan(s, job, gbs, nb, cl);
+    if (fixed.prefetch_layers >= 0) b.prefetch_layers = fixed.prefetch_layers;
     if (s == Schedule::kPipo) {
       for (int pf : {1, 2, 3})
         for (int io : {1, 2, 4})
@@ -195,7 +219,7 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
       variants.push_back(b);
     }
     for (OffloadPlan& q : variants) {
-      place(q, c, cl);
+      place(q, c, cl, fixed.offload_to);
       if (q.cpu_attention && q.kv_cpu == 0) continue;
       out.candidates++;
       if (!check_offload_plan(q, c, cl).empty()) {

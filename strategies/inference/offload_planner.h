@@ -8,7 +8,9 @@
 // pinned pool allows), and what host memory cannot hold on the SSD. The KV
 // cache stays on the GPU where the schedule requires it (accelerate,
 // zero-inference); FlexGen and PIPO move it to host memory when the GPU
-// cannot hold it.
+// cannot hold it. ZeRO-Inference offloads every parameter to one device
+// (ZeRO-3's offload_param.device, cpu or nvme): host memory when the whole
+// model fits there, else the SSD.
 //
 // analytic_estimate: a dataflow bound per visit (one block, all GPU
 // batches): max(GPU compute, host->GPU bytes / PCIe rate, SSD bytes / read
@@ -25,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/cluster.h"
@@ -47,10 +50,24 @@ struct PlanSearch {
   double seconds = 0;             // wall clock
 };
 
+// What a user fixes as the schedule's own tool takes it. `offload_to`
+// ("gpu", "cpu" or "disk"; empty: the placement rule) puts every block's
+// weights on one tier, as Accelerate's device_map or ZeRO-3's
+// offload_param.device (cpu / nvme) do; accelerate and zero-inference only.
+// `prefetch_layers` >= 0 fixes zero-inference's look-ahead (0: DeepSpeed's
+// stage3_prefetch_bucket_size 0, nothing fetched ahead).
+struct FixedKnobs {
+  std::string offload_to;
+  int prefetch_layers = -1;
+};
+// InputError naming the flag, the value and the schedules it applies to.
+void check_fixed_knobs(Schedule s, const FixedKnobs& k);
+void apply_fixed_knobs(const FixedKnobs& k, OffloadPlan& p);
+
 // Searches the schedule's own knobs. `fixed_batch` > 0 fixes the batch (the
 // split into GPU batches is still searched); otherwise the batch is searched
 // too, as each schedule's authors' tools do.
 PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m, const Cluster& cl,
-                       int64_t fixed_batch = 0, int confirm = 3);
+                       int64_t fixed_batch = 0, int confirm = 3, const FixedKnobs& fixed = {});
 
 }  // namespace paralab

@@ -45,6 +45,61 @@ TEST(InferCli, FlexGenOpt30bPolicyOnT4IsWithin20PercentOfThePublishedThroughput)
   EXPECT_NEAR(tps, 7.32, 0.2 * 7.32) << tps;
 }
 
+// Hugging Face Accelerate on FlexGen's T4 machine as FlexGen's bench runs
+// it (benchmark/hf_ds/hf_opt.py: every decoder layer on the tier the table
+// brackets, gpu / cpu / disk), against the published throughputs
+// (benchmark/batch_size_table.md): within 30%, as the issue asks, plus the
+// table's rounding to two decimals (0.01 stands for [0.005, 0.015)).
+TEST(InferCli, AccelerateRowsOfFlexGensT4TableAreWithin30Percent) {
+  struct Row {
+    const char *model, *tier;
+    int batch;
+    double published;
+  };
+  for (Row w : {Row{"opt-6.7b", "gpu", 2, 25.12}, Row{"opt-30b", "cpu", 8, 0.62}, Row{"opt-175b", "disk", 2, 0.01}}) {
+    auto r = run_paralab(std::string("plan infer --model ") + w.model +
+                         " --cluster flexgen-t4 --prompt-len 512 --gen-len 32 --schedule accelerate --offload-to " +
+                         w.tier + " --batch " + std::to_string(w.batch) + " --json" + db());
+    ASSERT_EQ(r.exit_code, 0) << w.model << ": " << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    const double tps = j["tokens_per_second"].get<double>();
+    EXPECT_NEAR(tps, w.published, 0.3 * w.published + 0.005) << w.model;
+    const std::string tier = w.tier;
+    const auto& p = j["plan"];
+    EXPECT_EQ(p["percent"][0].get<double>(), tier == "gpu" ? 100.0 : 0.0) << w.model;
+    EXPECT_EQ(p["percent"][1].get<double>(), tier == "cpu" ? 100.0 : 0.0) << w.model;
+    EXPECT_EQ(p["weights_disk_fraction"].get<double>(), tier == "disk" ? 1.0 : 0.0) << w.model;
+  }
+}
+
+// ZeRO-Inference "pins the entire model weights in CPU or NVMe (whichever is
+// sufficient to accommodate the full model)" (DeepSpeed's ZeRO-Inference
+// blog): OPT-30B's 60 GB fit in the T4 machine's 208 GB, OPT-175B's 350 GB
+// do not and go to the SSD whole, never split between the two.
+TEST(InferCli, ZeroInferenceOffloadsTheWholeModelToOneTier) {
+  for (auto [model, on_disk] : {std::pair{"opt-30b", 0.0}, std::pair{"opt-175b", 1.0}}) {
+    auto r = run_paralab(std::string("plan infer --model ") + model +
+                         " --cluster flexgen-t4 --prompt-len 512 --gen-len 32 --schedule zero-inference --batch 1 "
+                         "--json" + db());
+    ASSERT_EQ(r.exit_code, 0) << model << ": " << r.err;
+    auto p = nlohmann::json::parse(r.out)["plan"];
+    EXPECT_DOUBLE_EQ(p["weights_disk_fraction"].get<double>(), on_disk) << model;
+    EXPECT_DOUBLE_EQ(p["percent"][1].get<double>(), 100 * (1 - on_disk)) << model;
+  }
+}
+
+TEST(InferCli, OffloadToNamesItsTiersAndSchedules) {
+  auto r = run_paralab("plan infer" + kBox + " --schedule accelerate --offload-to ssd" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--offload-to: 'ssd' is not a tier (expected gpu, cpu or disk)"), std::string::npos) << r.err;
+  r = run_paralab("plan infer" + kBox + " --schedule pipo --offload-to cpu" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--offload-to applies to accelerate and zero-inference, not pipo"), std::string::npos) << r.err;
+  r = run_paralab("plan infer" + kBox + " --schedule flexgen --prefetch-layers 0" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--prefetch-layers applies to zero-inference, not flexgen"), std::string::npos) << r.err;
+}
+
 TEST(InferCli, BatchThatDisagreesWithFlexGenFlagsIsUsageError) {
   auto r = run_paralab("plan infer" + kBox +
                        " --schedule flexgen --percent 20 80 0 100 0 100 --gpu-batch-size 48 --num-gpu-batches 3 "
