@@ -38,32 +38,6 @@ class Model {
   int ncols_ = 0;
 };
 
-// The chain relaxation of a DAG instance: its edges (u, u+1) kept (zero
-// matrices where it has none), the others dropped. R, R' >= 0, so no
-// assignment costs more on it, and feasibility does not depend on edges:
-// its DP optimum bounds the DAG's from below, and the DP's assignment is a
-// feasible plan of the DAG.
-PlanInstance chain_relaxation(const PlanInstance& in) {
-  PlanInstance c = in;
-  c.edges.clear();
-  int n = in.num_layers();
-  std::vector<const EdgeCosts*> next(size_t(n), nullptr);
-  for (const EdgeCosts& e : in.edges)
-    if (e.v == e.u + 1) next[size_t(e.u)] = &e;
-  for (int u = 0; u + 1 < n; ++u) {
-    if (next[size_t(u)]) {
-      c.edges.push_back(*next[size_t(u)]);
-      continue;
-    }
-    EdgeCosts e;
-    e.u = u, e.v = u + 1;
-    e.same_stage.assign(size_t(in.num_strategies(u)) * size_t(in.num_strategies(u + 1)), 0.0);
-    e.cross_stage = e.same_stage;
-    c.edges.push_back(e);
-  }
-  return c;
-}
-
 }  // namespace
 
 SolveResult solve_milp(const PlanInstance& in, const MilpOptions& o) {

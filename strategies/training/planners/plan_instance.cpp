@@ -232,4 +232,32 @@ BruteForceResult brute_force(const PlanInstance& in) {
   return r;
 }
 
+const CostMatrix& Zeros::get(int ku, int kv) {
+  auto it = of_shape.find({ku, kv});
+  if (it == of_shape.end())
+    it = of_shape.emplace(std::make_pair(ku, kv), CostMatrix(std::vector<double>(size_t(ku) * size_t(kv), 0.0))).first;
+  return it->second;
+}
+
+PlanInstance chain_relaxation(const PlanInstance& in) {
+  PlanInstance out = in;
+  out.edges.clear();
+  Zeros zeros;
+  const int n = in.num_layers();
+  std::vector<const EdgeCosts*> next(size_t(n), nullptr);
+  for (const EdgeCosts& e : in.edges)
+    if (e.v == e.u + 1) next[size_t(e.u)] = &e;
+  for (int u = 0; u + 1 < n; ++u) {
+    if (next[size_t(u)]) {
+      out.edges.push_back(*next[size_t(u)]);
+      continue;
+    }
+    EdgeCosts e;
+    e.u = u, e.v = u + 1;
+    e.same_stage = e.cross_stage = zeros.get(in.num_strategies(u), in.num_strategies(u + 1));
+    out.edges.push_back(e);
+  }
+  return out;
+}
+
 }  // namespace paralab::planner

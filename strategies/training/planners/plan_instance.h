@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -105,6 +106,19 @@ struct Evaluation {
 };
 
 Evaluation evaluate(const PlanInstance& in, const Assignment& a);
+
+// A zero matrix of each shape, shared (so equal edges stay equal for the DP).
+struct Zeros {
+  std::map<std::pair<int, int>, CostMatrix> of_shape;
+  const CostMatrix& get(int ku, int kv);
+};
+
+// The chain relaxation of a DAG instance: its edges (u, u+1) kept (zero
+// matrices where it has none), the others dropped; what chain-only searches
+// see of a DAG. R, R' >= 0, so no assignment costs more on it, and
+// feasibility does not depend on edges: its DP optimum bounds the DAG's from
+// below, and the DP's assignment is a feasible plan of the DAG.
+PlanInstance chain_relaxation(const PlanInstance& in);
 
 // A lower bound on the objective of every feasible assignment (kInf when
 // none can fit): sum p >= min { sum_u A_u[k_u] : sum_u bytes_u[k_u] <= sum_i

@@ -49,38 +49,6 @@ std::vector<int> even_starts(const ModelGraph& m, int pp) {
   return s;
 }
 
-// A zero matrix of each shape, shared (so equal edges stay equal for the DP).
-struct Zeros {
-  std::map<std::pair<int, int>, CostMatrix> of_shape;
-  const CostMatrix& get(int ku, int kv) {
-    auto it = of_shape.find({ku, kv});
-    if (it == of_shape.end())
-      it = of_shape.emplace(std::make_pair(ku, kv), CostMatrix(std::vector<double>(size_t(ku) * kv, 0.0))).first;
-    return it->second;
-  }
-};
-
-// The instance with only (u, u+1) edges (zero-cost where the model has none):
-// what chain-only searches see of a DAG.
-PlanInstance chainified(const PlanInstance& in) {
-  PlanInstance out = in;
-  out.edges.clear();
-  Zeros zeros;
-  int n = in.num_layers();
-  for (int u = 0; u + 1 < n; ++u) {
-    auto it = std::find_if(in.edges.begin(), in.edges.end(), [u](const EdgeCosts& e) { return e.u == u && e.v == u + 1; });
-    if (it != in.edges.end()) {
-      out.edges.push_back(*it);
-      continue;
-    }
-    EdgeCosts e;
-    e.u = u, e.v = u + 1;
-    e.same_stage = e.cross_stage = zeros.get(in.num_strategies(u), in.num_strategies(u + 1));
-    out.edges.push_back(e);
-  }
-  return out;
-}
-
 // A search result on `search` re-evaluated on the true instance.
 SolveResult reevaluate(const PlanInstance& truth, SolveResult r) {
   if (!r.ok()) return r;
@@ -144,10 +112,10 @@ SolveResult solve_pair(const ModelGraph& m, const CostedInstance& ci, const Plan
     DpOptions d;
     d.stage_starts = even_starts(m, ci.pipeline_degree);
     if (d.stage_starts.empty()) return SolveResult{};
-    return reevaluate(in, solve_dp(chainified(in), d));
+    return reevaluate(in, solve_dp(chain_relaxation(in), d));
   }
   if (p == "alpa") {
-    PlanInstance search = chainified(in);
+    PlanInstance search = chain_relaxation(in);
     Zeros zeros;
     for (EdgeCosts& e : search.edges) e.cross_stage = zeros.get(in.num_strategies(e.u), in.num_strategies(e.v));
     return reevaluate(in, solve_dp(search));
@@ -313,7 +281,8 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
   // solves each of those pairs with the gradient reductions priced in line
   // (ReductionPricing::kInLine, an upper bound where the default prices them
   // beside the backward) and confirms that plan too where it differs: the
-  // simulator, not one pricing, decides between them.
+  // simulator, not one pricing, decides between them. That second solve is
+  // the DP's (on a DAG, its chain relaxation's), so it costs milliseconds.
   std::string source = fmt::format("paralab plan train --planner {}", o.planner);
   int want = std::max(1, o.confirm);
   struct Proto {
@@ -328,7 +297,11 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     CostedInstance& h = hedge_inst[ci_index];
     h = cost_layers(m, c, job, pairs[i].first, pairs[i].second, space, ReductionPricing::kInLine);
     add_edges(m, c, job, &h);
-    SolveResult s = solve_pair(m, h, o, kInf);
+    // The exact DP, whichever solver the pair had: on a DAG over its chain
+    // relaxation (a feasible plan, not a proved optimum). A second opinion
+    // for the simulator, never a MILP that runs to its time limit.
+    SolveResult s = h.instance.is_chain() ? solve_dp(h.instance)
+                                          : reevaluate(h.instance, solve_dp(chain_relaxation(h.instance)));
     h.instance.edges.clear();
     if (!s.ok()) return std::nullopt;
     // The same plan (strategy indices differ: dominance pruning follows the pricing).
