@@ -30,7 +30,7 @@ struct InferOptions {
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
   std::vector<std::string> sets;  // cluster overrides (--set)
-  int pin_weight = 1;
+  int pin_weight = -1;  // -1: the schedule's default
   bool compress_weight = false;
   FixedKnobs fixed;
 };
@@ -131,11 +131,12 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   BlockCosts c = block_costs(m, job);
   Schedule s = parse_schedule(a.schedule);
   const bool flexgen_flags =
-      !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.pin_weight != 1 || a.compress_weight;
+      !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.compress_weight ||
+      (a.pin_weight >= 0 && s != Schedule::kZeroInference);
   if (flexgen_flags && s != Schedule::kFlexGen)
     throw InputError(
         "--percent, --gpu-batch-size, --num-gpu-batches, --pin-weight and --compress-weight are FlexGen's flags: use them "
-        "with --schedule flexgen");
+        "with --schedule flexgen (zero-inference takes --pin-weight too)");
   InferenceResult r;
   PlanSearch search;
   const bool searched = !flexgen_flags;
@@ -145,7 +146,9 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
     if (b.percent.empty()) b.percent = {0, 100, 0, 100, 0, 100};
     r = simulate_offload(flexgen_user_plan(b, job, c, cl), m, cl, a.trace.empty() ? nullptr : &trace);
   } else {
-    search = search_plan(s, job, m, cl, a.batch, 3, a.fixed);
+    FixedKnobs k = a.fixed;
+    k.pinned_weights = a.pin_weight;
+    search = search_plan(s, job, m, cl, a.batch, 3, k);
     r = search.best;
     if (!a.trace.empty() && r.status == "ok") r = simulate_offload(r.plan, m, cl, &trace);
   }
@@ -210,7 +213,9 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--percent", a.percent, "FlexGen policy: wg wc cg cc hg hc (percent; disk gets the rest)")->expected(6);
   cmd->add_option("--gpu-batch-size", a.gpu_batch, "FlexGen GPU batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
-  cmd->add_option("--pin-weight", a.pin_weight, "FlexGen: 1 pins host-held weights (default), 0 keeps them pageable")
+  cmd->add_option("--pin-weight", a.pin_weight,
+                  "FlexGen, zero-inference: 1 pins host-held weights (default), 0 keeps them pageable (ZeRO-3's "
+                  "offload_param pin_memory)")
       ->check(CLI::Range(0, 1));
   cmd->add_flag("--compress-weight", a.compress_weight,
                 "FlexGen: expand quantized weights and cache to fp16 before each use (its --compress-weight path)");

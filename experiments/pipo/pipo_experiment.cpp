@@ -148,6 +148,49 @@ void t4_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
                                        {"simulated_tokens_per_second", res.tokens_per_second}};
 }
 
+// DeepSpeed ZeRO-Inference's A6000 table (microsoft/DeepSpeedExamples
+// inference/huggingface/zero_inference/README.md, commit 1c6f989): 4-bit
+// weights (group size 64), the KV cache on the GPU, weights offloaded to the
+// CPU, prompt 512, 32 generated tokens. Pinned host memory as the README's
+// run scripts set it (run_<model>_a6000.sh: --pin-memory 1 for OPT-30B,
+// OPT-66B and Llama-2-70B, 0 for OPT-175B and BLOOM-176B).
+struct DeepSpeedRow {
+  const char* model;
+  int64_t batch;
+  double tokens_per_second;
+  bool pinned;
+};
+
+void a6000_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
+  Cluster cl = load_cluster("deepspeed-a6000");
+  out->table += "### DeepSpeed ZeRO-Inference's A6000 table (4-bit weights, KV on the GPU, s = 512, n = 32) against "
+                "simulation on deepspeed-a6000\n\n";
+  out->table += "| model | batch | pinned | published tok/s | simulated tok/s | error |\n|---|---|---|---|---|---|\n";
+  const DeepSpeedRow table[] = {{"opt-30b", 24, 22.74, true},
+                                {"opt-66b", 16, 7.68, true},
+                                {"opt-175b", 8, 1.21, false},
+                                {"bloom-176b", 4, 0.65, false},
+                                {"llama-2-70b", 96, 24.05, true}};
+  for (const DeepSpeedRow& r : table) {
+    ModelGraph m = load_model(r.model);
+    InferenceJob job = make_job(m.name(), 512, 32, "int4-g64");
+    FixedKnobs bench{"cpu", -1, r.pinned ? 1 : 0};
+    InferenceResult res = search_plan(Schedule::kZeroInference, job, m, cl, r.batch, 3, bench).best;
+    out->run_ids.push_back(store.insert(inference_run_record(res, "pipo")));
+    double err = res.tokens_per_second / r.tokens_per_second - 1;
+    out->table += fmt::format("| {} | {} | {} | {} | {:.3g} | {:+.0f}% |\n", r.model, r.batch, r.pinned ? "yes" : "no",
+                              r.tokens_per_second, res.tokens_per_second, 100 * err);
+    rows->push_back({{"model", r.model},
+                     {"batch_size", r.batch},
+                     {"pinned_weights", r.pinned},
+                     {"published_tokens_per_second", r.tokens_per_second},
+                     {"simulated_tokens_per_second", res.tokens_per_second},
+                     {"relative_error", err},
+                     {"status", res.status}});
+  }
+  out->table += "\n";
+}
+
 struct LaptopCase {
   const char* model;
   const char* weights;
@@ -205,10 +248,12 @@ void laptop_part(ResultsStore& store, const ExperimentOptions& opt, ExperimentRe
 Experiment pipo_experiment() {
   auto run = [](ResultsStore& store, const ExperimentOptions& opt) {
     ExperimentResult out;
-    Json t4 = Json::array(), laptop = Json::array();
+    Json t4 = Json::array(), a6000 = Json::array(), laptop = Json::array();
     t4_part(store, &out, &t4);
+    a6000_part(store, &out, &a6000);
     laptop_part(store, opt, &out, &laptop);
     out.summary["flexgen_t4"] = t4;
+    out.summary["deepspeed_a6000"] = a6000;
     out.summary["pipo_laptop"] = laptop;
     return out;
   };

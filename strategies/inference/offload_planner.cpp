@@ -125,6 +125,8 @@ void check_fixed_knobs(Schedule s, const FixedKnobs& k) {
   }
   if (k.prefetch_layers >= 0 && s != Schedule::kZeroInference)
     throw InputError(fmt::format("--prefetch-layers applies to zero-inference, not {}", schedule_name(s)));
+  if (k.pinned_weights >= 0 && s != Schedule::kZeroInference)
+    throw InputError(fmt::format("--pin-weight applies to flexgen and zero-inference, not {}", schedule_name(s)));
 }
 
 OffloadPlan schedule_plan(Schedule s, const InferenceJob& job, int64_t gbs, int64_t nb, const BlockCosts& c,
@@ -203,6 +205,7 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
     std::vector<OffloadPlan> variants;
     OffloadPlan b = base_plan(s, job, gbs, nb, cl);
     if (fixed.prefetch_layers >= 0) b.prefetch_layers = fixed.prefetch_layers;
+    if (fixed.pinned_weights >= 0) b.pinned_weights = fixed.pinned_weights != 0;
     if (s == Schedule::kPipo) {
       for (int pf : {1, 2, 3})
         for (int io : {1, 2, 4})

@@ -55,10 +55,13 @@ struct PlanSearch {
 // weights on one tier, as Accelerate's device_map or ZeRO-3's
 // offload_param.device (cpu / nvme) do; accelerate and zero-inference only.
 // `prefetch_layers` >= 0 fixes zero-inference's look-ahead (0: DeepSpeed's
-// stage3_prefetch_bucket_size 0, nothing fetched ahead).
+// stage3_prefetch_bucket_size 0, nothing fetched ahead). `pinned_weights`
+// 0 / 1 keeps zero-inference's host-held weights pageable / pinned (ZeRO-3's
+// offload_param pin_memory; pinned where the pool holds them, the default).
 struct FixedKnobs {
   std::string offload_to;
   int prefetch_layers = -1;
+  int pinned_weights = -1;
 };
 // InputError naming the flag, the value and the schedules it applies to.
 void check_fixed_knobs(Schedule s, const FixedKnobs& k);
