@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <thread>
 
 #include "real/check.h"
 
@@ -45,17 +44,12 @@ void MpiWorld::abort(int code) const {
   std::_Exit(code);
 }
 
-std::string mpirun_binding(int ranks, int cores) {
-  if (ranks < 1 || cores < ranks) return " --bind-to none";
-  return " --map-by slot:PE=" + std::to_string(cores / ranks) + " --bind-to core";
-}
-
 std::string mpirun_prefix(int ranks) {
   // $PARALAB_MPIRUN replaces "mpirun" (a command prefix: real/gpu_check.sh
   // runs the bundled mpirun through the bundled dynamic loader).
   const char* env = std::getenv("PARALAB_MPIRUN");
-  std::string s = std::string(env && *env ? env : "mpirun") + " -np " + std::to_string(ranks) + " --oversubscribe" +
-                  mpirun_binding(ranks, int(std::thread::hardware_concurrency()));
+  std::string s = std::string(env && *env ? env : "mpirun") + " -np " + std::to_string(ranks) +
+                  " --oversubscribe --bind-to none";
   if (::geteuid() == 0) s += " --allow-run-as-root";
   return s;
 }

@@ -36,16 +36,8 @@ class MpiWorld {
 bool launched_by_mpirun();
 
 // argv prefix to launch `ranks` processes on this host ($PARALAB_MPIRUN, a
-// command prefix, replaces "mpirun" when set): "mpirun -np 2
-// --oversubscribe" + mpirun_binding + " --allow-run-as-root" (as root).
+// command prefix, replaces "mpirun" when set): {"mpirun", "-np", "2",
+// "--oversubscribe", "--allow-run-as-root" (as root), "--bind-to", "none"}.
 std::string mpirun_prefix(int ranks);
-
-// How the ranks are placed on `cores` cores: each rank bound to its own
-// cores / ranks of them (" --map-by slot:PE=n --bind-to core") where they
-// suffice, else unbound (" --bind-to none"). Unbound, a rank's MPI progress
-// thread and its peer's compute share cores at the scheduler's whim: a
-// 2-rank pipeline on 2 cores measured its first stage's compute 19-27%
-// slower than calibrated; bound, within 4%.
-std::string mpirun_binding(int ranks, int cores);
 
 }  // namespace paralab::real

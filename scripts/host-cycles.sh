@@ -47,7 +47,9 @@ while [ "$k" -le "$cycles" ]; do
   row=$("$py" - "$dir/validate-$k.json" <<'PY'
 import json, sys
 v = json.load(open(sys.argv[1]))
-err = {g["name"]: g.get("relative_error") if g.get("status") == "ok" else None for g in v["runs"]}
+# Signed: simulated / measured - 1 (the report's relative_error is absolute).
+err = {g["name"]: g["simulated_seconds"] / g["measured_seconds"] - 1
+       if g.get("status") == "ok" and g.get("measured_seconds") else None for g in v["runs"]}
 def cell(name):
     e = next((x for n, x in err.items() if n.startswith(name)), None)
     return "failed" if e is None else f"{100 * e:+.1f}%"

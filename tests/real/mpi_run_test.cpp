@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "core/catalog.h"
-#include "real/mpi_world.h"
 #include "real/run_graph.h"
 #include "real/validation_graphs.h"
 
@@ -21,16 +20,6 @@ RunGraphOptions two_ranks(double timeout) {
   o.exec.warmup_runs = 0;
   o.exec.collective_timeout_seconds = timeout;
   return o;
-}
-
-// Each rank gets its own share of the cores where they suffice; more ranks
-// than cores run unbound (a bound rank would wait on a busy core).
-TEST(MpiRun, RanksAreBoundToTheirShareOfTheCores) {
-  EXPECT_EQ(mpirun_binding(2, 2), " --map-by slot:PE=1 --bind-to core");
-  EXPECT_EQ(mpirun_binding(2, 16), " --map-by slot:PE=8 --bind-to core");
-  EXPECT_EQ(mpirun_binding(3, 8), " --map-by slot:PE=2 --bind-to core");  // 2 cores left idle
-  EXPECT_EQ(mpirun_binding(4, 2), " --bind-to none");
-  EXPECT_EQ(mpirun_binding(2, 0), " --bind-to none");  // core count unknown
 }
 
 TEST(MpiRun, TwoRankDataParallelIterationRunsAndMerges) {
