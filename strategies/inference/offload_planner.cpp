@@ -125,7 +125,7 @@ void check_fixed_knobs(Schedule s, const FixedKnobs& k) {
   }
   if (k.prefetch_layers >= 0 && s != Schedule::kZeroInference)
     throw InputError(fmt::format("--prefetch-layers applies to zero-inference, not {}", schedule_name(s)));
-  if (k.pinned_weights >= 0 && s != Schedule::kZeroInference)
+  if (k.pinned_weights >= 0 && s != Schedule::kZeroInference && s != Schedule::kFlexGen)
     throw InputError(fmt::format("--pin-weight applies to flexgen and zero-inference, not {}", schedule_name(s)));
 }
 
@@ -177,7 +177,8 @@ double analytic_estimate(const OffloadPlan& p, const BlockCosts& c, const Cluste
     double h2d = p.w_cpu * wb / w_rate + p.w_disk * wb / pcie + kv_in / kv_rate;
     double ssd = (p.w_disk * wb + nb * p.kv_disk * (prefill ? 0 : c.kv_bytes(mean_ctx, p.gpu_batch))) / disk_bw;
     double d2h = nb * (1 - p.kv_gpu) * c.kv_bytes(pos, p.gpu_batch) / kv_rate;
-    if (p.schedule == Schedule::kAccelerate || p.merged_copies == false || p.prefetch_layers == 0)  // synchronous or per-step barrier
+    // Synchronous (nothing fetched ahead) or a barrier per step.
+    if (p.schedule == Schedule::kAccelerate || !p.merged_copies || p.prefetch_layers == 0)
       return p.step_barrier ? std::max({comp, h2d + ssd, d2h}) : comp + h2d + ssd;
     return std::max({comp, h2d, ssd, d2h});
   };

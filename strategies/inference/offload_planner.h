@@ -56,8 +56,9 @@ struct PlanSearch {
 // offload_param.device (cpu / nvme) do; accelerate and zero-inference only.
 // `prefetch_layers` >= 0 fixes zero-inference's look-ahead (0: DeepSpeed's
 // stage3_prefetch_bucket_size 0, nothing fetched ahead). `pinned_weights`
-// 0 / 1 keeps zero-inference's host-held weights pageable / pinned (ZeRO-3's
-// offload_param pin_memory; pinned where the pool holds them, the default).
+// 0 / 1 keeps host-held weights pageable / pinned (ZeRO-3's offload_param
+// pin_memory, FlexGen's --pin-weight; pinned where the pool holds them, the
+// default); zero-inference and flexgen only.
 struct FixedKnobs {
   std::string offload_to;
   int prefetch_layers = -1;
@@ -65,7 +66,6 @@ struct FixedKnobs {
 };
 // InputError naming the flag, the value and the schedules it applies to.
 void check_fixed_knobs(Schedule s, const FixedKnobs& k);
-void apply_fixed_knobs(const FixedKnobs& k, OffloadPlan& p);
 
 // Searches the schedule's own knobs. `fixed_batch` > 0 fixes the batch (the
 // split into GPU batches is still searched); otherwise the batch is searched
