@@ -84,6 +84,12 @@ def main(d):
                 rows.append(("FlexGen OPT-30B on a T4, batch 144", "FlexGen benchmark table",
                              f"{r['published_tokens_per_second']:.2f} tok/s",
                              f"{r['simulated_tokens_per_second']:.2f} tok/s ({pct(r['relative_error'])})"))
+        a6 = p.get("deepspeed_a6000", [])
+        if a6:
+            worst = max(a6, key=lambda r: abs(r["relative_error"]))
+            rows.append((f"ZeRO-Inference, 4-bit weights, on an A6000: its {len(a6)} published rows",
+                         "DeepSpeedExamples ZeRO-Inference table", "within 30%",
+                         f"worst {pct(worst['relative_error'])} ({worst['model']})"))
         h = p.get("headline")
         if h:
             rows.append(("PIPO on Llama-2-13B INT4, RTX 3060 laptop: GPU busy, over FlexGen", "PIPO paper",
