@@ -201,12 +201,16 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
     }
   if (fixed_batch > 0 && splits.empty()) splits.push_back({fixed_batch, 1});
   std::vector<std::pair<double, OffloadPlan>> ranked;
-  OffloadPlan last_infeasible;
-  for (auto [gbs, nb] : splits) {
-    std::vector<OffloadPlan> variants;
+  // The schedule's plan for a split, with what the user fixed.
+  auto fixed_plan = [&](int64_t gbs, int64_t nb) {
     OffloadPlan b = base_plan(s, job, gbs, nb, cl);
     if (fixed.prefetch_layers >= 0) b.prefetch_layers = fixed.prefetch_layers;
     if (fixed.pinned_weights >= 0) b.pinned_weights = fixed.pinned_weights != 0;
+    return b;
+  };
+  for (auto [gbs, nb] : splits) {
+    std::vector<OffloadPlan> variants;
+    OffloadPlan b = fixed_plan(gbs, nb);
     if (s == Schedule::kPipo) {
       for (int pf : {1, 2, 3})
         for (int io : {1, 2, 4})
@@ -226,18 +230,17 @@ PlanSearch search_plan(Schedule s, const InferenceJob& job, const ModelGraph& m,
       place(q, c, cl, fixed.offload_to);
       if (q.cpu_attention && q.kv_cpu == 0) continue;
       out.candidates++;
-      if (!check_offload_plan(q, c, cl).empty()) {
-        last_infeasible = q;
-        continue;
-      }
+      if (!check_offload_plan(q, c, cl).empty()) continue;
       out.feasible++;
       double t = analytic_estimate(q, c, cl);
       ranked.push_back({double(q.job.batch * q.job.gen_len) / t, q});
     }
   }
   if (ranked.empty()) {
-    // Nothing fits: report the verdict on the requested (or smallest) batch.
-    OffloadPlan q = schedule_plan(s, job, fixed_batch > 0 ? fixed_batch : 1, 1, c, cl);
+    // Nothing fits: report the verdict on the requested (or smallest) batch,
+    // placed as the user fixed it.
+    OffloadPlan q = fixed_plan(fixed_batch > 0 ? fixed_batch : 1, 1);
+    place(q, c, cl, fixed.offload_to);
     out.best = simulate_offload(q, m, cl);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;
