@@ -130,6 +130,9 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   job.batch = a.batch > 0 ? a.batch : 1;
   BlockCosts c = block_costs(m, job);
   Schedule s = parse_schedule(a.schedule);
+  FixedKnobs knobs = a.fixed;
+  knobs.pinned_weights = a.pin_weight;
+  check_fixed_knobs(s, knobs);
   const bool flexgen_flags =
       !a.percent.empty() || a.gpu_batch > 0 || a.num_gpu_batches > 0 || a.compress_weight ||
       (a.pin_weight >= 0 && s != Schedule::kZeroInference);
@@ -146,9 +149,7 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
     if (b.percent.empty()) b.percent = {0, 100, 0, 100, 0, 100};
     r = simulate_offload(flexgen_user_plan(b, job, c, cl), m, cl, a.trace.empty() ? nullptr : &trace);
   } else {
-    FixedKnobs k = a.fixed;
-    k.pinned_weights = a.pin_weight;
-    search = search_plan(s, job, m, cl, a.batch, 3, k);
+    search = search_plan(s, job, m, cl, a.batch, 3, knobs);
     r = search.best;
     if (!a.trace.empty() && r.status == "ok") r = simulate_offload(r.plan, m, cl, &trace);
   }
@@ -214,14 +215,15 @@ void register_infer(CLI::App& app) {
   cmd->add_option("--gpu-batch-size", a.gpu_batch, "FlexGen GPU batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--num-gpu-batches", a.num_gpu_batches, "FlexGen GPU batches per block")->check(CLI::PositiveNumber);
   cmd->add_option("--pin-weight", a.pin_weight,
-                  "FlexGen, zero-inference: 1 pins host-held weights (default), 0 keeps them pageable (ZeRO-3's "
-                  "offload_param pin_memory)")
+                  "FlexGen, zero-inference: 1 pins host-held weights where the pinned pool holds them (default), 0 "
+                  "keeps them pageable (ZeRO-3's offload_param pin_memory)")
       ->check(CLI::Range(0, 1));
   cmd->add_flag("--compress-weight", a.compress_weight,
                 "FlexGen: expand quantized weights and cache to fp16 before each use (its --compress-weight path)");
   cmd->add_option("--offload-to", a.fixed.offload_to,
                   "accelerate, zero-inference: every block's weights on one tier, gpu | cpu | disk (Accelerate's "
-                  "device_map, ZeRO-3's offload_param device); default: the largest share that fits on each tier");
+                  "device_map, ZeRO-3's offload_param device); default: the schedule's rule (accelerate: the largest "
+                  "share that fits on each tier; zero-inference: all in host memory if it fits, else all on the SSD)");
   cmd->add_option("--prefetch-layers", a.fixed.prefetch_layers,
                   "zero-inference: blocks fetched ahead (default 1; 0 = stage3_prefetch_bucket_size 0)")
       ->check(CLI::NonNegativeNumber);

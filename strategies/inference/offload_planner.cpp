@@ -73,9 +73,8 @@ void place_llamacpp(OffloadPlan& p, const BlockCosts& c, const Cluster& cl) {
   }
 }
 
-}  // namespace
-
-// Fills the placement fractions of `p` (see the header's placement rule).
+// Fills the placement fractions of `p` (see the header's placement rule);
+// `offload_to` puts every block's weights on that tier instead.
 void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl, const std::string& offload_to = "") {
   if (p.schedule == Schedule::kLlamaCpp) return place_llamacpp(p, c, cl);
   const double cap = kGpuFill * cl.device(gpu_device(cl)).spec.memory_bytes;
@@ -113,6 +112,8 @@ void place(OffloadPlan& p, const BlockCosts& c, const Cluster& cl, const std::st
   }
   if (p.kv_cpu > 0 && p.pinned_kv && plan_memory(p, c, cl).pinned > hm.pinned_capacity_bytes) p.pinned_kv = false;
 }
+
+}  // namespace
 
 void check_fixed_knobs(Schedule s, const FixedKnobs& k) {
   if (!k.offload_to.empty()) {

@@ -35,7 +35,7 @@ TEST(ModelParams, CatalogMatchesPublishedTotals) {
       {"opt-6.7b", 6.7e9, "Zhang et al.: 6.7B"},
       {"opt-175b", 175e9, "Zhang et al.: 175B"},
       {"opt-66b", 66e9, "Zhang et al.: 66B"},
-      {"bloom-176b", 176.2e9, "BigScience BLOOM model card: 176,247,271,424 parameters"},
+      {"bloom-176b", 176.247e9, "BigScience BLOOM model card: 176,247,271,424 parameters"},
       {"vit-huge", 632e6, "Dosovitskiy et al. / timm: 632M"},
       {"swin-huge", 1.02e9, "UniAP: ~1.02B"},
       {"bert-huge", 672e6, "Galvatron / UniAP: ~672M"},

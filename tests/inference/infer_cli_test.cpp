@@ -113,6 +113,19 @@ TEST(InferCli, ZeroInferenceA6000RowsAreWithin30Percent) {
   }
 }
 
+// A placement the user fixed that cannot fit is the verdict, not the
+// schedule's own placement: OPT-175B's 350 GB of fp16 weights forced into
+// the T4 machine's 208 GB of host memory.
+TEST(InferCli, OffloadToAPlaceTooSmallEndsInfeasibleNamingIt) {
+  auto r = run_paralab("plan infer --model opt-175b --cluster flexgen-t4 --prompt-len 512 --gen-len 32 "
+                       "--schedule zero-inference --batch 1 --offload-to cpu --json" + db());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "infeasible");
+  EXPECT_NE(j["message"].get<std::string>().find("host memory"), std::string::npos) << j["message"];
+  EXPECT_EQ(j["plan"]["percent"][1].get<double>(), 100.0);
+}
+
 TEST(InferCli, OffloadToNamesItsTiersAndSchedules) {
   auto r = run_paralab("plan infer" + kBox + " --schedule accelerate --offload-to ssd" + db());
   EXPECT_EQ(r.exit_code, 2);
@@ -123,9 +136,15 @@ TEST(InferCli, OffloadToNamesItsTiersAndSchedules) {
   r = run_paralab("plan infer" + kBox + " --schedule flexgen --prefetch-layers 0" + db());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--prefetch-layers applies to zero-inference, not flexgen"), std::string::npos) << r.err;
+  // FlexGen's own flags do not silence the others.
+  r = run_paralab("plan infer" + kBox +
+                  " --schedule flexgen --percent 100 0 100 0 100 0 --gpu-batch-size 2 --offload-to disk" + db());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--offload-to applies to accelerate and zero-inference, not flexgen"), std::string::npos)
+      << r.err;
   r = run_paralab("plan infer" + kBox + " --schedule pipo --pin-weight 0" + db());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("(zero-inference takes --pin-weight too)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--pin-weight applies to flexgen and zero-inference, not pipo"), std::string::npos) << r.err;
 }
 
 TEST(InferCli, BatchThatDisagreesWithFlexGenFlagsIsUsageError) {

@@ -3,8 +3,9 @@
 // status: "optimal" (proved), "time_limit" (best found when the limit struck,
 // with the gap to the solver's bound), "infeasible" (proved: no assignment
 // fits the memory caps), "cutoff" (proved: no assignment has an objective
-// within the upper bound the caller gave; DpOptions), "error" (the solver
-// failed; message says why).
+// within the upper bound the caller gave; DpOptions), "feasible" (a plan a
+// heuristic found, nothing proved about it), "error" (the solver failed;
+// message says why).
 // objective_seconds is always evaluate(instance, assignment).objective, so
 // every solver's figure is comparable to the byte.
 // Thread-safety: plain value.
@@ -26,7 +27,7 @@ struct SolveResult {
   double solve_seconds = 0;  // wall clock
   int iterations = 0;        // DP: bottleneck bounds tried; MILP: nodes
   int columns = 0;           // MILP: columns (variables) of the model CBC solved
-  bool ok() const { return status == "optimal" || status == "time_limit"; }
+  bool ok() const { return status == "optimal" || status == "time_limit" || status == "feasible"; }
 };
 
 }  // namespace paralab::planner

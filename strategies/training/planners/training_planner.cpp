@@ -302,6 +302,7 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     // for the simulator, never a MILP that runs to its time limit.
     SolveResult s = h.instance.is_chain() ? solve_dp(h.instance)
                                           : reevaluate(h.instance, solve_dp(chain_relaxation(h.instance)));
+    if (!h.instance.is_chain() && s.ok()) s.status = "feasible";
     h.instance.edges.clear();
     if (!s.ok()) return std::nullopt;
     // The same plan (strategy indices differ: dominance pruning follows the pricing).
