@@ -300,9 +300,9 @@ PlannerResult plan_training(const ModelGraph& m, const Cluster& c, const Planner
     // The exact DP, whichever solver the pair had: on a DAG over its chain
     // relaxation (a feasible plan, not a proved optimum). A second opinion
     // for the simulator, never a MILP that runs to its time limit.
-    SolveResult s = h.instance.is_chain() ? solve_dp(h.instance)
-                                          : reevaluate(h.instance, solve_dp(chain_relaxation(h.instance)));
-    if (!h.instance.is_chain() && s.ok()) s.status = "feasible";
+    const bool chain = h.instance.is_chain();
+    SolveResult s = chain ? solve_dp(h.instance) : reevaluate(h.instance, solve_dp(chain_relaxation(h.instance)));
+    if (!chain && s.ok()) s.status = "feasible";
     h.instance.edges.clear();
     if (!s.ok()) return std::nullopt;
     // The same plan (strategy indices differ: dominance pruning follows the pricing).
