@@ -225,7 +225,7 @@ void register_infer(CLI::App& app) {
                   "device_map, ZeRO-3's offload_param device); default: the schedule's rule (accelerate: the largest "
                   "share that fits on each tier; zero-inference: all in host memory if it fits, else all on the SSD)");
   cmd->add_option("--prefetch-layers", a.fixed.prefetch_layers,
-                  "zero-inference: blocks fetched ahead (default 1; 0 = stage3_prefetch_bucket_size 0)")
+                  "zero-inference: blocks fetched ahead (default 1; 0 = each block fetched, then computed)")
       ->check(CLI::NonNegativeNumber);
   add_profile_option(cmd, &a.profile);
   cmd->add_option("--execute", a.execute, "Also run the plan's graph for real on this backend (host | cuda)")

@@ -114,7 +114,11 @@ void t4_part(ResultsStore& store, ExperimentResult* out, Json* rows) {
     if (r.schedule == Schedule::kFlexGen)
       res = simulate_offload(flexgen_policy_plan(r, job, c, cl), m, cl);
     else {
-      // hf_opt.py's ZeRO-3 config sets stage3_prefetch_bucket_size 0.
+      // hf_opt.py sets ZeRO-3's stage3_prefetch_bucket_size to h^2 elements
+      // (a twelfth of an OPT block), but the DeepSpeed of that time did not
+      // overlap parameter fetches with compute in generation (DeepSpeed
+      // issue #3054, OPT-30B fp16 with CPU offload, March 2023): nothing
+      // is fetched ahead.
       FixedKnobs bench{r.tier, r.schedule == Schedule::kZeroInference ? 0 : -1};
       res = search_plan(r.schedule, job, m, cl, r.batch, 3, bench).best;
     }

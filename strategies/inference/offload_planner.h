@@ -54,8 +54,8 @@ struct PlanSearch {
 // ("gpu", "cpu" or "disk"; empty: the placement rule) puts every block's
 // weights on one tier, as Accelerate's device_map or ZeRO-3's
 // offload_param.device (cpu / nvme) do; accelerate and zero-inference only.
-// `prefetch_layers` >= 0 fixes zero-inference's look-ahead (0: DeepSpeed's
-// stage3_prefetch_bucket_size 0, nothing fetched ahead). `pinned_weights`
+// `prefetch_layers` >= 0 fixes zero-inference's look-ahead in blocks (0:
+// nothing fetched ahead, each block's fetch then its compute). `pinned_weights`
 // 0 / 1 keeps host-held weights pageable / pinned (ZeRO-3's offload_param
 // pin_memory, FlexGen's --pin-weight; pinned where the pool holds them, the
 // default); zero-inference and flexgen only.
