@@ -1,6 +1,6 @@
 // The Megatron-LM agreement experiment: Korthikanti et al. 2022 ("Reducing
 // Activation Recomputation in Large Transformer Models", Table 3 shapes and
-// Table 4 iteration times), simulated on dgx-a100-80gb nodes with one cluster
+// Table 5 iteration times), simulated on dgx-a100-80gb nodes with one cluster
 // description and one set of efficiency constants.
 //
 // Published setting: Selene DGX-A100 80 GB nodes, 8x200 Gb/s HDR InfiniBand,

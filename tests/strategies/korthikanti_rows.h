@@ -1,5 +1,5 @@
 // The published rows of Korthikanti et al. 2022 (Table 3 and the iteration
-// times of Table 4) and the check shared by the fast and slow tests.
+// times of Table 5) and the check shared by the fast and slow tests.
 #pragma once
 
 #include <gtest/gtest.h>
