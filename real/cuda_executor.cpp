@@ -151,6 +151,12 @@ class CudaRun {
     } catch (const RealError& e) {
       r.status = std::string(e.what()).rfind("oom:", 0) == 0 ? "oom" : "error";
       r.message = "rank " + std::to_string(rank_) + ": " + e.what();
+    } catch (const std::exception& e) {
+      // A kernel's or a loader's own error (KernelError, InputError,
+      // invalid_argument, bad_alloc): this graph's run failed, not the
+      // whole validation, and the peers hear of it through the result.
+      r.status = dynamic_cast<const std::bad_alloc*>(&e) ? "oom" : "error";
+      r.message = "rank " + std::to_string(rank_) + ": " + e.what();
     }
     for (const auto& [k, v] : peaks_) r.peak_memory.push_back({k.first, k.second, v});
     r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
@@ -386,6 +392,31 @@ class CudaRun {
   }
 
   void execute(RankResult* r) {
+    // Everything that is set-up, not work, happens before the clock starts:
+    // NVML's sampler (dlopen, nvmlInit, its thread) and every op's events.
+    NvmlSampler nvml;
+    std::vector<std::string> pci;
+    std::vector<int> pci_device;
+    for (auto& [d, ds] : devs_) {
+      char bus[32] = {0};
+      if (cudaDeviceGetPCIBusId(bus, sizeof bus, ds.cuda_device) == cudaSuccess) {
+        pci.push_back(bus);
+        pci_device.push_back(d);
+      }
+    }
+    nvml.start(pci);
+    std::vector<Ev> evs;                       // issue order
+    std::map<int, std::vector<size_t>> ev_of;  // op -> its events
+    for (int id : order_)
+      for (int d : g_.devices_of(id)) {
+        if (!local(d)) continue;
+        CUDA_CHECK(cudaSetDevice(devs_.at(d).cuda_device));
+        Ev e{id, d, g_.op(id).stream, nullptr, nullptr};
+        CUDA_CHECK(cudaEventCreate(&e.start));
+        CUDA_CHECK(cudaEventCreate(&e.end));
+        ev_of[id].push_back(evs.size());
+        evs.push_back(e);
+      }
     // Start together: every device idle, every rank at the barrier.
     for (auto& [d, ds] : devs_) {
       CUDA_CHECK(cudaSetDevice(ds.cuda_device));
@@ -399,43 +430,24 @@ class CudaRun {
       for (auto& [sid, s] : ds.streams)
         if (s != s0) CUDA_CHECK(cudaStreamWaitEvent(s, ds.t0, 0));
     }
-    // NVML's own utilization counter, sampled while the graph runs.
-    NvmlSampler nvml;
-    std::vector<std::string> pci;
-    std::vector<int> pci_device;
-    for (auto& [d, ds] : devs_) {
-      char bus[32] = {0};
-      if (cudaDeviceGetPCIBusId(bus, sizeof bus, ds.cuda_device) == cudaSuccess) {
-        pci.push_back(bus);
-        pci_device.push_back(d);
-      }
-    }
-    nvml.start(pci);
     // Host functions queued below (SSD requests) point into ssd_requests_ and
     // io_error_, members that outlive every queued call: the next execute()
     // and release() synchronize every device before touching them.
     ssd_requests_.clear();
     io_error_.clear();
+    if (ssd_ && !ssd_->o_direct()) ssd_->drop_cache();  // buffered reads: from the disk, not the cache
     size_t ssd_cursor = 0;
-    std::vector<Ev> evs;  // issue order
-    std::map<int, std::vector<size_t>> ev_of;  // op -> its events
     for (int id : order_) {
-      const Op& o = g_.op(id);
       std::vector<int> members;
-      for (int d : g_.devices_of(id))
-        if (local(d)) members.push_back(d);
-      for (int d : members) {
-        DeviceState& ds = devs_.at(d);
+      for (size_t k : ev_of[id]) {
+        Ev& e = evs[k];
+        members.push_back(e.device);
+        DeviceState& ds = devs_.at(e.device);
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
-        cudaStream_t s = ds.streams.at(o.stream);
+        cudaStream_t s = ds.streams.at(e.stream);
         for (int p : preds_[id])
-          for (size_t k : ev_of[p]) CUDA_CHECK(cudaStreamWaitEvent(s, evs[k].end, 0));
-        Ev e{id, d, o.stream, nullptr, nullptr};
-        CUDA_CHECK(cudaEventCreate(&e.start));
-        CUDA_CHECK(cudaEventCreate(&e.end));
+          for (size_t q : ev_of[p]) CUDA_CHECK(cudaStreamWaitEvent(s, evs[q].end, 0));
         CUDA_CHECK(cudaEventRecord(e.start, s));
-        ev_of[id].push_back(evs.size());
-        evs.push_back(e);
       }
       issue(id, members, &ssd_cursor);
       for (size_t k : ev_of[id]) {

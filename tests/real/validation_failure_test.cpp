@@ -10,6 +10,7 @@
 
 #include "core/json_reader.h"
 #include "real/validation.h"
+#include "real/validation_graphs.h"
 #include "tests/tools/run_cli.h"
 
 namespace paralab::real {
@@ -66,6 +67,32 @@ TEST(ValidationFailure, ValidateExitsOneWhenTheBackendCannotRunAnyGraph) {
   EXPECT_NE(r.err.find("graphs failed"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("FAILED"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
+}
+
+// The GPU validation's training graph is sized for a GPU's speed even under
+// --quick (the GPU check runs --quick): its GEMMs alone, forward 24·t·h² per
+// layer and twice that backward, are 72 · 8,192 · 2,048² · 8 = 1.98e13 FLOP,
+// about 30 ms on an H100, so per-op issue costs (a few us per op) do not set
+// its time. At the earlier quick size (h 1,024, 4 layers, 2,048 tokens) it
+// was 6.2e11 FLOP, about 1 ms.
+TEST(ValidationGraphs, CudaTrainingGraphIsGpuSizedEvenQuick) {
+  const double gemm_flops = 72.0 * 8192 * 2048.0 * 2048.0 * 8;
+  for (bool quick : {true, false}) {
+    bool found = false;
+    for (const ValidationGraph& vg : cuda_validation_set(quick, 1)) {
+      if (vg.name != "train1-transformer-bf16") continue;
+      found = true;
+      double flops = 0;
+      int compute_ops = 0;
+      for (const Op& o : vg.graph.ops())
+        if (o.type == OpType::kCompute) flops += o.flops, ++compute_ops;
+      EXPECT_GE(flops, gemm_flops) << "quick " << quick;
+      EXPECT_LT(flops, 1.2 * gemm_flops) << "quick " << quick;  // attention and the rest are small beside it
+      // At 1 PFLOP/s the average compute op lasts over 50 us.
+      EXPECT_GT(flops / compute_ops / 1e15, 50e-6) << compute_ops << " compute ops";
+    }
+    EXPECT_TRUE(found) << "quick " << quick;
+  }
 }
 
 }  // namespace
