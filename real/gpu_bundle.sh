@@ -7,8 +7,8 @@
 # (Release, stripped, sm_90 SASS plus compute_90 PTX) and packs them with
 # every shared library they need that is not CUDA's — the ldd closure
 # including libstdc++, libgcc_s, glibc and its dynamic loader, Open MPI's and
-# PMIx's plugins and help files, OpenBLAS — plus the catalog and
-# real/gpu_check.sh, into one archive:
+# PMIx's plugins and help files, OpenBLAS — plus the catalog, the INT4
+# decoder of the offloaded-inference step and real/gpu_check.sh, into one archive:
 #     out/gpu-bundle/paralab-gpu.tar.gz   (/out/ is git-ignored; < 40 MiB)
 # Everything runs through the bundled loader:
 #     lib/ld-linux-x86-64.so.2 --library-path lib bin/paralab ...
@@ -91,6 +91,7 @@ done
 cp -L /lib64/ld-linux-x86-64.so.2 "$STAGE/lib/ld-linux-x86-64.so.2"
 chmod +x "$STAGE/lib/ld-linux-x86-64.so.2"
 cp -r catalog "$STAGE/catalog"
+mkdir -p "$STAGE/data" && cp tests/data/inference/host-decoder.json "$STAGE/data/"  # the GPU check's INT4 decoder
 cp real/gpu_check.sh "$STAGE/gpu_check.sh"
 git rev-parse --short=12 HEAD >"$STAGE/GIT_COMMIT" 2>/dev/null || echo unknown >"$STAGE/GIT_COMMIT"
 cat >"$STAGE/env.sh" <<'ENV'

@@ -9,14 +9,18 @@
 # step's output and, after every step, summary.json and summary.txt — so a
 # check stopped by its time limit still returns what it measured.
 #
-# Steps (each with its own time limit, together 4 min 40 s: nvidia-smi 15 s,
-# calibrate 75 s, each GPU test binary 50 s, validate 90 s; a step that
-# ignores SIGTERM is killed 5 s later): the device from its own attributes; calibrate --backend cuda
+# Steps (each with its own time limit, together 4 min 55 s: nvidia-smi 15 s,
+# calibrate 60 s, each GPU test binary 50 s, validate 75 s, each of three
+# offloaded-inference runs 15 s; a step that ignores SIGTERM is killed 5 s
+# later): the device from its own attributes; calibrate --backend cuda
 # (GEMM by dtype and shape, HBM sweep, PCIe fit, disk, NCCL sweep with >= 2
 # GPUs); the GPU tests (INT4 GEMV bandwidth against the device's HBM peak,
 # executor tests); validate --backend cuda against the simulator (median
 # error < 10%, worst < 20%) with NVML utilization beside the kernel-interval
-# figure. Exit 0 only when every step that could run passed and at least one
+# figure; offloaded inference with the INT4 CUDA kernels (the pipo, flexgen
+# and accelerate schedules of a 214 MB INT4 decoder on this GPU capped to
+# 96 MiB, run for real beside their simulation; target: time error < 15%).
+# Exit 0 only when every step that could run passed and at least one
 # GPU check ran; what the machine could not run (multi-GPU tests, the NCCL
 # sweep on one GPU) is "not run", never "passed". Without a usable GPU it
 # fails with "no usable CUDA device".
@@ -123,12 +127,12 @@ say "device: $(tail -n +2 "$OUT/device.txt" | head -2 | tr '\n' ' ')"
 
 # 2. Calibration (also the no-device check).
 say "calibrate --backend cuda --quick"
-timeout -k 5 75 $PARALAB calibrate --backend cuda --quick --scratch-dir "$SCRATCH" -o "$OUT/profile-cuda.json" \
+timeout -k 5 60 $PARALAB calibrate --backend cuda --quick --scratch-dir "$SCRATCH" -o "$OUT/profile-cuda.json" \
   --db "$OUT/paralab-gpu.db" --json >"$OUT/calibrate.json" 2>"$OUT/calibrate.err"
 rc=$?
 if grep -q "no usable CUDA device\|no CUDA device" "$OUT/calibrate.err"; then
   record device failed "$(grep -o 'no usable CUDA device.*\|no CUDA device.*' "$OUT/calibrate.err" | head -1)"
-  for s in calibrate gpu_tests validate; do record "$s" "not run" "no usable CUDA device"; done
+  for s in calibrate gpu_tests validate infer; do record "$s" "not run" "no usable CUDA device"; done
   cat "$OUT/summary.txt"; exit 1
 fi
 if [ $rc = 0 ] && [ -n "$PY" ]; then
@@ -222,7 +226,7 @@ grep -h "GB/s of" "$OUT"/gpu_tests_*.txt >>"$OUT/calibrate.txt" 2>/dev/null
 say "validate --backend cuda --quick"
 PROFILE_ARG=()
 [ -s "$OUT/profile-cuda.json" ] && PROFILE_ARG=(--profile "$OUT/profile-cuda.json")
-timeout -k 5 90 $PARALAB validate --backend cuda --quick --runs 3 ${PROFILE_ARG[@]+"${PROFILE_ARG[@]}"} --scratch-dir "$SCRATCH" \
+timeout -k 5 75 $PARALAB validate --backend cuda --quick --runs 3 ${PROFILE_ARG[@]+"${PROFILE_ARG[@]}"} --scratch-dir "$SCRATCH" \
   --db "$OUT/paralab-gpu.db" --json >"$OUT/validate.json" 2>"$OUT/validate.err"
 rc=$?
 if [ -n "$PY" ] && [ -s "$OUT/validate.json" ]; then
@@ -248,6 +252,44 @@ PY
 else
   record validate failed "exit $rc: $(tail -c 300 "$OUT/validate.err" | tr '\n' ' ')"
 fi
+
+# 5. Offloaded inference with the INT4 CUDA kernels (PIPO and two of its
+#    baselines): tests/data/inference/host-decoder.json (8 blocks, h 2048,
+#    214 MB at int4-g128) on this GPU with its memory capped to 96 MiB, so
+#    every schedule streams weights from pinned host memory; each plan's
+#    graph runs for real (--execute cuda, the faster of 2 repetitions)
+#    beside its simulation on the calibrated profile.
+for s in pipo flexgen accelerate; do
+  say "plan infer --schedule $s --weights int4-g128 --execute cuda"
+  timeout -k 5 15 $PARALAB plan infer --model "$B/data/host-decoder.json" --cluster dgx-h100 \
+    --set 'components[kind=gpu].device.memory_bytes=100663296' --prompt-len 8 --gen-len 64 --batch 4 \
+    --weights int4-g128 --schedule "$s" ${PROFILE_ARG[@]+"${PROFILE_ARG[@]}"} --execute cuda --repetitions 2 \
+    --db "$OUT/paralab-gpu.db" --json >"$OUT/infer-$s.json" 2>"$OUT/infer-$s.err"
+  rc=$?
+  line=""
+  if [ -n "$PY" ] && [ -s "$OUT/infer-$s.json" ]; then
+    line=$("$PY" - "$OUT/infer-$s.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+r = j.get("real", {})
+if j.get("status") != "ok" or r.get("status") != "ok":
+    print("FAIL: simulation", j.get("status"), "; real run", r.get("status"), r.get("message", ""))
+else:
+    err = r["relative_error_seconds"]
+    print(("PASS" if abs(err) < 0.15 else "FAIL") +
+          f": measured {r['seconds']:.4f} s ({r['tokens_per_second']:.0f} tok/s, GPU busy {100*r['device_busy']:.0f}%), "
+          f"simulated {j['prefill_seconds'] + j['decode_seconds']:.4f} s (busy {100*j['gpu_utilization']:.0f}%), "
+          f"time error {100*err:+.1f}% (target < 15%)")
+PY
+)
+  fi
+  case "$line" in
+    PASS*) record "infer_$s" passed "$line" ;;
+    FAIL*) record "infer_$s" failed "$line" ;;
+    *) record "infer_$s" failed "exit $rc: $(tail -c 300 "$OUT/infer-$s.err" | tr '\n' ' ')" ;;
+  esac
+done
+
 cat "$OUT/summary.txt" | tee -a "$LOG"
 [ -n "$PY" ] || { echo "gpu_check: python3 missing: cannot judge the results" >&2; exit 1; }
 grep -q "^paralab GPU check: PASSED" "$OUT/summary.txt"
