@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "core/error.h"
@@ -66,6 +67,12 @@ double bits_per_weight(const QuantFormat& f, int64_t rows, int64_t cols) {
 
 int64_t layer_bytes(const QuantFormat& f, int64_t rows, int64_t cols) {
   return (layer_bits(f, rows, cols) + 7) / 8;
+}
+
+int rotation_copies(int64_t cache_bytes, int64_t matrix_bytes, int factor) {
+  if (matrix_bytes <= 0) return 2;
+  const int64_t need = int64_t(factor) * std::max<int64_t>(cache_bytes, 0);
+  return int(std::max<int64_t>(2, (need + matrix_bytes - 1) / matrix_bytes));
 }
 
 }  // namespace paralab::kernels

@@ -59,4 +59,10 @@ int64_t layer_bytes(const QuantFormat& f, int64_t rows, int64_t cols);
 // Stored bits, the numerator of bits_per_weight.
 int64_t layer_bits(const QuantFormat& f, int64_t rows, int64_t cols);
 
+// Copies of a matrix of `matrix_bytes` to rotate through so that together
+// they are at least `factor` x a cache of `cache_bytes` (a GPU's L2), and at
+// least 2, so consecutive calls never read the same copy: a kernel timed on
+// them streams its weights from memory, not from the cache.
+int rotation_copies(int64_t cache_bytes, int64_t matrix_bytes, int factor);
+
 }  // namespace paralab::kernels

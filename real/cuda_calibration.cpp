@@ -13,6 +13,9 @@
 #include "real/nccl_sweep.h"
 
 #if PARALAB_HAVE_CUDA
+#include "kernels/qmatmul_cuda.h"
+#include "kernels/quant_format.h"
+#include "kernels/synthetic.h"
 #include "real/cuda_kernels.h"
 #endif
 
@@ -191,6 +194,50 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
     dev.memory_bandwidth_bytes_per_s = best;
     dev.memory_efficiency_curve = efficiency_curve(pts, best);
   }
+  // Weight-only quantized GEMMs: the kernels the CUDA executor runs for
+  // them (kernels/qmatmul.cu: the fused dequantize-GEMV up to 32 rows,
+  // dequantize + cuBLAS above), per format and row count, on an 8192 x 4096
+  // synthetic matrix whose copies, issued in turn, exceed twice the L2; the
+  // simulator prices such ops by these points (seconds per stored weight).
+  {
+    const std::vector<int64_t> rows = cfg.quick ? std::vector<int64_t>{1, 4, 32, 33}
+                                                : std::vector<int64_t>{1, 4, 16, 32, 33, 128};
+    const int64_t qn = 8192, qk = 4096;
+    const int64_t max_m = rows.back();
+    DevBuf x(size_t(max_m * qk * 4)), y(size_t(max_m * qn * 4)), work(size_t(qn * qk * 4));
+    for (const std::string& name : {std::string("rtn-b4-g128"), std::string("rtn-b4-g64")}) {
+      const kernels::QuantFormat f = kernels::parse_quant_format(name);
+      const kernels::QuantizedMatrix host = kernels::synthetic_quantized_matrix(f, qn, qk);
+      std::vector<std::unique_ptr<kernels::DeviceQuantizedMatrix>> copies;
+      for (int i = 0, n = kernels::rotation_copies(l2, kernels::layer_bytes(f, qn, qk), 2); i < n; ++i)
+        copies.push_back(std::make_unique<kernels::DeviceQuantizedMatrix>(host));
+      size_t next = 0;
+      std::vector<BenchResult> rs;
+      for (int64_t m : rows) {
+        Benchmark bm;
+        bm.name = "quantized_gemm_cuda";
+        bm.shape = "format=" + name + " m=" + std::to_string(m) + " n=" + std::to_string(qn) + " k=" +
+                   std::to_string(qk);
+        bm.size = double(m);
+        bm.flops = 2.0 * double(m) * double(qn) * double(qk);
+        bm.bytes = double(host.stored_bytes()) + 4.0 * double(m) * double(qn + qk);
+        bm.timed_run = [&] {
+          const kernels::QuantizedMatrixView& q = copies[next++ % copies.size()]->view();
+          return event_time(s, [&] {
+            if (m <= 32)
+              kernels::qgemv_cuda(q, static_cast<const float*>(x.p), int(m), static_cast<float*>(y.p), s);
+            else
+              kernels::qgemm_cuda(q, static_cast<const float*>(x.p), m, static_cast<float*>(y.p),
+                                  static_cast<float*>(work.p), s);
+          });
+        };
+        rs.push_back(run_benchmark(bm, rc));
+      }
+      all.insert(all.end(), rs.begin(), rs.end());
+      dev.quantized_gemm_seconds_per_weight[name] = quantized_points_from_results(rows, rs, qn, qk);
+    }
+  }
+
   // Launch overhead: an empty-ish kernel's time.
   {
     DevBuf x(4096);

@@ -47,6 +47,8 @@
 #include "real/mpi_communicators.h"
 #include "kernels/half.h"
 #include "kernels/qmatmul_cuda.h"
+#include "kernels/quant_format.h"
+#include "kernels/synthetic.h"
 #include "real/cuda_kernels.h"
 #endif
 
@@ -60,8 +62,8 @@ class CudaExecutorStub : public Executor {
   RankResult run(const TaskGraph& g, const Cluster& c, const ExecOptions&) override {
     g.validate(c);
     RankResult r;
-    std::string why;
-    cuda_device_count(&why);
+    std::string why = non_gpu_op(g, c);
+    if (why.empty()) cuda_device_count(&why);
     r.status = "error";
     r.message = "cuda backend: " + why;
     return r;
@@ -77,9 +79,16 @@ size_t round_page(double b) { return (size_t(b) + kPageBytes - 1) / kPageBytes *
 
 struct DeviceState {
   int cuda_device = 0;
-  // INT4 weight-only GEMMs: an RTN-quantized synthetic weight per (rows, cols)
-  // and the dequantization workspace of the prefill path.
-  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<kernels::DeviceQuantizedMatrix>> qweights;
+  // Weight-only quantized GEMMs: per (format, rows, cols), copies of a
+  // synthetic matrix in that format, issued in turn so that together they
+  // exceed twice the L2 (each layer streams its weights from HBM, as the
+  // simulator prices it), and the dequantization workspace of the prefill
+  // path.
+  struct QuantizedCopies {
+    std::vector<std::unique_ptr<kernels::DeviceQuantizedMatrix>> copies;
+    size_t next = 0;
+  };
+  std::map<std::tuple<std::string, int64_t, int64_t>, QuantizedCopies> qweights;
   void* qwork = nullptr;
   size_t qwork_bytes = 0;
   cublasHandle_t blas = nullptr;
@@ -146,7 +155,12 @@ class CudaRun {
         if (t.status != "ok") return fail(r, t);
         double span = 0;
         for (const auto& x : t.timings) span = std::max(span, x.end_seconds);
-        if (best < 0 || span < best) best = span, r.timings = std::move(t.timings);
+        if (best < 0 || span < best) {
+          best = span;
+          r.timings = std::move(t.timings);
+          r.nvml = std::move(t.nvml);
+          r.notes = std::move(t.notes);
+        }
       }
     } catch (const RealError& e) {
       r.status = std::string(e.what()).rfind("oom:", 0) == 0 ? "oom" : "error";
@@ -164,9 +178,12 @@ class CudaRun {
   }
 
  private:
-  static RankResult fail(RankResult r, const RankResult& t) {
+  RankResult fail(RankResult r, const RankResult& t) const {
     r.status = t.status;
     r.message = t.message;
+    r.notes = t.notes;
+    for (const auto& [k, v] : peaks_) r.peak_memory.push_back({k.first, k.second, v});
+    r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
     return r;
   }
   bool local(int d) const { return d % size_ == rank_; }
@@ -271,45 +288,64 @@ class CudaRun {
     return 0;
   }
 
-  // An RTN INT4 matrix of rows x cols in the exact stored layout, built
-  // directly (the kernels' time depends on the bytes, not on the values, so
-  // nothing is quantized: a billion-weight layer costs one fill, not a
-  // quantization pass on the host).
-  static kernels::QuantizedMatrix int4_weights(int64_t rows, int64_t cols, int group) {
-    kernels::QuantizedMatrix q;
-    q.format.bits = 4;
-    q.format.group = group;
-    q.rows = rows;
-    q.cols = cols;
-    q.codes.assign(size_t(rows * q.words_per_row()), 0x89abcdefu);
-    q.scale_fp16.assign(size_t(q.num_groups()), kernels::float_to_half(0.01f));
-    q.zero_fp16.assign(size_t(q.num_groups()), kernels::float_to_half(8.0f));
-    return q;
+  // The weight format an op's GEMM runs in: the graph's own (a weight-only
+  // quantized GEMM, add_quantized_gemm: offloaded inference), or RTN INT4 for
+  // an op of dtype int4 with a group dividing its k; empty otherwise.
+  std::string quantized_format(int id) const {
+    const Op& o = g_.op(id);
+    if (o.type != OpType::kCompute) return "";
+    if (const std::string* w = g_.weight_format(o)) return *w;
+    if (o.dtype() != DType::kInt4) return "";
+    int group = int4_group(shape(id).k);
+    return group ? "rtn-b4-g" + std::to_string(group) : "";
   }
 
-  // INT4 compute ops with a GEMM shape (m tokens, n output rows, k input
-  // columns) run the project's kernels: the fused dequantize-GEMV for
-  // m <= 32 (decode), dequantize + cuBLAS for more tokens (prefill).
+  // Weight-quantized GEMMs with a GEMM shape (m tokens, n output rows, k
+  // input columns) run the project's kernels: the fused dequantize-GEMV for
+  // m <= 32 (decode), dequantize + cuBLAS for more tokens (prefill), on
+  // synthetic matrices of the op's format (the kernels' time depends on the
+  // bytes, not on the values).
   void setup_int4() {
     bool fallback = false;
+    qformat_.assign(g_.size(), "");
+    std::map<std::string, int> ops_by_format;
     for (int id = 0; id < int(g_.size()); ++id) {
       const Op& o = g_.op(id);
-      if (o.type != OpType::kCompute || o.dtype() != DType::kInt4) continue;
+      if (o.type != OpType::kCompute) continue;
       GemmShape sh = shape(id);
-      if (sh.m <= 0) continue;
-      int group = int4_group(sh.k);
-      if (group == 0) {
-        fallback = true;
+      if (sh.m <= 0 || sh.backward) continue;
+      std::string w = quantized_format(id);
+      if (w.empty()) {
+        fallback = fallback || o.dtype() == DType::kInt4;
         continue;
       }
+      kernels::QuantFormat f;
+      try {
+        f = kernels::parse_quant_format(w);
+        kernels::check_quant_shape(f, sh.n, sh.k);
+      } catch (const std::exception& e) {
+        throw RealError(g_.describe(id) + ": weights '" + w + "' of " + std::to_string(sh.n) + " x " +
+                        std::to_string(sh.k) + ": " + e.what());
+      }
+      bool here = false;
       for (int d : g_.devices_of(id)) {
         if (!local(d)) continue;
+        here = true;
         DeviceState& ds = devs_.at(d);
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
-        auto key = std::make_pair(sh.n, sh.k);
-        if (!ds.qweights.count(key))
-          ds.qweights[key] = std::make_unique<kernels::DeviceQuantizedMatrix>(int4_weights(sh.n, sh.k, group));
+        auto& q = ds.qweights[std::make_tuple(w, sh.n, sh.k)];
+        if (q.copies.empty()) {
+          int l2 = 0;
+          CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, ds.cuda_device));
+          const int copies = kernels::rotation_copies(l2, kernels::layer_bytes(f, sh.n, sh.k), 2);
+          kernels::QuantizedMatrix m = kernels::synthetic_quantized_matrix(f, sh.n, sh.k);
+          for (int i = 0; i < copies; ++i) q.copies.push_back(std::make_unique<kernels::DeviceQuantizedMatrix>(m));
+        }
         if (sh.m > 32) ds.qwork_bytes = std::max(ds.qwork_bytes, size_t(sh.n * sh.k * 4));
+      }
+      if (here) {
+        qformat_[id] = w;
+        ++ops_by_format[w];
       }
     }
     for (auto& [d, ds] : devs_)
@@ -317,6 +353,10 @@ class CudaRun {
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
         CUDA_CHECK(cudaMalloc(&ds.qwork, ds.qwork_bytes));
       }
+    for (const auto& [w, count] : ops_by_format)
+      notes_.push_back(std::to_string(count) + " weight-quantized GEMMs (" + w +
+                       ") ran the kernels/ CUDA kernels (qgemv_cuda for m <= 32, else qgemm_cuda), each shape's "
+                       "synthetic matrix in copies that exceed twice the L2");
     if (fallback) notes_.push_back("int4 GEMMs whose k is not a multiple of 32 run as fp16 cuBLAS GEMMs");
   }
 
@@ -560,8 +600,9 @@ class CudaRun {
     switch (o.type) {
       case OpType::kCompute: {
         GemmShape sh = shape(id);
-        if (sh.m > 0 && !sh.backward && o.dtype() == DType::kInt4 && ds.qweights.count({sh.n, sh.k})) {
-          const kernels::QuantizedMatrixView& q = ds.qweights.at({sh.n, sh.k})->view();
+        if (sh.m > 0 && !sh.backward && !qformat_[id].empty()) {
+          auto& qc = ds.qweights.at(std::make_tuple(qformat_[id], sh.n, sh.k));
+          const kernels::QuantizedMatrixView& q = qc.copies[qc.next++ % qc.copies.size()]->view();
           const float* x = static_cast<const float*>(ds.a);
           float* y = static_cast<float*>(ds.c);
           if (sh.m <= 32)
@@ -785,6 +826,7 @@ class CudaRun {
   std::map<std::pair<int, size_t>, std::vector<void*>> allocs_;
   std::map<std::pair<std::string, std::string>, double> in_use_, peaks_;
   std::vector<std::string> notes_;
+  std::vector<std::string> qformat_;  // per op: the weight format its GEMM runs in (empty: none)
 };
 
 class CudaExecutor : public Executor {
@@ -792,8 +834,8 @@ class CudaExecutor : public Executor {
   RankResult run(const TaskGraph& g, const Cluster& c, const ExecOptions& o) override {
     g.validate(c);
     g.finalize();
-    std::string why;
-    if (cuda_device_count(&why) == 0) {
+    std::string why = non_gpu_op(g, c);
+    if (!why.empty() || cuda_device_count(&why) == 0) {
       RankResult r;
       r.status = "error";
       r.message = "cuda backend: " + why;

@@ -184,4 +184,13 @@ Json trace_json(const std::vector<RankResult>& ranks, const TaskGraph& g) {
   return {{"traceEvents", ev}, {"displayTimeUnit", "ns"}};
 }
 
+std::string non_gpu_op(const TaskGraph& g, const Cluster& c) {
+  for (int id = 0; id < int(g.size()); ++id)
+    for (int d : g.devices_of(id))
+      if (d < c.num_devices() && c.device(d).spec.kind != "gpu")
+        return g.describe(id) + " runs on device " + std::to_string(d) + " (" + c.device(d).component +
+               "), not a GPU: the CUDA backend runs GPU work only (run this graph on the host backend)";
+  return "";
+}
+
 }  // namespace paralab::real

@@ -90,6 +90,12 @@ class Executor {
 // executor constructs without a device; run() then reports status error.
 std::unique_ptr<Executor> make_executor(const std::string& backend);
 
+// The first op of `g` placed on a device of `c` that is not a GPU, as an
+// error message for the CUDA backend ("" when every op is on a GPU). Such an
+// op (FlexGen's attention over a host-held cache, llama.cpp's CPU layers)
+// would otherwise run as a GPU kernel and be timed as one.
+std::string non_gpu_op(const TaskGraph& g, const Cluster& c);
+
 // Op class used in metrics and validation ("gemm", "compute_other", ...).
 std::string op_class(const TaskGraph& g, int op);
 

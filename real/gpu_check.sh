@@ -147,6 +147,8 @@ for d in p.get("devices", []):
     print("peak GEMM:", ", ".join(f"{k} {v/1e12:.0f} TFLOP/s" for k, v in d.get("peak_flops_per_s", {}).items()))
     print("bf16 GEMM efficiency by size:", ", ".join(f"{s:.2g} FLOP {100*e:.0f}%" for s, e in d.get("gemm_efficiency_curve", [])))
     print(f"device memory sweep: {d.get('memory_bandwidth_bytes_per_s', 0)/1e12:.2f} TB/s")
+    for f, pts in d.get("quantized_gemm_seconds_per_weight", {}).items():
+        print(f"INT4 kernels {f}:", ", ".join(f"m={m:g} {s*1e12:.3f} ps/weight" for m, s in pts))
 for l in p.get("links", []):
     print(f"link {l['kind']}: {l['bandwidth_bytes_per_s']/1e9:.1f} GB/s, latency {l['latency_seconds']*1e6:.1f} us ({l['measured']})")
 for c in p.get("collectives", []):
@@ -264,7 +266,7 @@ for s in pipo flexgen accelerate; do
   timeout -k 5 15 $PARALAB plan infer --model "$B/data/host-decoder.json" --cluster dgx-h100 \
     --set 'components[kind=gpu].device.memory_bytes=100663296' --prompt-len 8 --gen-len 64 --batch 4 \
     --weights int4-g128 --schedule "$s" ${PROFILE_ARG[@]+"${PROFILE_ARG[@]}"} --execute cuda --repetitions 2 \
-    --db "$OUT/paralab-gpu.db" --json >"$OUT/infer-$s.json" 2>"$OUT/infer-$s.err"
+    --scratch-dir "$SCRATCH" --db "$OUT/paralab-gpu.db" --json >"$OUT/infer-$s.json" 2>"$OUT/infer-$s.err"
   rc=$?
   line=""
   if [ -n "$PY" ] && [ -s "$OUT/infer-$s.json" ]; then

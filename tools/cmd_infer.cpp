@@ -25,7 +25,7 @@ namespace paralab::cli {
 namespace {
 
 struct InferOptions {
-  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace, execute, profile;
+  std::string model, cluster, schedule = "pipo", weights = "fp16", kv = "fp16", out, trace, execute, profile, scratch_dir;
   int repetitions = 1;
   int64_t prompt_len = 512, gen_len = 32, batch = 0, gpu_batch = 0, num_gpu_batches = 0;
   std::vector<double> percent;
@@ -103,6 +103,7 @@ RunRecord execute_plan(const InferenceResult& r, const ModelGraph& m, const Clus
   ro.backend = a.execute;
   ro.cluster_arg = a.cluster;
   ro.exec.repetitions = a.repetitions;
+  ro.exec.scratch_dir = a.scratch_dir;
   ro.exec.keep_timings = false;
   std::vector<real::RankResult> ranks;
   RunRecord rec = real::run_graph(g, cl, ro, &ranks);
@@ -167,9 +168,10 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
   int64_t id = store.insert(inference_run_record(r));
   Json j = inference_result_json(r);
   j["run_id"] = id;
-  std::string real_text;
+  std::string real_text, real_status = "ok", real_message;
   if (!a.execute.empty() && r.status == "ok") {
     RunRecord real = execute_plan(r, m, cl, a);
+    real_status = real.status, real_message = real.message;
     j["real"] = {{"backend", real.backend},
                  {"status", real.status},
                  {"message", real.message},
@@ -195,6 +197,7 @@ void run_infer(const CommonOptions& o, const InferOptions& a) {
     fmt::print("{}", real_text);
   });
   if (r.status != "ok") throw run_failed("plan infer", r.status, r.message);  // a recorded run (DESIGN.md exit codes)
+  if (real_status != "ok") throw run_failed("plan infer --execute " + a.execute, real_status, real_message);
 }
 
 void register_infer(CLI::App& app) {
@@ -232,6 +235,8 @@ void register_infer(CLI::App& app) {
       ->check(CLI::IsMember({"host", "cuda"}));
   cmd->add_option("--repetitions", a.repetitions, "With --execute: timed runs, the fastest kept")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--scratch-dir", a.scratch_dir,
+                  "With --execute: directory for the SSD scratch file (default results/ of the source tree)");
   cmd->add_option("-o,--out", a.out, "Write the plan as JSON");
   cmd->add_option("--trace", a.trace, "Write a Chrome/Perfetto trace of the run");
   cmd->callback([&o] { run_infer(o, a); });

@@ -224,5 +224,22 @@ TEST(InferCli, ExecuteHostRunsTheSameGraphForReal) {
   EXPECT_GE(j["real"]["run_id"].get<int64_t>(), 1);
 }
 
+// The CUDA backend runs GPU work only: FlexGen's attention over a CPU-held
+// cache is an op of the CPU device, which it refuses by name (before looking
+// for a GPU, so this holds on any machine) instead of timing a GPU kernel in
+// its place; the command then exits 3 (paralab's own run failed).
+TEST(InferCli, ExecuteCudaRefusesAnOpOfTheCpuDevice) {
+  auto r = testing::run_paralab("plan infer --model " PARALAB_TEST_DATA
+                                "/inference/tiny-opt.json --cluster flexgen-t4 --schedule flexgen --percent 100 0 0 100 "
+                                "100 0 --gpu-batch-size 2 --num-gpu-batches 1 --prompt-len 8 --gen-len 2 --execute cuda "
+                                "--json --db /tmp/paralab_infer_cuda_cpu_" +
+                                std::to_string(::getpid()) + ".db");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("(L0 cpu attention) runs on device 1 (cpu), not a GPU"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");  // the simulation itself ran
+  EXPECT_EQ(j["real"]["status"], "error");
+}
+
 }  // namespace
 }  // namespace paralab

@@ -28,22 +28,15 @@
 namespace paralab::kernels {
 namespace {
 
-// Copies of a matrix of `matrix_bytes` to rotate through so that their total
-// is at least `factor` x the L2 (and at least 2, so consecutive calls never
-// read the same matrix).
-int rotation_copies(int64_t l2_bytes, int64_t matrix_bytes, int factor = 4) {
-  if (matrix_bytes <= 0) return 2;
-  int64_t need = factor * l2_bytes;
-  return int(std::max<int64_t>(2, (need + matrix_bytes - 1) / matrix_bytes));
-}
-
 TEST(QgemvBandwidthWorkingSet, RotationCoversFourTimesTheL2) {
   // H200: L2 60 MiB, matrix 34 MiB -> ceil(240 / 34) = 8 copies (272 MiB).
-  EXPECT_EQ(rotation_copies(60ll << 20, 34ll << 20), 8);
+  EXPECT_EQ(rotation_copies(60ll << 20, 34ll << 20, 4), 8);
   // A100: 40 MiB -> ceil(160 / 34) = 5.
-  EXPECT_EQ(rotation_copies(40ll << 20, 34ll << 20), 5);
+  EXPECT_EQ(rotation_copies(40ll << 20, 34ll << 20, 4), 5);
   // A matrix far larger than 4x L2 still alternates between two copies.
-  EXPECT_EQ(rotation_copies(6ll << 20, 100ll << 20), 2);
+  EXPECT_EQ(rotation_copies(6ll << 20, 100ll << 20, 4), 2);
+  // The CUDA executor's factor 2: H200, a 26 MB decode matrix -> ceil(120 / 26) = 5.
+  EXPECT_EQ(rotation_copies(60ll << 20, 26ll << 20, 2), 5);
 }
 
 #if PARALAB_HAVE_CUDA
@@ -65,7 +58,7 @@ TEST(QgemvBandwidthGpu, Int4Batch1ReachesSeventyPercentOfPeak) {
   QuantFormat f = parse_quant_format("rtn-b4-g128");
   auto w = synthetic_weights(rows, cols, 11);
   QuantizedMatrix q = quantize(w.data(), rows, cols, f);
-  const int copies = rotation_copies(l2_bytes, int64_t(layer_bytes(f, rows, cols)));
+  const int copies = rotation_copies(l2_bytes, int64_t(layer_bytes(f, rows, cols)), 4);
   std::vector<std::unique_ptr<DeviceQuantizedMatrix>> dq;
   for (int i = 0; i < copies; ++i) dq.push_back(std::make_unique<DeviceQuantizedMatrix>(q));
   auto x = synthetic_activations(1, cols, 12);
