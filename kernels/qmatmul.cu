@@ -20,6 +20,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -90,11 +91,12 @@ __device__ __forceinline__ const uint32_t* chunk_ptr(const QuantizedMatrixView& 
   return q.codes + row * (q.cols * BITS / 32) + c * BITS;
 }
 
-// Turns the words of chunk `c` of `row` into 32 fp32 weights.
+// Turns the words of one chunk of group `g` (row * cols / group + chunk *
+// 32 / group: the caller's, so a loop divides once, not per row) into 32
+// fp32 weights.
 template <int BITS, bool LCQ>
-__device__ __forceinline__ void decode_chunk(const QuantizedMatrixView& q, const float* basis_s, float* lut,
-                                             int64_t row, int64_t c, const uint32_t (&w)[BITS], float (&wv)[32]) {
-  const int64_t g = row * (q.cols / q.group) + (c * 32) / q.group;
+__device__ __forceinline__ void decode_chunk(const QuantizedMatrixView& q, const float* basis_s, float* lut, int64_t g,
+                                             const uint32_t (&w)[BITS], float (&wv)[32]) {
   if constexpr (!LCQ) {
     // float(code) - z without the int->float conversion unit (16/clk/SM, the
     // bottleneck at HBM rate): 0x4B000000 | code is the float 2^23 + code, and
@@ -136,7 +138,12 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 #pragma unroll
     for (int b = 0; b < BT; ++b) acc[r][b] = 0.0f;
   const int64_t chunks = q.cols / 32;
+  // Groups per row, and chunks per group (group % 32 == 0): 32-bit, outside
+  // the loop, so the loop does one 32-bit division per chunk, not two 64-bit
+  // ones per row (the decode, not HBM, would otherwise bound the GEMV).
+  const int groups_per_row = int(q.cols / q.group), chunks_per_group = q.group / 32;
   for (int64_t c = lane; c < chunks; c += 32) {
+    const int group_in_row = int(c) / chunks_per_group;
     // Issue every row's 128-bit load before decoding any, to keep more bytes in flight.
     uint32_t wd[kRowsPerWarp][BITS];
 #pragma unroll
@@ -146,7 +153,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
 #pragma unroll
     for (int r = 0; r < kRowsPerWarp; ++r) {
       if (row0 + r < q.rows) {
-        decode_chunk<BITS, LCQ>(q, basis_s, lut, row0 + r, c, wd[r], wv[r]);
+        decode_chunk<BITS, LCQ>(q, basis_s, lut, (row0 + r) * groups_per_row + group_in_row, wd[r], wv[r]);
       } else {
 #pragma unroll
         for (int i = 0; i < 32; ++i) wv[r][i] = 0.0f;
@@ -192,7 +199,8 @@ __global__ void __launch_bounds__(kDequantThreads) dequantize_kernel(QuantizedMa
   uint32_t wd[BITS];
   load_chunk<BITS>(chunk_ptr<BITS>(q, row, c), wd);
   float wv[32];
-  decode_chunk<BITS, LCQ>(q, basis_s, lut_s + (LCQ ? threadIdx.x * (L + 1) : 0), row, c, wd, wv);
+  decode_chunk<BITS, LCQ>(q, basis_s, lut_s + (LCQ ? threadIdx.x * (L + 1) : 0),
+                          row * (q.cols / q.group) + (c * 32) / q.group, wd, wv);
   float4* o = reinterpret_cast<float4*>(out + row * q.cols + c * 32);
 #pragma unroll
   for (int v = 0; v < 8; ++v) o[v] = make_float4(wv[4 * v], wv[4 * v + 1], wv[4 * v + 2], wv[4 * v + 3]);
@@ -206,7 +214,8 @@ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) ==
 
 void check_view(const QuantizedMatrixView& q) {
   require(q.rows > 0 && q.cols > 0, "rows and cols must be positive");
-  require(q.group % 32 == 0, "group " + std::to_string(q.group) + " is not a multiple of 32");
+  require(q.group > 0 && q.group % 32 == 0, "group " + std::to_string(q.group) + " is not a positive multiple of 32");
+  require(q.cols / 32 < (int64_t(1) << 31), "cols " + std::to_string(q.cols) + ": over 2^31 chunks of 32 per row");
   require(q.cols % q.group == 0,
           "group " + std::to_string(q.group) + " does not divide cols " + std::to_string(q.cols));
   require(q.bits == 2 || q.bits == 3 || q.bits == 4 || q.bits == 8, "bits must be 2, 3, 4 or 8");
@@ -290,6 +299,8 @@ void qgemm_cuda(const QuantizedMatrixView& q, const float* x, int64_t tokens, fl
                 void* stream) {
   require(tokens >= 1, "tokens must be positive");
   require(x && y, "x and y must be device pointers");
+  constexpr int64_t kMax = std::numeric_limits<int>::max();  // cuBLAS takes int sizes
+  require(q.rows <= kMax && q.cols <= kMax && tokens <= kMax, "rows, cols and tokens must each fit an int for cuBLAS");
   dequantize_cuda(q, workspace, stream);
   cublasHandle_t h = device_cublas();
   KCUBLAS_CHECK(cublasSetStream(h, static_cast<cudaStream_t>(stream)));

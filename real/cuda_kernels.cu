@@ -4,7 +4,8 @@
 namespace paralab::real {
 
 namespace {
-__global__ void memory_sweep_kernel(float* __restrict__ dst, const float* __restrict__ src, size_t n) {
+// dst and src may be the same buffer (the launch-overhead probe): no __restrict__.
+__global__ void memory_sweep_kernel(float* dst, const float* src, size_t n) {
   size_t stride = size_t(blockDim.x) * gridDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) dst[i] = src[i] * 1.000001f;
 }
