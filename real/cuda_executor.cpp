@@ -485,8 +485,13 @@ class CudaRun {
         DeviceState& ds = devs_.at(e.device);
         CUDA_CHECK(cudaSetDevice(ds.cuda_device));
         cudaStream_t s = ds.streams.at(e.stream);
+        // A predecessor on this same stream is already ahead of the op (the
+        // issue order is a topological order): only other streams' events
+        // are waited for, which keeps the host's calls per op few.
         for (int p : preds_[id])
-          for (size_t q : ev_of[p]) CUDA_CHECK(cudaStreamWaitEvent(s, evs[q].end, 0));
+          for (size_t q : ev_of[p])
+            if (evs[q].device != e.device || evs[q].stream != e.stream)
+              CUDA_CHECK(cudaStreamWaitEvent(s, evs[q].end, 0));
         CUDA_CHECK(cudaEventRecord(e.start, s));
       }
       issue(id, members, &ssd_cursor);
