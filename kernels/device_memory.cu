@@ -1,8 +1,11 @@
 // Device copies of quantized matrices and float buffers (qmatmul_cuda.h).
 #include <cuda_runtime.h>
 
+#include <algorithm>
+
 #include "kernels/cuda_check.h"
 #include "kernels/qmatmul_cuda.h"
+#include "kernels/quant_format.h"
 
 namespace paralab::kernels {
 
@@ -68,6 +71,15 @@ std::vector<float> DeviceFloats::to_host() const {
   std::vector<float> h(n_);
   KCUDA_CHECK(cudaMemcpy(h.data(), ptr_, n_ * sizeof(float), cudaMemcpyDeviceToHost));
   return h;
+}
+
+std::vector<std::unique_ptr<DeviceQuantizedMatrix>> device_rotation_copies(const QuantizedMatrix& q,
+                                                                            int64_t cache_bytes, int factor,
+                                                                            int max_copies) {
+  const int n = std::min(rotation_copies(cache_bytes, q.stored_bytes(), factor), std::max(max_copies, 1));
+  std::vector<std::unique_ptr<DeviceQuantizedMatrix>> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::make_unique<DeviceQuantizedMatrix>(q));
+  return out;
 }
 
 }  // namespace paralab::kernels

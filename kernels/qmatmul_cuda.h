@@ -17,6 +17,7 @@
 #if PARALAB_HAVE_CUDA
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/quantized_matrix.h"
@@ -54,6 +55,15 @@ class DeviceQuantizedMatrix {
   QuantizedMatrixView view_;
   std::vector<void*> buffers_;
 };
+
+// Device copies of `q` to issue in turn, so that together they are at least
+// `factor` x a cache of `cache_bytes` (rotation_copies, quant_format.h) and a
+// kernel timed or run on them streams its weights from HBM, not the L2; at
+// most `max_copies` (a tiny matrix stays cache-resident rather than
+// thousands of allocations: its kernel is launch-bound anyway).
+std::vector<std::unique_ptr<DeviceQuantizedMatrix>> device_rotation_copies(const QuantizedMatrix& q,
+                                                                            int64_t cache_bytes, int factor,
+                                                                            int max_copies = 64);
 
 // Plain device float buffer (cudaMalloc / cudaFree), with host copies.
 class DeviceFloats {

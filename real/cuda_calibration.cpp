@@ -208,9 +208,7 @@ HardwareProfile calibrate_cuda(const CudaCalibrationConfig& cfg, std::vector<Ben
     for (const std::string& name : {std::string("rtn-b4-g128"), std::string("rtn-b4-g64")}) {
       const kernels::QuantFormat f = kernels::parse_quant_format(name);
       const kernels::QuantizedMatrix host = kernels::synthetic_quantized_matrix(f, qn, qk);
-      std::vector<std::unique_ptr<kernels::DeviceQuantizedMatrix>> copies;
-      for (int i = 0, n = kernels::rotation_copies(l2, kernels::layer_bytes(f, qn, qk), 2); i < n; ++i)
-        copies.push_back(std::make_unique<kernels::DeviceQuantizedMatrix>(host));
+      const auto copies = kernels::device_rotation_copies(host, l2, 2);
       size_t next = 0;
       std::vector<BenchResult> rs;
       for (int64_t m : rows) {

@@ -337,9 +337,7 @@ class CudaRun {
         if (q.copies.empty()) {
           int l2 = 0;
           CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, ds.cuda_device));
-          const int copies = kernels::rotation_copies(l2, kernels::layer_bytes(f, sh.n, sh.k), 2);
-          kernels::QuantizedMatrix m = kernels::synthetic_quantized_matrix(f, sh.n, sh.k);
-          for (int i = 0; i < copies; ++i) q.copies.push_back(std::make_unique<kernels::DeviceQuantizedMatrix>(m));
+          q.copies = kernels::device_rotation_copies(kernels::synthetic_quantized_matrix(f, sh.n, sh.k), l2, 2);
         }
         if (sh.m > 32) ds.qwork_bytes = std::max(ds.qwork_bytes, size_t(sh.n * sh.k * 4));
       }
@@ -433,7 +431,8 @@ class CudaRun {
 
   void execute(RankResult* r) {
     // Everything that is set-up, not work, happens before the clock starts:
-    // NVML's sampler (dlopen, nvmlInit, its thread) and every op's events.
+    // NVML's set-up (dlopen, nvmlInit) and every op's events; the sampler
+    // thread itself starts right before the clock, so its mean is the run's.
     NvmlSampler nvml;
     std::vector<std::string> pci;
     std::vector<int> pci_device;
@@ -444,18 +443,17 @@ class CudaRun {
         pci_device.push_back(d);
       }
     }
-    nvml.start(pci);
     std::vector<Ev> evs;                       // issue order
+    EventGuard guard{evs};                     // destroys them however execute() ends
     std::map<int, std::vector<size_t>> ev_of;  // op -> its events
     for (int id : order_)
       for (int d : g_.devices_of(id)) {
         if (!local(d)) continue;
         CUDA_CHECK(cudaSetDevice(devs_.at(d).cuda_device));
-        Ev e{id, d, g_.op(id).stream, nullptr, nullptr};
-        CUDA_CHECK(cudaEventCreate(&e.start));
-        CUDA_CHECK(cudaEventCreate(&e.end));
         ev_of[id].push_back(evs.size());
-        evs.push_back(e);
+        evs.push_back({id, d, g_.op(id).stream, devs_.at(d).cuda_device, nullptr, nullptr});
+        CUDA_CHECK(cudaEventCreate(&evs.back().start));
+        CUDA_CHECK(cudaEventCreate(&evs.back().end));
       }
     // Start together: every device idle, every rank at the barrier.
     for (auto& [d, ds] : devs_) {
@@ -463,6 +461,7 @@ class CudaRun {
       CUDA_CHECK(cudaDeviceSynchronize());
     }
     if (size_ > 1) MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+    nvml.start(pci);
     for (auto& [d, ds] : devs_) {
       CUDA_CHECK(cudaSetDevice(ds.cuda_device));
       auto s0 = ds.streams.begin()->second;
@@ -516,14 +515,25 @@ class CudaRun {
       CUDA_CHECK(cudaEventElapsedTime(&s_ms, ds.t0, e.start));
       CUDA_CHECK(cudaEventElapsedTime(&e_ms, ds.t0, e.end));
       r->timings.push_back({e.op, e.device, e.stream, s_ms * 1e-3, e_ms * 1e-3});
-      CUDA_CHECK(cudaEventDestroy(e.start));
-      CUDA_CHECK(cudaEventDestroy(e.end));
     }
   }
 
   struct Ev {
-    int op, device, stream;
+    int op, device, stream, cuda_device;
     cudaEvent_t start, end;
+  };
+  // Destroys a vector's events at scope exit: an early return (a hang) or a
+  // throw (a CUDA or kernel error, which run() reports and survives) must not
+  // leak two events per op into the next graph's run.
+  struct EventGuard {
+    std::vector<Ev>& evs;
+    ~EventGuard() {
+      for (Ev& e : evs) {
+        cudaSetDevice(e.cuda_device);
+        if (e.start) cudaEventDestroy(e.start);
+        if (e.end) cudaEventDestroy(e.end);
+      }
+    }
   };
 
   // Waits for every event in issue order. A run is hung when no event

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
     --bundle) BUNDLE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "gpu_check: error: unknown argument '$1'; usage: gpu_check.sh --out DIR [--bundle FILE]" >&2; exit 2 ;;
   esac
 done
@@ -132,7 +132,7 @@ timeout -k 5 60 $PARALAB calibrate --backend cuda --quick --scratch-dir "$SCRATC
 rc=$?
 if grep -q "no usable CUDA device\|no CUDA device" "$OUT/calibrate.err"; then
   record device failed "$(grep -o 'no usable CUDA device.*\|no CUDA device.*' "$OUT/calibrate.err" | head -1)"
-  for s in calibrate gpu_tests validate infer; do record "$s" "not run" "no usable CUDA device"; done
+  for s in calibrate gpu_tests validate infer_pipo infer_flexgen infer_accelerate; do record "$s" "not run" "no usable CUDA device"; done
   cat "$OUT/summary.txt"; exit 1
 fi
 if [ $rc = 0 ] && [ -n "$PY" ]; then

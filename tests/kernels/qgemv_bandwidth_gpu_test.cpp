@@ -58,9 +58,8 @@ TEST(QgemvBandwidthGpu, Int4Batch1ReachesSeventyPercentOfPeak) {
   QuantFormat f = parse_quant_format("rtn-b4-g128");
   auto w = synthetic_weights(rows, cols, 11);
   QuantizedMatrix q = quantize(w.data(), rows, cols, f);
-  const int copies = rotation_copies(l2_bytes, int64_t(layer_bytes(f, rows, cols)), 4);
-  std::vector<std::unique_ptr<DeviceQuantizedMatrix>> dq;
-  for (int i = 0; i < copies; ++i) dq.push_back(std::make_unique<DeviceQuantizedMatrix>(q));
+  const auto dq = device_rotation_copies(q, l2_bytes, 4);
+  const int copies = int(dq.size());
   auto x = synthetic_activations(1, cols, 12);
   DeviceFloats dx(x), dy(rows);
   for (int i = 0; i < 2 * copies; ++i) qgemv_cuda(dq[i % copies]->view(), dx.data(), 1, dy.data());
