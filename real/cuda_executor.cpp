@@ -47,8 +47,6 @@
 #include "real/mpi_communicators.h"
 #include "kernels/half.h"
 #include "kernels/qmatmul_cuda.h"
-#include "kernels/quant_format.h"
-#include "kernels/synthetic.h"
 #include "real/cuda_kernels.h"
 #endif
 
@@ -172,16 +170,19 @@ class CudaRun {
       r.status = dynamic_cast<const std::bad_alloc*>(&e) ? "oom" : "error";
       r.message = "rank " + std::to_string(rank_) + ": " + e.what();
     }
-    for (const auto& [k, v] : peaks_) r.peak_memory.push_back({k.first, k.second, v});
-    r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
-    return r;
+    return finished(std::move(r));
   }
 
  private:
-  RankResult fail(RankResult r, const RankResult& t) const {
+  // A failed execution's status, message and notes, then what every result carries.
+  RankResult fail(RankResult r, RankResult& t) const {
     r.status = t.status;
     r.message = t.message;
-    r.notes = t.notes;
+    r.notes = std::move(t.notes);
+    return finished(std::move(r));
+  }
+  // Peak memory and the run's own notes (set-up, kernels used), however it ended.
+  RankResult finished(RankResult r) const {
     for (const auto& [k, v] : peaks_) r.peak_memory.push_back({k.first, k.second, v});
     r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
     return r;
@@ -319,14 +320,6 @@ class CudaRun {
         fallback = fallback || o.dtype() == DType::kInt4;
         continue;
       }
-      kernels::QuantFormat f;
-      try {
-        f = kernels::parse_quant_format(w);
-        kernels::check_quant_shape(f, sh.n, sh.k);
-      } catch (const std::exception& e) {
-        throw RealError(g_.describe(id) + ": weights '" + w + "' of " + std::to_string(sh.n) + " x " +
-                        std::to_string(sh.k) + ": " + e.what());
-      }
       bool here = false;
       for (int d : g_.devices_of(id)) {
         if (!local(d)) continue;
@@ -337,7 +330,7 @@ class CudaRun {
         if (q.copies.empty()) {
           int l2 = 0;
           CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, ds.cuda_device));
-          q.copies = kernels::device_rotation_copies(kernels::synthetic_quantized_matrix(f, sh.n, sh.k), l2, 2);
+          q.copies = kernels::device_rotation_copies(synthetic_weights_for(g_, id, w, sh.n, sh.k), l2, 2);
         }
         if (sh.m > 32) ds.qwork_bytes = std::max(ds.qwork_bytes, size_t(sh.n * sh.k * 4));
       }

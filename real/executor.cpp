@@ -4,6 +4,8 @@
 #include <map>
 
 #include "core/error.h"
+#include "kernels/quant_format.h"
+#include "kernels/synthetic.h"
 
 namespace paralab::real {
 
@@ -182,6 +184,16 @@ Json trace_json(const std::vector<RankResult>& ranks, const TaskGraph& g) {
                     {"args", {{"op", t.op}, {"rank", r.rank}, {"flops", o.flops}, {"bytes", o.bytes}}}});
     }
   return {{"traceEvents", ev}, {"displayTimeUnit", "ns"}};
+}
+
+kernels::QuantizedMatrix synthetic_weights_for(const TaskGraph& g, int op, const std::string& format, int64_t n,
+                                               int64_t k) {
+  try {
+    return kernels::synthetic_quantized_matrix(kernels::parse_quant_format(format), n, k);
+  } catch (const InputError& e) {
+    throw InputError(g.describe(op) + ": weights '" + format + "' of " + std::to_string(n) + " x " +
+                     std::to_string(k) + ": " + e.what());
+  }
 }
 
 std::string non_gpu_op(const TaskGraph& g, const Cluster& c) {

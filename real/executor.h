@@ -28,6 +28,7 @@
 #include "core/cluster.h"
 #include "core/run_record.h"
 #include "core/task_graph.h"
+#include "kernels/quantized_matrix.h"
 #include "real/nvml_sampler.h"
 
 namespace paralab::real {
@@ -89,6 +90,14 @@ class Executor {
 // "host" or "cuda"; InputError listing the valid names otherwise. The cuda
 // executor constructs without a device; run() then reports status error.
 std::unique_ptr<Executor> make_executor(const std::string& backend);
+
+// The synthetic matrix in `format` (a kernels/ name) of n x k that both
+// executors run op `op`'s weight-quantized GEMM on (its values do not
+// matter: the kernels' time depends on the bytes). An InputError naming the
+// op, the format and the shape when kernels/ does not know the format or
+// the shape cannot hold it.
+kernels::QuantizedMatrix synthetic_weights_for(const TaskGraph& g, int op, const std::string& format, int64_t n,
+                                               int64_t k);
 
 // The first op of `g` placed on a device of `c` that is not a GPU, as an
 // error message for the CUDA backend ("" when every op is on a GPU). Such an

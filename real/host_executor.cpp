@@ -29,7 +29,6 @@
 #include "core/error.h"
 #include "core/issue_order.h"
 #include "kernels/qmatmul_cpu.h"
-#include "kernels/synthetic.h"
 #include "real/check.h"
 #include "real/executor.h"
 #include "real/host_ops.h"
@@ -265,16 +264,9 @@ class HostRun {
       const GemmShape& s = *g_.gemm_shape(o);
       auto key = std::make_tuple(*w, s.n, s.k);
       auto it = qweights_.find(key);
-      if (it == qweights_.end()) {
-        try {
-          kernels::QuantFormat f = kernels::parse_quant_format(*w);
-          it = qweights_.emplace(key, std::make_unique<kernels::QuantizedMatrix>(
-                                          kernels::synthetic_quantized_matrix(f, s.n, s.k))).first;
-        } catch (const InputError& e) {
-          throw InputError(g_.describe(id) + ": weights '" + *w + "' of " + std::to_string(s.n) + " x " +
-                           std::to_string(s.k) + ": " + e.what());
-        }
-      }
+      if (it == qweights_.end())
+        it = qweights_.emplace(key, std::make_unique<kernels::QuantizedMatrix>(synthetic_weights_for(g_, id, *w, s.n, s.k)))
+                 .first;
       qop_[id] = it->second.get();
       ++ops_by_format[*w];
     }
