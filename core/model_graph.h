@@ -84,6 +84,15 @@ class ModelGraph {
   // Layers whose output layer i reads (its in-edges), ascending.
   std::vector<int> inputs_of(int i) const;
   bool is_chain() const;
+  // A skip edge (u, v), v > u + 1 (T5: the encoder output read by every
+  // decoder layer's cross-attention), moves nothing of its own: u's output
+  // travels down the chain beside the activations, from u + 1 to its last
+  // reader, and is resharded and sent across pipeline stages with them.
+  // carried_bytes(w, ...) is what that adds to the chain edge (w, w + 1): the
+  // outputs of every u < w read by a layer after w, for one sample. The
+  // lowering and UniAP's cost model both price a chain edge's tensor as
+  // output_bytes of w plus this.
+  double carried_bytes(int w, int64_t seq, DType dtype) const;
 
   int64_t params() const;
   // Forward FLOPs per sample and per token at input length seq.
@@ -104,6 +113,7 @@ class ModelGraph {
   std::string architecture_;
   std::vector<Layer> layers_;
   Graph graph_;
+  std::vector<int> last_reader_;  // per layer: the last layer reading its output over a skip edge, or -1
 };
 
 }  // namespace paralab

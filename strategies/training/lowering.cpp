@@ -238,7 +238,8 @@ class Lowerer {
   // innermost), one all-to-all per block (reshard_block). At equal TP, a
   // switch between sequence parallelism and none gathers the sequence
   // shards in line: forward into a layer without SP, backward (its input
-  // gradient) out of a layer with SP (sp_switch_gathers).
+  // gradient) out of a layer with SP (sp_switch_gathers). The tensor moved is
+  // layer l-1's output plus what skip edges carry past it (chain_bytes).
   void maybe_reshard(int j, int l, bool backward) {
     const PipelineStage& st = plan_.stages[j];
     if (l <= st.first_layer) return;
@@ -246,12 +247,12 @@ class Lowerer {
     int block = reshard_block(a, b);
     if (block <= 1) {
       if (!sp_switch_gathers(a, b, backward)) return;
-      double full = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1));
+      double full = chain_bytes(l - 1, l - 1) * double(samples(l - 1));
       emit_tp_collective(j, l, CollectiveKind::kAllGather, full,
                          label(fmt::format("L{} {} sequence gather", l, backward ? "bwd" : "fwd")), CommClass::kTensor);
       return;
     }
-    double bytes = m_.layer(l - 1).output_bytes(plan_.seq_len, dtype_) * double(samples(l - 1)) / double(a.tp);
+    double bytes = chain_bytes(l - 1, l - 1) * double(samples(l - 1)) / double(a.tp);
     int lab = label(fmt::format("L{} {} reshard", l, backward ? "bwd" : "fwd"));
     for (int first = 0; first < active(j); first += block) {
       std::vector<int> idx(static_cast<size_t>(block));
@@ -369,11 +370,18 @@ class Lowerer {
     return it == d.end() ? -1 : int(it - d.begin());
   }
 
-  // Pipeline-boundary all-gather (scatter/gather optimisation without SP).
+  // Bytes per sample on the chain edge (w, w + 1) in layer l's shape: l's
+  // output plus the skip tensors carried past w (ModelGraph::carried_bytes).
+  double chain_bytes(int l, int w) const {
+    return m_.layer(l).output_bytes(plan_.seq_len, dtype_) + m_.carried_bytes(w, plan_.seq_len, dtype_);
+  }
+
+  // Pipeline-boundary all-gather (scatter/gather optimisation without SP) at
+  // layer l: a stage's first layer forward, its last layer backward.
   void boundary_gather(int j, int l, bool backward) {
     const LayerStrategy& s = plan_.layers[l];
     if (s.tp <= 1 || s.sequence_parallel) return;
-    double bytes = m_.layer(l).output_bytes(plan_.seq_len, dtype_) * double(samples(l));
+    double bytes = chain_bytes(l, backward ? l : l - 1) * double(samples(l));
     emit_tp_collective(j, l, CollectiveKind::kAllGather, bytes, label(backward ? "p2p bwd gather" : "p2p fwd gather"),
                        CommClass::kPipeline);
   }
@@ -542,7 +550,7 @@ class Lowerer {
         if (to < 0 || to >= ns) continue;
         int l = st.backward ? plan_.stages[j].first_layer : plan_.stages[j].end_layer - 1;
         const LayerStrategy& s = plan_.layers[l];
-        double bytes = m_.layer(l).output_bytes(plan_.seq_len, dtype_) * double(samples(l)) / s.tp;
+        double bytes = chain_bytes(l, st.backward ? l - 1 : l) * double(samples(l)) / s.tp;
         int ns_from = active(j), ns_to = active(to);
         int pairs = std::max(ns_from, ns_to);
         int lab = label(st.backward ? "p2p bwd" : "p2p fwd");

@@ -2,10 +2,12 @@
 // catalog jobs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/catalog.h"
 #include "strategies/training/planners/training_planner.h"
+#include "strategies/training/lowering.h"
 #include "strategies/training/planners/uniap_cost_model.h"
 #include "strategies/training/training_sim.h"
 #include "tests/planners/random_instances.h"
@@ -182,6 +184,98 @@ TEST(Planners, InfeasibleJobNamesTheLeastMemory) {
   EXPECT_EQ(r.status, "infeasible");
   EXPECT_GT(r.least_bytes_per_device, c.device(0).spec.memory_bytes);
   EXPECT_NE(r.message.find("GiB per device"), std::string::npos) << r.message;
+}
+
+// T5's decoder layers read the encoder output (the model's skip edges). It
+// travels down the decoder chain beside the activations: a layout switch
+// between two decoder layers moves both tensors in one collective, and the
+// skip edges move nothing of their own. Here a single-stage tp 8 plan on one
+// DGX node switches sequence parallelism halfway through the decoder, so the
+// lowering gathers both sequence-sharded tensors once, in line (forward when
+// SP ends there, backward when it starts there). By hand, per micro-batch of
+// 2 samples: 2 tensors x 512 tokens x 1,024 hidden x 2 B x 2 = 4 MiB. The
+// cost model must price exactly what is lowered: predicted = analytic
+// simulation to 1e-9.
+TEST(PlannerCostModel, EncoderOutputTravelsWithTheDecoderActivations) {
+  ModelGraph m = load_model("t5-large");
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  PlannerJob job = gpt_job(8, Precision::kBf16);
+  job.model = "t5-large";
+  job.seq_len = 512;
+  CostedInstance ci = build_instance(m, c, job, 1, 4);
+  int n = m.num_layers(), half = n - 1 - 12;  // 24 decoder layers end at n - 2
+  ASSERT_EQ(m.layer(half).kind, LayerKind::kDecoderBlock);
+  ASSERT_EQ(m.layer(half - 12).kind, LayerKind::kDecoderBlock);
+  for (bool sp_first : {true, false}) {
+    Assignment a;
+    for (int u = 0; u < n; ++u) {
+      LayerStrategy w;
+      w.tp = 8;
+      w.sequence_parallel = (u < half) == sp_first;
+      const auto& ks = ci.strategies[size_t(u)];
+      auto it = std::find(ks.begin(), ks.end(), w);
+      ASSERT_NE(it, ks.end()) << "layer " << u;
+      a.stage.push_back(0);
+      a.strategy.push_back(int(it - ks.begin()));
+    }
+    Evaluation ev = evaluate(ci.instance, a);
+    ASSERT_TRUE(ev.feasible) << ev.why;
+    TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
+    LoweredPlan low = lower_plan(p, m, c);
+    int gathers = 0;
+    for (const Op& o : low.graph.ops())
+      if (o.label >= 0 && low.graph.label(o.label).find("sequence gather") != std::string::npos) {
+        EXPECT_NE(low.graph.label(o.label).find("L" + std::to_string(half)), std::string::npos) << low.graph.label(o.label);
+        EXPECT_DOUBLE_EQ(o.bytes, 2.0 * 512 * 1024 * 2 * 2);
+        gathers++;
+      }
+    EXPECT_EQ(gathers, 4) << "one per micro-batch";
+    TrainingSimOptions so;
+    so.collectives = sim::CollectiveMode::kAnalytic;
+    so.detailed = false;
+    TrainingResult r = simulate_training(p, m, c, so);
+    ASSERT_EQ(r.status, "ok") << r.message;
+    EXPECT_NEAR(ev.objective_seconds, r.iteration_seconds, 1e-9 * r.iteration_seconds + 0.5e-9 * n)
+        << "sequence parallelism first: " << sp_first;
+  }
+}
+
+// Across a pipeline boundary the encoder output goes with the activations
+// where a decoder layer after the boundary still reads it: a split between
+// two decoder layers sends 2 tensors, a split between the encoder and the
+// decoder 1 (the encoder's output is the activation). By hand: dp 4 on
+// each stage's 4 GPUs, global batch 8 in 2 micro-batches, so 1 sample per
+// message: 512 tokens x 1,024 hidden x 2 B = 1 MiB a tensor.
+TEST(PlannerCostModel, PipelineBoundaryInTheDecoderSendsTheEncoderOutputToo) {
+  ModelGraph m = load_model("t5-large");
+  Cluster c = load_cluster("dgx-a100-80gb", 1);
+  PlannerJob job = gpt_job(8, Precision::kBf16);
+  job.model = "t5-large";
+  job.seq_len = 512;
+  CostedInstance ci = build_instance(m, c, job, 2, 2);
+  const int n = m.num_layers(), first_decoder = n - 1 - 24;
+  ASSERT_EQ(m.layer(first_decoder - 1).kind, LayerKind::kEncoderBlock);
+  for (auto [split, tensors] : {std::pair{first_decoder, 1}, std::pair{first_decoder + 12, 2}}) {
+    Assignment a;
+    for (int u = 0; u < n; ++u) {
+      LayerStrategy w;
+      w.dp = 4;
+      const auto& ks = ci.strategies[size_t(u)];
+      auto it = std::find(ks.begin(), ks.end(), w);
+      ASSERT_NE(it, ks.end()) << "layer " << u;
+      a.stage.push_back(u < split ? 0 : 1);
+      a.strategy.push_back(int(it - ks.begin()));
+    }
+    TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
+    LoweredPlan low = lower_plan(p, m, c, LoweringOptions{});
+    int sends = 0;
+    for (const Op& o : low.graph.ops())
+      if (o.type == OpType::kCollective && o.collective_kind() == CollectiveKind::kSendRecv) {
+        EXPECT_DOUBLE_EQ(o.bytes, tensors * 512.0 * 1024 * 2) << "split before layer " << split;
+        sends++;
+      }
+    EXPECT_GT(sends, 0);
+  }
 }
 
 // Pairs whose memory bound passes but whose DP finds no plan: no candidate

@@ -378,23 +378,35 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
   in.edges.clear();
   std::vector<std::string> keys;
   for (int l = 0; l < n; ++l) keys.push_back(layer_key(m, l, pp));
-  std::map<std::pair<std::string, std::string>, EdgeCosts> cache;  // equal layer keys: equal matrices, shared
-  // Edges: the model's in-edges (a chain adds (u-1, u)).
+  // Equal layer keys and carried bytes: equal matrices, shared.
+  std::map<std::tuple<std::string, std::string, double>, EdgeCosts> cache;
+  const DType act = dtype_of(job.precision);
+  // Edges: the model's in-edges (a chain adds (u-1, u)). A skip edge (v >
+  // u + 1) costs nothing of its own: its tensor rides on the chain edges up
+  // to v, which price it with their own (ModelGraph::carried_bytes), as the
+  // lowering moves it. It stays an edge for the order and contiguity rules.
   for (int v = 0; v < n; ++v)
     for (int u : m.inputs_of(v)) {
-      auto hit = cache.find({keys[u], keys[v]});
+      const auto& su = ci->strategies[u];
+      const auto& sv = ci->strategies[v];
+      EdgeCosts e;
+      e.u = u, e.v = v;
+      if (v > u + 1) {
+        e.same_stage = CostMatrix(std::vector<double>(su.size() * sv.size(), 0.0));
+        e.cross_stage = e.same_stage;
+        in.edges.push_back(std::move(e));
+        continue;
+      }
+      const double carried = m.carried_bytes(u, job.seq_len, act);
+      auto hit = cache.find({keys[u], keys[v], carried});
       if (hit != cache.end()) {
-        EdgeCosts e = hit->second;
+        e = hit->second;
         e.u = u, e.v = v;
         in.edges.push_back(std::move(e));
         continue;
       }
-      EdgeCosts e;
-      e.u = u, e.v = v;
-      const auto& su = ci->strategies[u];
-      const auto& sv = ci->strategies[v];
-      const DType act = dtype_of(job.precision);
-      double out_u = m.layer(u).output_bytes(job.seq_len, act), out_v = m.layer(v).output_bytes(job.seq_len, act);
+      double out_u = m.layer(u).output_bytes(job.seq_len, act) + carried;
+      double out_v = m.layer(v).output_bytes(job.seq_len, act) + carried;
       // Per-strategy parts (O(K) collectives per edge; the matrices are sums).
       std::vector<double> send_u(su.size()), gather_u(su.size()), send_v(sv.size()), gather_v(sv.size());
       std::vector<int> pair = pp > 1 ? std::vector<int>{x.accel[0], x.accel[size_t(x.g)]} : std::vector<int>{};
@@ -450,7 +462,7 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
         }
       e.same_stage = std::move(same);
       e.cross_stage = std::move(cross);
-      cache.emplace(std::make_pair(keys[u], keys[v]), e);
+      cache.emplace(std::make_tuple(keys[u], keys[v], carried), e);
       in.edges.push_back(std::move(e));
     }
 }
