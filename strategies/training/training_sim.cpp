@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <new>
+#include <numeric>
 #include <set>
 
 #include "core/error.h"
@@ -134,6 +136,29 @@ bool tensor_ranks_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim
   return true;
 }
 
+bool replicas_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode) {
+  if (tensor_ranks_mirror_exactly(plan, c, mode)) return true;
+  const std::vector<int>& home = c.home_nics();
+  bool leaves = plan.stages.size() > 1;  // pipeline messages, tied-embedding all-reduce
+  bool shared = false;
+  for (const PipelineStage& st : plan.stages) {
+    int g = 0;  // replicas, as the lowering mirrors them (lowering.cpp explicit_devices)
+    for (int l = st.first_layer; l < st.end_layer; ++l) g = std::gcd(g, plan.layers[size_t(l)].dp);
+    if (g <= 1) continue;
+    const size_t per = st.devices.size() / size_t(g);
+    std::map<int, size_t> replica_of_nic;
+    for (size_t k = 0; k < st.devices.size(); ++k) {
+      const Device& d = c.device(st.devices[k]);
+      leaves |= c.device(st.devices[k - k % per]).node != d.node;  // a replica spanning nodes
+      const int nic = home[size_t(d.vertex)];
+      if (nic < 0) continue;
+      auto [it, fresh] = replica_of_nic.emplace(nic, k / per);
+      shared |= !fresh && it->second != k / per;
+    }
+  }
+  return !(leaves && shared);
+}
+
 double model_flops_per_iteration(const ModelGraph& m, int64_t global_batch, int64_t seq) {
   const double B = double(global_batch), s = double(seq);
   if (m.architecture() == "gpt" && m.hidden > 0) {
@@ -190,7 +215,8 @@ TrainingResult simulate_training(const TrainingPlan& plan, const ModelGraph& m, 
   r.mirror = !uniform_slowdown(plan, c)  ? Mirror::kNone
              : o.mirror != Mirror::kAuto ? o.mirror
              : tensor_ranks_mirror_exactly(plan, c, o.collectives) ? Mirror::kRanks
-                                                                    : Mirror::kReplicas;
+             : replicas_mirror_exactly(plan, c, o.collectives)     ? Mirror::kReplicas
+                                                                    : Mirror::kNone;
   lo.symmetric = r.mirror != Mirror::kNone;
   lo.one_rank_per_stage = r.mirror == Mirror::kRanks;
   LoweredPlan lp;

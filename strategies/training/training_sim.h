@@ -51,7 +51,13 @@ namespace paralab {
 //              its own and every switch-to-switch link carries at least the
 //              NICs below it (so the other ranks' flows, absent from the
 //              network, could never have slowed the representative's) —
-//              else kReplicas.
+//              else kReplicas where that is exact: no NIC is home to two
+//              replicas of a stage, or no replica's own traffic leaves its
+//              node (one stage, each replica inside a node: only the
+//              data-parallel rings cross, and they are lowered whole) —
+//              else kNone (commodity nodes with one NIC for their GPUs and
+//              a pipeline across them: every replica's messages and
+//              tied-embedding all-reduce share that NIC).
 // Mirroring needs the mirrored devices to run at one speed: a plan whose
 // devices have different straggler factors is lowered device by device.
 enum class Mirror { kAuto, kReplicas, kRanks, kNone };
@@ -60,6 +66,8 @@ bool parse_mirror(const std::string& s, Mirror* out);
 
 // True when mirroring tensor-parallel ranks is exact for `plan` on `c` (see kAuto).
 bool tensor_ranks_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode);
+// True when mirroring data-parallel replicas is exact (see kAuto).
+bool replicas_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode);
 
 struct TrainingSimOptions {
   Mirror mirror = Mirror::kAuto;

@@ -124,6 +124,57 @@ TEST_P(SymmetricLowering, FlowModeWithinStatedBounds) {
 
 // Same input, same bytes: the trace and the result (less paralab's own
 // wall-clock timings) of two runs of a mirrored plan are identical.
+// Replicas that share a NIC break the argument above: on
+// commodity-2x4-10gbe (one 10 Gb/s NIC per node of 4 GPUs) T5-Large with
+// pp 2 x dp 4 puts one stage on each node, so the 4 replicas' pipeline
+// messages and tied-embedding all-reduces cross one NIC together, where
+// mirrored replica 0 would have it alone. kAuto must lower every device.
+// By hand, the other three replicas' tied-embedding all-reduces alone (the
+// 32,128 x 1,024 fp32 head gradient, 131.6 MB; a 2-rank ring moves it once
+// each way) hold that NIC 3 x 131.6 MB / 1.25 GB/s = 316 ms longer, at the
+// end of the iteration, than mirroring shows. One stage of dp 8 (BERT-Large),
+// whose replicas send nothing across nodes but the data-parallel rings
+// (lowered whole), still mirrors them, with the explicit figure.
+TEST(SymmetricLoweringNic, ReplicasSharingANicAreLoweredEachInFlowMode) {
+  ModelGraph m = load_model("t5-large");
+  Cluster c = load_cluster("commodity-2x4-10gbe");
+  MegatronOptions o;
+  o.seq_len = 512;
+  o.global_batch = 32;
+  o.pp = 2, o.dp = 4, o.micro_batch = 1;
+  o.schedule = PipelineSchedule::kGpipe;
+  o.recompute = Recompute::kFull;
+  o.precision = Precision::kFp32;
+  TrainingPlan piped = megatron_plan(o, m, c);
+  auto run = [&](const TrainingPlan& p, Mirror mirror) {
+    TrainingSimOptions so;
+    so.detailed = false;
+    so.mirror = mirror;
+    TrainingResult r = simulate_training(p, m, c, so);
+    EXPECT_EQ(r.status, "ok") << r.message;
+    return r;
+  };
+  TrainingResult a = run(piped, Mirror::kAuto), all = run(piped, Mirror::kNone), rep = run(piped, Mirror::kReplicas);
+  EXPECT_EQ(a.mirror, Mirror::kNone);
+  EXPECT_DOUBLE_EQ(a.iteration_seconds, all.iteration_seconds);
+  EXPECT_GE(all.iteration_seconds - rep.iteration_seconds, 3 * 32128.0 * 1024 * 4 / 1.25e9);
+
+  ModelGraph bert = load_model("bert-large");  // T5-Large does not fit 12 GB unpipelined
+  o.pp = 1, o.dp = 8;
+  TrainingPlan flat = megatron_plan(o, bert, c);
+  auto run_bert = [&](Mirror mirror) {
+    TrainingSimOptions so;
+    so.detailed = false;
+    so.mirror = mirror;
+    TrainingResult r = simulate_training(flat, bert, c, so);
+    EXPECT_EQ(r.status, "ok") << r.message;
+    return r;
+  };
+  TrainingResult b = run_bert(Mirror::kAuto), b_all = run_bert(Mirror::kNone);
+  EXPECT_EQ(b.mirror, Mirror::kReplicas);
+  EXPECT_NEAR(b.iteration_seconds, b_all.iteration_seconds, 1e-9 * b_all.iteration_seconds);
+}
+
 TEST(SymmetricLoweringDeterminism, TwoRunsGiveIdenticalTraceAndResult) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 4);
