@@ -109,6 +109,24 @@ struct Ctx {
     return slowdowns.emplace(key, f).first->second;
   }
   mutable std::map<std::tuple<char, int, int, int>, double> slowdowns{};
+  // Megatron's tied-embedding gradient all-reduce (lowering.cpp
+  // tied_embedding_sync): with pp > 1, device k of the first stage and
+  // device k of the last, every k at once, after the last backward. The g
+  // pairs split what they share as the data-parallel groups do
+  // (shared_links): across nodes the first stage's NIC, inside a node the
+  // PCIe tree's links.
+  double tied_embedding_sync(double bytes) const {
+    std::vector<int> first{accel[0], accel[size_t(pp - 1) * g]};
+    if (tied_slowdown < 0) {
+      std::vector<std::vector<int>> pairs;
+      for (int k = 0; k < g; ++k) pairs.push_back({accel[size_t(k)], accel[size_t(pp - 1) * g + k]});
+      const int node = c.device(first[0]).node;
+      std::erase_if(pairs, [&](const std::vector<int>& p) { return c.device(p[0]).node != node; });
+      tied_slowdown = c.device(first[1]).node != node ? shared_nic(first) : sim::concurrent_ring_slowdown(c, pairs);
+    }
+    return coll(CollectiveKind::kAllReduce, first, bytes * tied_slowdown);
+  }
+  mutable double tied_slowdown = -1;
   double axis_coll(CollectiveKind kind, const LayerStrategy& s, char a, double bytes) const {
     return coll(kind, axis(s, a), bytes * shared_links(s, a));
   }
@@ -218,6 +236,10 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   per_iter += ns_to_s(opt.work_ns + (l == 0 ? opt.launch_ns : 0));
   if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
     per_iter += x.axis_coll(CollectiveKind::kAllGather, s, 'f', local * weight_bytes(x.job.precision));
+  // A tied output embedding on the last stage: its gradient is summed with
+  // the first stage's once an iteration, exposed (nothing follows it).
+  if (x.pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
+    per_iter += x.tied_embedding_sync(double(layer.matmul_params) / s.tp * weight_bytes(x.job.precision));
   r.time = t + per_iter / c;
   r.state = model_state_bytes(state_params, x.job.precision, s);
   r.act = layer_activation_bytes(layer, x.job.seq_len, x.mb, x.job.precision, s);
