@@ -42,6 +42,21 @@ Assignment uniform(const CostedInstance& ci, const ModelGraph& m, LayerStrategy 
   return a;
 }
 
+// The assignment giving layer u strategy want(u) in stage stage_of(u); a
+// strategy the cost model lacks (dominated or unfitting) fails the test.
+template <class Want, class Stage>
+Assignment assigned(const CostedInstance& ci, int n, Want want, Stage stage_of) {
+  Assignment a;
+  for (int u = 0; u < n; ++u) {
+    const auto& ks = ci.strategies[size_t(u)];
+    auto it = std::find(ks.begin(), ks.end(), want(u));
+    if (it == ks.end()) ADD_FAILURE() << "layer " << u << ": strategy not among the cost model's";
+    a.stage.push_back(stage_of(u));
+    a.strategy.push_back(it == ks.end() ? 0 : int(it - ks.begin()));
+  }
+  return a;
+}
+
 // The cost model's objective for `want` on every layer, and the simulated
 // iteration of the plan it lowers to; candidate false when the cost model
 // dropped the strategy somewhere (dominated or unfitting).
@@ -207,17 +222,13 @@ TEST(PlannerCostModel, EncoderOutputTravelsWithTheDecoderActivations) {
   ASSERT_EQ(m.layer(half).kind, LayerKind::kDecoderBlock);
   ASSERT_EQ(m.layer(half - 12).kind, LayerKind::kDecoderBlock);
   for (bool sp_first : {true, false}) {
-    Assignment a;
-    for (int u = 0; u < n; ++u) {
+    auto want = [&](int u) {
       LayerStrategy w;
       w.tp = 8;
       w.sequence_parallel = (u < half) == sp_first;
-      const auto& ks = ci.strategies[size_t(u)];
-      auto it = std::find(ks.begin(), ks.end(), w);
-      ASSERT_NE(it, ks.end()) << "layer " << u;
-      a.stage.push_back(0);
-      a.strategy.push_back(int(it - ks.begin()));
-    }
+      return w;
+    };
+    Assignment a = assigned(ci, n, want, [](int) { return 0; });
     Evaluation ev = evaluate(ci.instance, a);
     ASSERT_TRUE(ev.feasible) << ev.why;
     TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
@@ -256,16 +267,9 @@ TEST(PlannerCostModel, PipelineBoundaryInTheDecoderSendsTheEncoderOutputToo) {
   const int n = m.num_layers(), first_decoder = n - 1 - 24;
   ASSERT_EQ(m.layer(first_decoder - 1).kind, LayerKind::kEncoderBlock);
   for (auto [split, tensors] : {std::pair{first_decoder, 1}, std::pair{first_decoder + 12, 2}}) {
-    Assignment a;
-    for (int u = 0; u < n; ++u) {
-      LayerStrategy w;
-      w.dp = 4;
-      const auto& ks = ci.strategies[size_t(u)];
-      auto it = std::find(ks.begin(), ks.end(), w);
-      ASSERT_NE(it, ks.end()) << "layer " << u;
-      a.stage.push_back(u < split ? 0 : 1);
-      a.strategy.push_back(int(it - ks.begin()));
-    }
+    LayerStrategy dp4;
+    dp4.dp = 4;
+    Assignment a = assigned(ci, n, [&](int) { return dp4; }, [&, split = split](int u) { return u < split ? 0 : 1; });
     TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
     LoweredPlan low = lower_plan(p, m, c, LoweringOptions{});
     int sends = 0;
@@ -293,18 +297,14 @@ TEST(PlannerCostModel, TiedEmbeddingSyncAcrossStagesSharesTheNic) {
   job.cluster = "commodity-2x4-10gbe";
   CostedInstance ci = build_instance(m, c, job, 2, 8);
   const int n = m.num_layers(), split = n - 1 - 24;  // encoder | decoder
-  Assignment a;
-  for (int u = 0; u < n; ++u) {
+  auto want = [&](int u) {
     LayerStrategy w;
     w.dp = 4;
     const LayerKind kind = m.layer(u).kind;
     if (kind == LayerKind::kEncoderBlock || kind == LayerKind::kDecoderBlock) w.recompute = Recompute::kFull;
-    const auto& ks = ci.strategies[size_t(u)];
-    auto it = std::find(ks.begin(), ks.end(), w);
-    ASSERT_NE(it, ks.end()) << "layer " << u;
-    a.stage.push_back(u < split ? 0 : 1);
-    a.strategy.push_back(int(it - ks.begin()));
-  }
+    return w;
+  };
+  Assignment a = assigned(ci, n, want, [&](int u) { return u < split ? 0 : 1; });
   Evaluation ev = evaluate(ci.instance, a);
   ASSERT_TRUE(ev.feasible) << ev.why;
   TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");

@@ -146,15 +146,16 @@ TEST(SymmetricLoweringNic, ReplicasSharingANicAreLoweredEachInFlowMode) {
   o.recompute = Recompute::kFull;
   o.precision = Precision::kFp32;
   TrainingPlan piped = megatron_plan(o, m, c);
-  auto run = [&](const TrainingPlan& p, Mirror mirror) {
+  auto run = [&](const TrainingPlan& p, const ModelGraph& model, Mirror mirror) {
     TrainingSimOptions so;
     so.detailed = false;
     so.mirror = mirror;
-    TrainingResult r = simulate_training(p, m, c, so);
+    TrainingResult r = simulate_training(p, model, c, so);
     EXPECT_EQ(r.status, "ok") << r.message;
     return r;
   };
-  TrainingResult a = run(piped, Mirror::kAuto), all = run(piped, Mirror::kNone), rep = run(piped, Mirror::kReplicas);
+  TrainingResult a = run(piped, m, Mirror::kAuto), all = run(piped, m, Mirror::kNone),
+                 rep = run(piped, m, Mirror::kReplicas);
   EXPECT_EQ(a.mirror, Mirror::kNone);
   EXPECT_DOUBLE_EQ(a.iteration_seconds, all.iteration_seconds);
   EXPECT_GE(all.iteration_seconds - rep.iteration_seconds, 3 * 32128.0 * 1024 * 4 / 1.25e9);
@@ -162,15 +163,7 @@ TEST(SymmetricLoweringNic, ReplicasSharingANicAreLoweredEachInFlowMode) {
   ModelGraph bert = load_model("bert-large");  // T5-Large does not fit 12 GB unpipelined
   o.pp = 1, o.dp = 8;
   TrainingPlan flat = megatron_plan(o, bert, c);
-  auto run_bert = [&](Mirror mirror) {
-    TrainingSimOptions so;
-    so.detailed = false;
-    so.mirror = mirror;
-    TrainingResult r = simulate_training(flat, bert, c, so);
-    EXPECT_EQ(r.status, "ok") << r.message;
-    return r;
-  };
-  TrainingResult b = run_bert(Mirror::kAuto), b_all = run_bert(Mirror::kNone);
+  TrainingResult b = run(flat, bert, Mirror::kAuto), b_all = run(flat, bert, Mirror::kNone);
   EXPECT_EQ(b.mirror, Mirror::kReplicas);
   EXPECT_NEAR(b.iteration_seconds, b_all.iteration_seconds, 1e-9 * b_all.iteration_seconds);
 }
