@@ -57,6 +57,14 @@ Assignment assigned(const CostedInstance& ci, int n, Want want, Stage stage_of) 
   return a;
 }
 
+// T5-Large, bf16, global batch 8 of 512 tokens (the T5 tests' job).
+PlannerJob t5_job() {
+  PlannerJob j = gpt_job(8, Precision::kBf16);
+  j.model = "t5-large";
+  j.seq_len = 512;
+  return j;
+}
+
 // The cost model's objective for `want` on every layer, and the simulated
 // iteration of the plan it lowers to; candidate false when the cost model
 // dropped the strategy somewhere (dominated or unfitting).
@@ -214,9 +222,7 @@ TEST(Planners, InfeasibleJobNamesTheLeastMemory) {
 TEST(PlannerCostModel, EncoderOutputTravelsWithTheDecoderActivations) {
   ModelGraph m = load_model("t5-large");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
-  PlannerJob job = gpt_job(8, Precision::kBf16);
-  job.model = "t5-large";
-  job.seq_len = 512;
+  PlannerJob job = t5_job();
   CostedInstance ci = build_instance(m, c, job, 1, 4);
   int n = m.num_layers(), half = n - 1 - 12;  // 24 decoder layers end at n - 2
   ASSERT_EQ(m.layer(half).kind, LayerKind::kDecoderBlock);
@@ -260,9 +266,7 @@ TEST(PlannerCostModel, EncoderOutputTravelsWithTheDecoderActivations) {
 TEST(PlannerCostModel, PipelineBoundaryInTheDecoderSendsTheEncoderOutputToo) {
   ModelGraph m = load_model("t5-large");
   Cluster c = load_cluster("dgx-a100-80gb", 1);
-  PlannerJob job = gpt_job(8, Precision::kBf16);
-  job.model = "t5-large";
-  job.seq_len = 512;
+  PlannerJob job = t5_job();
   CostedInstance ci = build_instance(m, c, job, 2, 2);
   const int n = m.num_layers(), first_decoder = n - 1 - 24;
   ASSERT_EQ(m.layer(first_decoder - 1).kind, LayerKind::kEncoderBlock);
