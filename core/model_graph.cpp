@@ -103,6 +103,16 @@ double ModelGraph::carried_bytes(int w, int64_t seq, DType dtype) const {
   return bytes;
 }
 
+std::pair<int, int> ModelGraph::tied_embedding() const {
+  int emb = -1, head = -1;
+  for (int l = 0; l < num_layers(); ++l) {
+    const Layer& x = layers_[size_t(l)];
+    if (x.kind == LayerKind::kEmbedding && emb < 0) emb = l;
+    if (x.kind == LayerKind::kHead && x.matmul_params > x.params) head = l;
+  }
+  return emb < 0 || head < 0 ? std::pair{-1, -1} : std::pair{emb, head};
+}
+
 std::vector<int> ModelGraph::inputs_of(int i) const {
   std::vector<int> out;
   auto [b, e] = boost::in_edges(i, graph_);

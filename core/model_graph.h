@@ -93,6 +93,12 @@ class ModelGraph {
   // lowering and UniAP's cost model both price a chain edge's tensor as
   // output_bytes of w plus this.
   double carried_bytes(int w, int64_t seq, DType dtype) const;
+  // Megatron's tied word embedding: {the first embedding layer, the last
+  // head whose output projection shares its weights (matmul_params >
+  // params)}, or {-1, -1} when the model has no such pair. On different
+  // pipeline stages their gradients are summed once an iteration (the
+  // lowering's tied-embedding all-reduce, priced by UniAP's cost model).
+  std::pair<int, int> tied_embedding() const;
 
   int64_t params() const;
   // Forward FLOPs per sample and per token at input length seq.

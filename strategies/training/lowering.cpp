@@ -512,13 +512,8 @@ class Lowerer {
   // stream, so it never sits in front of an op it waits for.
   void tied_embedding_sync() {
     std::vector<int> stage = plan_.stage_of_layers(m_.num_layers());
-    int emb = -1, head = -1;
-    for (int l = 0; l < m_.num_layers(); ++l) {
-      const Layer& x = m_.layer(l);
-      if (x.kind == LayerKind::kEmbedding && emb < 0) emb = l;
-      if (x.kind == LayerKind::kHead && x.matmul_params > x.params) head = l;
-    }
-    if (emb < 0 || head < 0 || stage[emb] % p_ == stage[head] % p_) return;
+    auto [emb, head] = m_.tied_embedding();
+    if (emb < 0 || stage[emb] % p_ == stage[head] % p_) return;
     int a = stage[emb] % p_, b = stage[head] % p_;
     const LayerStrategy& s = plan_.layers[head];
     double bytes = double(m_.layer(head).matmul_params) / s.tp * grad_bytes_per_param();

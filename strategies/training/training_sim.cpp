@@ -138,24 +138,30 @@ bool tensor_ranks_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim
 
 bool replicas_mirror_exactly(const TrainingPlan& plan, const Cluster& c, sim::CollectiveMode mode) {
   if (tensor_ranks_mirror_exactly(plan, c, mode)) return true;
+  // The argument of symmetric_lowering_test.cpp needs the planners' layout:
+  // each stage's devices consecutive, so a replica is a block of them.
+  for (const PipelineStage& st : plan.stages)
+    for (size_t k = 1; k < st.devices.size(); ++k)
+      if (st.devices[k] != st.devices[0] + int(k)) return false;
   const std::vector<int>& home = c.home_nics();
   bool leaves = plan.stages.size() > 1;  // pipeline messages, tied-embedding all-reduce
-  bool shared = false;
-  for (const PipelineStage& st : plan.stages) {
+  std::map<int, std::set<std::pair<size_t, size_t>>> users;  // NIC -> (stage, replica) homed there
+  for (size_t j = 0; j < plan.stages.size(); ++j) {
+    const PipelineStage& st = plan.stages[j];
     int g = 0;  // replicas, as the lowering mirrors them (lowering.cpp explicit_devices)
     for (int l = st.first_layer; l < st.end_layer; ++l) g = std::gcd(g, plan.layers[size_t(l)].dp);
-    if (g <= 1) continue;
-    const size_t per = st.devices.size() / size_t(g);
-    std::map<int, size_t> replica_of_nic;
+    const size_t per = st.devices.size() / size_t(std::max(g, 1));
     for (size_t k = 0; k < st.devices.size(); ++k) {
       const Device& d = c.device(st.devices[k]);
       leaves |= c.device(st.devices[k - k % per]).node != d.node;  // a replica spanning nodes
       const int nic = home[size_t(d.vertex)];
-      if (nic < 0) continue;
-      auto [it, fresh] = replica_of_nic.emplace(nic, k / per);
-      shared |= !fresh && it->second != k / per;
+      if (nic >= 0) users[nic].insert({j, k / per});
     }
   }
+  // A mirrored replica (index >= 1) homed on a NIC with any other replica.
+  bool shared = false;
+  for (const auto& [nic, who] : users)
+    shared |= who.size() > 1 && std::any_of(who.begin(), who.end(), [](const auto& x) { return x.second > 0; });
   return !(leaves && shared);
 }
 

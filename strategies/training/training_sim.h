@@ -51,10 +51,12 @@ namespace paralab {
 //              its own and every switch-to-switch link carries at least the
 //              NICs below it (so the other ranks' flows, absent from the
 //              network, could never have slowed the representative's) —
-//              else kReplicas where that is exact: no NIC is home to two
-//              replicas of a stage, or no replica's own traffic leaves its
-//              node (one stage, each replica inside a node: only the
-//              data-parallel rings cross, and they are lowered whole) —
+//              else kReplicas where that is exact: each stage's devices
+//              consecutive (the planners' layout), and no NIC home to a
+//              mirrored replica and another (of any stage), or no replica's
+//              own traffic leaving its node (one stage, each replica inside
+//              a node: only the data-parallel rings cross, and they are
+//              lowered whole) —
 //              else kNone (commodity nodes with one NIC for their GPUs and
 //              a pipeline across them: every replica's messages and
 //              tied-embedding all-reduce share that NIC).

@@ -235,6 +235,7 @@ TEST(PlannerCostModel, EncoderOutputTravelsWithTheDecoderActivations) {
       return w;
     };
     Assignment a = assigned(ci, n, want, [](int) { return 0; });
+    ASSERT_FALSE(HasFailure());
     Evaluation ev = evaluate(ci.instance, a);
     ASSERT_TRUE(ev.feasible) << ev.why;
     TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
@@ -274,6 +275,7 @@ TEST(PlannerCostModel, PipelineBoundaryInTheDecoderSendsTheEncoderOutputToo) {
     LayerStrategy dp4;
     dp4.dp = 4;
     Assignment a = assigned(ci, n, [&](int) { return dp4; }, [&, split = split](int u) { return u < split ? 0 : 1; });
+    ASSERT_FALSE(HasFailure());
     TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");
     LoweredPlan low = lower_plan(p, m, c, LoweringOptions{});
     int sends = 0;
@@ -309,6 +311,7 @@ TEST(PlannerCostModel, TiedEmbeddingSyncAcrossStagesSharesTheNic) {
     return w;
   };
   Assignment a = assigned(ci, n, want, [&](int u) { return u < split ? 0 : 1; });
+  ASSERT_FALSE(HasFailure());
   Evaluation ev = evaluate(ci.instance, a);
   ASSERT_TRUE(ev.feasible) << ev.why;
   TrainingPlan p = plan_from_assignment(m, job, ci, a, "test");

@@ -122,8 +122,6 @@ TEST_P(SymmetricLowering, FlowModeWithinStatedBounds) {
               replica.iteration_seconds / t - 1, one.iteration_seconds / t - 1);
 }
 
-// Same input, same bytes: the trace and the result (less paralab's own
-// wall-clock timings) of two runs of a mirrored plan are identical.
 // Replicas that share a NIC break the argument above: on
 // commodity-2x4-10gbe (one 10 Gb/s NIC per node of 4 GPUs) T5-Large with
 // pp 2 x dp 4 puts one stage on each node, so the 4 replicas' pipeline
@@ -166,8 +164,26 @@ TEST(SymmetricLoweringNic, ReplicasSharingANicAreLoweredEachInFlowMode) {
   TrainingResult b = run(flat, bert, Mirror::kAuto), b_all = run(flat, bert, Mirror::kNone);
   EXPECT_EQ(b.mirror, Mirror::kReplicas);
   EXPECT_NEAR(b.iteration_seconds, b_all.iteration_seconds, 1e-9 * b_all.iteration_seconds);
+
+  // A hand-written layout outside the argument's: on one commodity node,
+  // tp 2 x dp 4 with the stage's devices 0 2 1 3 4 6 5 7 puts each TP pair
+  // under both PCIe switches, so replicas share uplinks: every device is
+  // lowered.
+  Cluster node = load_cluster("commodity-1x8");
+  o.pp = 1, o.dp = 4, o.tp = 2;
+  TrainingPlan odd = megatron_plan(o, bert, node);
+  odd.stages[0].devices = {0, 2, 1, 3, 4, 6, 5, 7};
+  TrainingSimOptions so;
+  so.detailed = false;
+  TrainingResult x = simulate_training(odd, bert, node, so);
+  so.mirror = Mirror::kNone;
+  TrainingResult x_all = simulate_training(odd, bert, node, so);
+  EXPECT_EQ(x.mirror, Mirror::kNone);
+  EXPECT_DOUBLE_EQ(x.iteration_seconds, x_all.iteration_seconds);
 }
 
+// Same input, same bytes: the trace and the result (less paralab's own
+// wall-clock timings) of two runs of a mirrored plan are identical.
 TEST(SymmetricLoweringDeterminism, TwoRunsGiveIdenticalTraceAndResult) {
   ModelGraph m = load_model("megatron-gpt-1.7b");
   Cluster c = load_cluster("dgx-a100-80gb", 4);

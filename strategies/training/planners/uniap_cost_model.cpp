@@ -127,6 +127,7 @@ struct Ctx {
     return coll(CollectiveKind::kAllReduce, first, bytes * tied_slowdown);
   }
   mutable double tied_slowdown = -1;
+  int tied_head = -1;  // ModelGraph::tied_embedding's head, when the embedding comes before it
   double axis_coll(CollectiveKind kind, const LayerStrategy& s, char a, double bytes) const {
     return coll(kind, axis(s, a), bytes * shared_links(s, a));
   }
@@ -237,8 +238,10 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   if ((s.zero_stage == 1 || s.zero_stage == 2) && s.fsdp > 1)
     per_iter += x.axis_coll(CollectiveKind::kAllGather, s, 'f', local * weight_bytes(x.job.precision));
   // A tied output embedding on the last stage: its gradient is summed with
-  // the first stage's once an iteration, exposed (nothing follows it).
-  if (x.pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
+  // the first stage's once an iteration, exposed (nothing follows it). With
+  // pp > 1 the embedding (the model's first layer in every builder) and the
+  // head (its last) are on different stages, as the lowering requires.
+  if (x.pp > 1 && l == x.tied_head)
     per_iter += x.tied_embedding_sync(double(layer.matmul_params) / s.tp * weight_bytes(x.job.precision));
   r.time = t + per_iter / c;
   r.state = model_state_bytes(state_params, x.job.precision, s);
@@ -321,6 +324,8 @@ Ctx make_ctx(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int p
   x.g = int(x.accel.size()) / pp;
   x.micro_batches = micro_batches;
   x.mb = job.global_batch / micro_batches;
+  auto [emb, head] = m.tied_embedding();
+  if (emb >= 0 && emb < head) x.tied_head = head;
   return x;
 }
 
@@ -402,6 +407,7 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
   for (int l = 0; l < n; ++l) keys.push_back(layer_key(m, l, pp));
   // Equal layer keys and carried bytes: equal matrices, shared.
   std::map<std::tuple<std::string, std::string, double>, EdgeCosts> cache;
+  Zeros zeros;  // the skip edges', one per shape
   const DType act = dtype_of(job.precision);
   // Edges: the model's in-edges (a chain adds (u-1, u)). A skip edge (v >
   // u + 1) costs nothing of its own: its tensor rides on the chain edges up
@@ -414,8 +420,7 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
       EdgeCosts e;
       e.u = u, e.v = v;
       if (v > u + 1) {
-        e.same_stage = CostMatrix(std::vector<double>(su.size() * sv.size(), 0.0));
-        e.cross_stage = e.same_stage;
+        e.same_stage = e.cross_stage = zeros.get(int(su.size()), int(sv.size()));
         in.edges.push_back(std::move(e));
         continue;
       }
