@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <map>
 
 namespace paralab {
 
@@ -88,18 +89,19 @@ ModelGraph::ModelGraph(std::string name, std::string architecture, std::vector<L
     : name_(std::move(name)), architecture_(std::move(architecture)), layers_(std::move(layers)),
       graph_(layers_.size()) {
   for (size_t i = 1; i < layers_.size(); ++i) boost::add_edge(i - 1, i, graph_);
-  last_reader_.assign(layers_.size(), -1);
+  std::map<int, int> last;  // producer -> its last reader over a skip edge
   for (auto [u, v] : extra_edges) {
     assert(u < v && "extra edges must respect the layer order (invariant 1)");
     boost::add_edge(u, v, graph_);
-    if (v > u + 1) last_reader_[size_t(u)] = std::max(last_reader_[size_t(u)], v);
+    if (v > u + 1) last[u] = std::max(last[u], v);
   }
+  skips_.assign(last.begin(), last.end());
 }
 
 double ModelGraph::carried_bytes(int w, int64_t seq, DType dtype) const {
   double bytes = 0;
-  for (int u = 0; u < w && size_t(u) < last_reader_.size(); ++u)
-    if (last_reader_[size_t(u)] > w) bytes += layers_[size_t(u)].output_bytes(seq, dtype);
+  for (auto [u, last] : skips_)
+    if (u < w && last > w) bytes += layers_[size_t(u)].output_bytes(seq, dtype);
   return bytes;
 }
 

@@ -119,7 +119,7 @@ class ModelGraph {
   std::string architecture_;
   std::vector<Layer> layers_;
   Graph graph_;
-  std::vector<int> last_reader_;  // per layer: the last layer reading its output over a skip edge, or -1
+  std::vector<std::pair<int, int>> skips_;  // (producer, its last reader over a skip edge); empty for a chain
 };
 
 }  // namespace paralab

@@ -264,8 +264,8 @@ void add_simulate_options(CLI::App* cmd, SimulateArgs* a, bool plan_only) {
                   "Plans: which identical devices are lowered once: one data-parallel replica per stage "
                   "(replicas), also one tensor-parallel rank (ranks: ~tp times fewer ops, but the other ranks' "
                   "own NIC traffic is left out), every device (none), or auto: ranks where that is exact "
-                  "(every GPU its own NIC, non-blocking switches), else replicas where that is exact (no NIC shared by two "
-                  "replicas, or no replica's traffic leaving its node), else none")
+                  "(every GPU its own NIC, non-blocking switches), else replicas where that is exact (consecutive stage "
+                  "devices, and no NIC shared by two replicas or no replica's traffic leaving its node), else none")
       ->check(CLI::IsMember({"auto", "replicas", "ranks", "none"}));
   cmd->add_option("--trace", a->trace, "Stream a Chrome trace-event JSON (Perfetto) to this file");
   cmd->add_option("--trace-devices", a->trace_devices,

@@ -118,14 +118,10 @@ double layer_transient_bytes(const Layer& l, int64_t seq, int64_t samples, Preci
 double layer_state_params(const TrainingPlan& plan, const ModelGraph& m, int layer) {
   const Layer& l = m.layer(layer);
   double params = double(l.params);
-  if (l.kind == LayerKind::kHead && l.matmul_params > l.params) {
-    // Tied output embedding: a replica when the input embedding lives elsewhere.
+  // Tied output embedding: a replica when the input embedding lives elsewhere.
+  if (auto [emb, head] = m.tied_embedding(); head == layer) {
     std::vector<int> stage = plan.stage_of_layers(m.num_layers());
-    for (int i = 0; i < m.num_layers(); ++i)
-      if (m.layer(i).kind == LayerKind::kEmbedding && stage[i] != stage[layer]) {
-        params += double(l.matmul_params);
-        break;
-      }
+    if (stage[emb] != stage[layer]) params += double(l.matmul_params);
   }
   return params;
 }

@@ -91,43 +91,45 @@ struct Ctx {
     for (auto& [key, r] : by) out.push_back(std::move(r));
     return out;
   }
-  // Inside a node, the same axis's other groups run their rings at once
-  // over the node's links (a PCIe tree's switch uplinks):
-  // sim::concurrent_ring_slowdown; across nodes, shared_nic.
+  // How much slower the first of `groups` runs beside the others, all at
+  // once: inside a node over the node's links (a PCIe tree's switch
+  // uplinks), sim::concurrent_ring_slowdown; across nodes, shared_nic.
+  double concurrent_slowdown(std::vector<std::vector<int>> groups) const {
+    const std::vector<int> first = groups[0];
+    const int node = c.device(first[0]).node;
+    bool spans = false;
+    for (int d : first) spans |= c.device(d).node != node;
+    if (spans) return shared_nic(first);
+    // A group inside one node shares links only with the groups of that node.
+    std::erase_if(groups, [&](const std::vector<int>& grp) { return c.device(grp[0]).node != node; });
+    return sim::concurrent_ring_slowdown(c, groups);
+  }
+  // The same axis's groups run their collectives at once.
   double shared_links(const LayerStrategy& s, char a) const {
     auto key = std::make_tuple(a, s.dp, s.fsdp, s.tp);
     auto it = slowdowns.find(key);
     if (it != slowdowns.end()) return it->second;
-    std::vector<std::vector<int>> groups = axis_groups(s, a);
-    const std::vector<int>& first = groups[0];
-    const int node = c.device(first[0]).node;
-    bool spans = false;
-    for (int d : first) spans |= c.device(d).node != node;
-    // A group inside one node shares links only with the groups of that node.
-    std::erase_if(groups, [&](const std::vector<int>& grp) { return c.device(grp[0]).node != node; });
-    double f = spans ? shared_nic(first) : sim::concurrent_ring_slowdown(c, groups);
-    return slowdowns.emplace(key, f).first->second;
+    return slowdowns.emplace(key, concurrent_slowdown(axis_groups(s, a))).first->second;
   }
   mutable std::map<std::tuple<char, int, int, int>, double> slowdowns{};
   // Megatron's tied-embedding gradient all-reduce (lowering.cpp
   // tied_embedding_sync): with pp > 1, device k of the first stage and
-  // device k of the last, every k at once, after the last backward. The g
-  // pairs split what they share as the data-parallel groups do
-  // (shared_links): across nodes the first stage's NIC, inside a node the
-  // PCIe tree's links.
+  // device k of the last, every k at once, after the last backward; the g
+  // pairs split what they share (concurrent_slowdown).
   double tied_embedding_sync(double bytes) const {
-    std::vector<int> first{accel[0], accel[size_t(pp - 1) * g]};
-    if (tied_slowdown < 0) {
-      std::vector<std::vector<int>> pairs;
-      for (int k = 0; k < g; ++k) pairs.push_back({accel[size_t(k)], accel[size_t(pp - 1) * g + k]});
-      const int node = c.device(first[0]).node;
-      std::erase_if(pairs, [&](const std::vector<int>& p) { return c.device(p[0]).node != node; });
-      tied_slowdown = c.device(first[1]).node != node ? shared_nic(first) : sim::concurrent_ring_slowdown(c, pairs);
-    }
-    return coll(CollectiveKind::kAllReduce, first, bytes * tied_slowdown);
+    std::vector<std::vector<int>> pairs;
+    for (int k = 0; k < g; ++k) pairs.push_back({accel[size_t(k)], accel[size_t(pp - 1) * g + k]});
+    if (tied_slowdown < 0) tied_slowdown = concurrent_slowdown(pairs);
+    return coll(CollectiveKind::kAllReduce, pairs[0], bytes * tied_slowdown);
   }
   mutable double tied_slowdown = -1;
   int tied_head = -1;  // ModelGraph::tied_embedding's head, when the embedding comes before it
+  // Parameters layer l's devices hold: its own, plus (pp > 1) the tied
+  // output embedding's replica of the input embedding on the last stage.
+  double state_params(int l) const {
+    const Layer& layer = m.layer(l);
+    return double(layer.params) + (pp > 1 && l == tied_head ? double(layer.matmul_params) : 0.0);
+  }
   double axis_coll(CollectiveKind kind, const LayerStrategy& s, char a, double bytes) const {
     return coll(kind, axis(s, a), bytes * shared_links(s, a));
   }
@@ -331,11 +333,9 @@ Ctx make_ctx(const ModelGraph& m, const Cluster& c, const PlannerJob& job, int p
 
 // Identical layers (the Transformer blocks) share one key, their costs and
 // the matrices of the edges between them.
-std::string layer_key(const ModelGraph& m, int l, int pp) {
-  const Layer& layer = m.layer(l);
-  double params = double(layer.params);
-  if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
-    params += double(layer.matmul_params);  // tied embedding replica on the last stage
+std::string layer_key(const Ctx& x, int l) {
+  const Layer& layer = x.m.layer(l);
+  const double params = x.state_params(l);
   const BlockShape& b = layer.shape;
   return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", int(layer.kind), layer.params, layer.matmul_params,
                      params, layer.token_scale, b.hidden, b.heads, b.kv_heads, b.head_dim, b.ffn_hidden, b.gated_mlp,
@@ -359,11 +359,8 @@ CostedInstance cost_layers(const ModelGraph& m, const Cluster& c, const PlannerJ
   double transient = 0;
   std::map<std::string, std::pair<int, std::vector<Costed>>> cache;
   for (int l = 0; l < n; ++l) {
-    const Layer& layer = m.layer(l);
-    double params = double(layer.params);
-    if (pp > 1 && layer.kind == LayerKind::kHead && layer.matmul_params > layer.params)
-      params += double(layer.matmul_params);  // tied embedding replica on the last stage
-    std::string key = layer_key(m, l, pp);
+    const double params = x.state_params(l);
+    std::string key = layer_key(x, l);
     auto hit = cache.find(key);
     if (hit == cache.end()) {
       std::vector<LayerStrategy> ss = enumerate(x, l, space);
@@ -404,7 +401,7 @@ void add_edges(const ModelGraph& m, const Cluster& c, const PlannerJob& job, Cos
   PlanInstance& in = ci->instance;
   in.edges.clear();
   std::vector<std::string> keys;
-  for (int l = 0; l < n; ++l) keys.push_back(layer_key(m, l, pp));
+  for (int l = 0; l < n; ++l) keys.push_back(layer_key(x, l));
   // Equal layer keys and carried bytes: equal matrices, shared.
   std::map<std::tuple<std::string, std::string, double>, EdgeCosts> cache;
   Zeros zeros;  // the skip edges', one per shape
