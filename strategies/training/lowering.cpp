@@ -270,7 +270,7 @@ class Lowerer {
     double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
     emit_mem(j, true, act, layer_label(l, "act"));
     double gathered = zero3_gather_bytes(l);
-    if (gathered > 0) zero3_gather(j, l, gathered, "fwd");
+    if (gathered > 0) land_zero3_gather(j, gathered, issue_zero3_gather(j, l, "fwd"), l);
     emit_specs(j, l, specs(l, Phase::kForward), "fwd");
     if (gathered > 0) emit_mem(j, false, gathered, layer_label(l, "gathered"));
   }
@@ -281,26 +281,54 @@ class Lowerer {
     return double(m_.layer(l).params) / s.tp * weight_bytes_per_param() * (1.0 - 1.0 / s.fsdp);
   }
 
-  void zero3_gather(int j, int l, double gathered, const char* phase) {
+  // ZeRO-3 weight all-gather of layer l, one per fsdp group, on the data
+  // stream: it waits for nothing but the stream's earlier collectives, so it
+  // runs ahead of the compute that needs it (the forward's gathers all run
+  // ahead; the backward's one layer ahead, below). Returns the op ids.
+  std::vector<int> issue_zero3_gather(int j, int l, const char* phase) {
     const LayerStrategy& s = plan_.layers[l];
     double full = double(m_.layer(l).params) / s.tp * weight_bytes_per_param();
+    std::vector<int> ids;
     for (int k = 0; k < active(j); ++k) {
       if (!single_ && (k / s.tp) % s.fsdp != 0) continue;  // one op per fsdp group
       int id = g_.add_collective(CollectiveKind::kAllGather, axis_group(j, l, k, 'f'), kDataStream, full,
                                  CollectiveAlgo::kAuto, label(fmt::format("L{} {} zero3 gather", l, phase)));
       tag(id, CommClass::kData);
-      pending_deps_.push_back(id);
+      ids.push_back(id);
     }
-    emit_mem(j, true, gathered, layer_label(l, "gathered"));
-    for (int id : pending_deps_)
-      for (int k = 0; k < active(j); ++k) g_.add_dep(id, last_[k]);
-    pending_deps_.clear();
+    return ids;
   }
 
-  void backward_layer(int j, int l, bool last_micro_batch) {
+  // The gathered weights land where layer l's compute starts: allocated
+  // there (memory counts one layer's gathered weights at a time), and the
+  // compute waits for the gathers.
+  void land_zero3_gather(int j, double gathered, const std::vector<int>& ids, int l) {
+    emit_mem(j, true, gathered, layer_label(l, "gathered"));
+    for (int id : ids)
+      for (int k = 0; k < active(j); ++k) g_.add_dep(id, last_[k]);
+  }
+
+  // The backward prefetches one layer ahead, as FSDP's default
+  // BACKWARD_PRE and DeepSpeed's ZeRO-3 prefetch do: layer l - 1's gather is
+  // issued before layer l's backward, so on the data stream it comes before
+  // l's gradient reduction and the backward never waits for a reduction.
+  // `prefetched_` holds the gather issued for the next backward layer.
+  void backward_gathers(int j, int l, int first_layer, double gathered) {
+    std::vector<int> mine;
+    if (gathered > 0) mine = prefetched_layer_ == l ? prefetched_ : issue_zero3_gather(j, l, "bwd");
+    prefetched_layer_ = -1;
+    prefetched_.clear();
+    if (l > first_layer && zero3_gather_bytes(l - 1) > 0) {
+      prefetched_ = issue_zero3_gather(j, l - 1, "bwd");
+      prefetched_layer_ = l - 1;
+    }
+    if (gathered > 0) land_zero3_gather(j, gathered, mine, l);
+  }
+
+  void backward_layer(int j, int l, int first_layer, bool last_micro_batch) {
     const LayerStrategy& s = plan_.layers[l];
     double gathered = zero3_gather_bytes(l);
-    if (gathered > 0) zero3_gather(j, l, gathered, "bwd");
+    backward_gathers(j, l, first_layer, gathered);
     double act = layer_activation_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s);
     double rec = layer_transient_bytes(m_.layer(l), plan_.seq_len, plan_.micro_batch_samples(), plan_.precision, s) -
                  gathered;
@@ -413,7 +441,7 @@ class Lowerer {
       } else {
         bool last = ++bwd_done[st.chunk] == mb_;
         if (j + 1 < int(plan_.stages.size())) boundary_gather(j, stage.end_layer - 1, true);
-        for (int l = stage.end_layer - 1; l >= stage.first_layer; --l) backward_layer(j, l, last);
+        for (int l = stage.end_layer - 1; l >= stage.first_layer; --l) backward_layer(j, l, stage.first_layer, last);
       }
       // First op of the step = the op after `before` on device k; recorded as
       // the first op id created after the previous last op.
@@ -580,7 +608,8 @@ class Lowerer {
   // number of compute-stream ops that run beside them before that.
   std::vector<std::vector<std::pair<int, int>>> async_;
   std::vector<int> sync_ops_;    // gradient collectives of the current physical stage
-  std::vector<int> pending_deps_;
+  std::vector<int> prefetched_;   // ZeRO-3 gathers issued ahead for layer prefetched_layer_'s backward
+  int prefetched_layer_ = -1;
   std::vector<int> last_bwd_;
   std::vector<std::vector<int>> last_bwd_by_stage_, optimizer_by_stage_;  // per physical stage, per active device
   std::vector<std::vector<int>> step_first_, step_last_;  // [stage][(dir*m + mb)*active + k]

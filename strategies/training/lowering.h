@@ -11,7 +11,9 @@
 // all-to-alls between adjacent layers whose strategies differ; gradient
 // synchronisation per layer (all-reduce over dp, reduce-scatter over fsdp)
 // overlapped with backward; the tied-embedding gradient all-reduce between
-// the first and last stage; ZeRO-3 weight all-gathers; the optimizer step and
+// the first and last stage; ZeRO-3 weight all-gathers on the data stream
+// (the forward's run ahead of compute, the backward's one layer ahead, before
+// the previous layer's reduction, as FSDP's BACKWARD_PRE prefetch); the optimizer step and
 // the ZeRO-1/2 weight all-gather after it; alloc/free of the reserve, model
 // states, stored activations and transient buffers (amounts from
 // memory_model.h, so the simulated peak matches estimate_memory).

@@ -200,36 +200,40 @@ Costed cost_strategy(const Ctx& x, int l, const LayerStrategy& s, double state_p
   const Layer& layer = x.m.layer(l);
   int64_t samples = x.mb / s.batch_split();
   double c = double(x.micro_batches);
-  // Gradient reductions run on the lowering's data stream beside the
-  // backward that follows them (the layers before l, recomputation
-  // included; UniAP's plans keep overlap_grad_reduce on): each is charged
-  // what it adds to a backward as long as l's own
-  // (sim::ComputeModel::beside_collective_ns), exact where the next layer's
-  // backward is like this one's. A stage's first layer, whose reductions
-  // nothing follows, is under-charged by at most its backward.
+  // The lowering's data stream runs the ZeRO-3 weight gathers and the
+  // gradient reductions beside compute: the forward's gathers beside the
+  // forward; in the backward, the next layer's gather (prefetched one layer
+  // ahead) and this layer's reductions beside the backward of the layers
+  // that follow (recomputation included; UniAP's plans keep
+  // overlap_grad_reduce on). Each is charged what it adds to a compute as
+  // long as l's own (sim::ComputeModel::beside_collective_ns): exact where
+  // the neighbouring layers are like this one. A stage's first layer, whose
+  // reductions nothing follows, is under-charged by at most its backward;
+  // its first gather, which nothing precedes, is over-charged by the same
+  // rule the other way.
+  double forward = phase_seconds(x, l, samples, s, 0, {Phase::kForward});
   double behind = phase_seconds(x, l, samples, s, 0, {Phase::kRecompute, Phase::kBackward});
-  double t = phase_seconds(x, l, samples, s, 0, {Phase::kForward}) + behind;
+  double t = forward + behind;
   double share = x.c.device(x.accel[0]).spec.collective_compute_share;
-  auto exposed = [&](double comm) {
+  auto beside = [&](double comm, double compute) {
     if (comm <= 0) return 0.0;
     if (x.pricing == ReductionPricing::kInLine) return comm;
-    ComputeTime b{seconds_to_ns(behind), 0};
+    ComputeTime b{seconds_to_ns(compute), 0};
     return ns_to_s(sim::ComputeModel::beside_collective_ns(seconds_to_ns(comm), b, share)) - ns_to_s(b.work_ns);
   };
   double local = state_params / s.tp;
   double grad = local * weight_bytes(x.job.precision);
-  if (s.zero_stage == 3 && s.fsdp > 1) {
-    double full = double(layer.params) / s.tp * weight_bytes(x.job.precision);
-    t += 2 * x.axis_coll(CollectiveKind::kAllGather, s, 'f', full);
-  }
-  double per_iter = 0, sync_iter = 0;
-  if (s.fsdp > 1) {
-    double rs = x.axis_coll(CollectiveKind::kReduceScatter, s, 'f', grad);
-    if (s.zero_stage >= 2) t += exposed(rs);  // every micro-batch
-    else sync_iter += rs;
-  }
-  if (s.dp > 1) sync_iter += x.axis_coll(CollectiveKind::kAllReduce, s, 'd', s.fsdp > 1 ? grad / s.fsdp : grad);
-  per_iter += exposed(sync_iter);  // at the last micro-batch
+  double gather = 0;  // data-stream seconds beside the forward
+  if (s.zero_stage == 3 && s.fsdp > 1)
+    gather = x.axis_coll(CollectiveKind::kAllGather, s, 'f', double(layer.params) / s.tp * weight_bytes(x.job.precision));
+  double rs = s.fsdp > 1 ? x.axis_coll(CollectiveKind::kReduceScatter, s, 'f', grad) : 0;
+  // Beside the backward of every micro-batch (ZeRO-2/3 reduce-scatter) and
+  // of the last (ZeRO-1 reduce-scatter, data-parallel all-reduce).
+  double every = gather + (s.zero_stage >= 2 ? rs : 0);
+  double at_last = every + (s.zero_stage < 2 ? rs : 0);
+  if (s.dp > 1) at_last += x.axis_coll(CollectiveKind::kAllReduce, s, 'd', s.fsdp > 1 ? grad / s.fsdp : grad);
+  t += beside(gather, forward) + beside(every, behind);
+  double per_iter = beside(at_last, behind) - beside(every, behind);  // the last micro-batch's extra
   double shard = s.zero_stage >= 1 ? local / s.fsdp : local;
   // The optimizer step is one op per stage (lowering.cpp): its work is
   // shared out per layer, its launch overhead charged to the model's first

@@ -6,13 +6,13 @@
 //   A_u[k]  per micro-batch: every op of layer_ops() (forward, recomputation,
 //           backward) costed by core/cost_model (GEMMs with their shapes), the
 //           TP collectives by sim::analytic_collective_ns on the stage's TP
-//           group; ZeRO-3 weight all-gathers (forward and backward) counted
-//           in full (serial: an upper bound where the simulator overlaps
-//           them); the gradient reductions (ZeRO-2/3 reduce-scatter every
-//           micro-batch; data-parallel all-reduce and ZeRO-1 reduce-scatter
-//           at the last) by what they add beside a backward as long as the
-//           layer's own (the lowering runs them beside the next layers'
-//           backward: sim::ComputeModel::beside_collective_ns); the
+//           group; the data stream's collectives by what they add beside
+//           a compute as long as the layer's own
+//           (sim::ComputeModel::beside_collective_ns): the ZeRO-3 weight
+//           all-gather beside the forward, and beside the backward the next
+//           layer's gather (prefetched) with the gradient reductions
+//           (ZeRO-2/3 reduce-scatter every micro-batch; data-parallel
+//           all-reduce and ZeRO-1 reduce-scatter at the last); the
 //           once-per-iteration terms (those reductions, optimizer step of optimizer_step_bytes_per_param per local shard
 //           parameter (its launch overhead on the first layer only: the
 //           lowering runs one step op per stage), ZeRO-1/2 weight all-gather) divided by c, so that c
